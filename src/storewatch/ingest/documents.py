@@ -1,0 +1,66 @@
+"""Whole JSON documents (API responses, pretty-printed exports) turned into one record per object.
+
+Vendors' APIs wrap records: Shopify `{"orders": [...]}`, Stripe `{"object": "list", "data": [...]}`,
+X `{"data": [...], "includes": ...}`, or a bare array. The records are unwrapped and re-serialized so the
+line formats' mappings apply to them unchanged.
+"""
+
+from __future__ import annotations
+
+import codecs
+from typing import Iterator
+
+import orjson
+
+from storewatch.ingest.formats.base import Record
+from storewatch.ingest.reader import BlockReader
+
+MAX_DOCUMENT_BYTES = 1 << 30
+WRAPPER_KEYS = ("data", "orders", "events", "objects", "items", "results", "records", "logs", "posts", "charges")
+
+
+def head_text(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="replace")
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def is_json_document(head: str) -> bool:
+    """Starts like JSON but its first line is not a whole JSON object: a document, not JSON lines."""
+    stripped = head.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return False
+    first = stripped.split("\n", 1)[0]
+    try:
+        return not isinstance(orjson.loads(first), dict)
+    except orjson.JSONDecodeError:
+        return True
+
+
+def json_records(reader: BlockReader, notes: list[str]) -> Iterator[Record]:
+    """Records of a JSON document; `line_no` is the record's position in the document's record list."""
+    data = reader.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        notes.append("JSON document larger than 1 GiB: split it or convert to JSON lines")
+        yield Record(1, 0, data[:4096].decode("utf-8", "replace"), "JSON document too large")
+        return
+    try:
+        doc = orjson.loads(data.lstrip(codecs.BOM_UTF8))
+    except orjson.JSONDecodeError as exc:
+        yield Record(1, 0, data[: 1 << 20].decode("utf-8", "replace"), f"invalid JSON document: {exc}")
+        return
+    for i, item in enumerate(_unwrap(doc), start=1):
+        yield Record(i, 0, orjson.dumps(item).decode())
+
+
+def _unwrap(doc) -> list:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        for key in WRAPPER_KEYS:
+            if isinstance(doc.get(key), list):
+                return doc[key]
+        lists = [v for v in doc.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(lists) == 1:
+            return lists[0]
+    return [doc]

@@ -1,0 +1,10 @@
+"""Web server access logs in the NCSA combined or common format (nginx, Apache, most CDNs' exports)."""
+
+import re
+
+from storewatch.ingest.formats.base import Format, load_sql
+
+_LINE = re.compile(r'^\S+ \S+ \S+ \[\d{1,2}/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "')
+
+FORMAT = Format(name="nginx", channel="web", sql=load_sql("nginx"), looks_like=lambda line: bool(_LINE.match(line)),
+                description="NCSA combined/common access log")

@@ -1,0 +1,163 @@
+"""STIX 2.x threat-intel bundles -> flat intel rows (one per observable value) for matching against events.
+
+Detections match on plain values (an IP, a domain, a hash), so each indicator's pattern is parsed with
+`stix2patterns` and every `=` / `IN` comparison on an observable we can match yields a row. Cyber
+observables (SCOs) in the bundle count as indicators too. Feeds are messy: an object that fails strict
+validation, a pattern we cannot use, or a comparison we cannot match is skipped with an error note,
+never by failing the bundle.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+import orjson
+import stix2
+from stix2patterns.v20.pattern import Pattern as Pattern20
+from stix2patterns.v21.pattern import Pattern as Pattern21
+
+from storewatch.store.schema import INTEL_COLUMNS
+
+INTEL_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in INTEL_COLUMNS)
+
+# (object type, property path) -> ioc_type; file hashes are matched on the path's first step.
+_PATTERN_PATHS: dict[tuple[str, str], str] = {
+    ("ipv4-addr", "value"): "ip",
+    ("ipv6-addr", "value"): "ip",
+    ("domain-name", "value"): "domain",
+    ("url", "value"): "url",
+    ("email-addr", "value"): "email",
+    ("file", "hashes"): "hash",
+}
+_SCO_TYPES = {"ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain", "url": "url", "email-addr": "email"}
+_LOWER = {"domain", "hash", "email"}
+_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_BUNDLE_HEAD = re.compile(r'^\s*\{.*?"type"\s*:\s*"bundle"', re.S)
+
+
+def looks_like(head: str) -> bool:
+    """A JSON object whose type is "bundle" within the first 64 KB (pretty-printed or not)."""
+    return bool(_BUNDLE_HEAD.match(head[:65536].lstrip("\ufeff")))
+
+
+def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
+    """Rows with exactly the INTEL_COLUMNS keys, and notes on the objects and comparisons skipped."""
+    errors: list[str] = []
+    objects = _parse_objects(data, errors)
+    rows: list[dict] = []
+    seen: set[tuple[str, str, str]] = set()
+    for obj in objects:
+        for row in _rows(obj, source_file, errors):
+            key = (row["indicator_id"], row["ioc_type"], row["value"])
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
+    return rows, errors
+
+
+def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
+    """The bundle's objects, parsed by stix2; objects failing validation are dropped with a note."""
+    try:
+        bundle = stix2.parse(data.decode("utf-8-sig"), allow_custom=True)
+        return list(getattr(bundle, "objects", None) or [bundle])
+    except Exception as exc:  # strict validation failed somewhere: retry object by object
+        whole_error = exc
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        errors.append(f"invalid JSON: {exc}")
+        return []
+    if not isinstance(raw, dict) or raw.get("type") != "bundle":
+        errors.append(f"not a STIX bundle: {_short(whole_error)}")
+        return []
+    parsed = []
+    version = raw.get("spec_version")  # STIX 2.0 bundles carry it; 2.1 objects carry their own
+    for obj in raw.get("objects") or []:
+        try:
+            parsed.append(stix2.parse(obj, allow_custom=True, version=_object_version(obj, version)))
+        except Exception as exc:  # one bad object costs only itself
+            ident = obj.get("id", "?") if isinstance(obj, dict) else "?"
+            errors.append(f"{ident}: skipped invalid object: {_short(exc)}")
+    return parsed
+
+
+def _object_version(obj: Any, bundle_version: str | None) -> str | None:
+    if isinstance(obj, dict) and obj.get("spec_version"):
+        return str(obj["spec_version"])
+    return bundle_version
+
+
+def _short(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _rows(obj: Any, source_file: str, errors: list[str]) -> Iterator[dict]:
+    kind = obj.get("type")
+    if kind == "indicator":
+        yield from _indicator_rows(obj, source_file, errors)
+    elif kind in _SCO_TYPES and obj.get("value"):
+        yield _row(obj["id"], _SCO_TYPES[kind], str(obj["value"]), source_file)
+    elif kind == "file":
+        for value in (obj.get("hashes") or {}).values():
+            yield _row(obj["id"], "hash", str(value), source_file)
+
+
+def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[dict]:
+    if ind.get("revoked"):
+        return
+    ident = ind["id"]
+    pattern_type = ind.get("pattern_type", "stix")
+    if pattern_type != "stix":
+        errors.append(f"{ident}: pattern_type {pattern_type!r} not supported")
+        return
+    pattern = ind["pattern"]
+    try:
+        parser = Pattern20 if str(ind.get("spec_version", "2.1")) == "2.0" else Pattern21
+        comparisons = parser(pattern).inspect().comparisons
+    except Exception as exc:
+        errors.append(f"{ident}: unreadable pattern: {_short(exc)}")
+        return
+    labels = ",".join(dict.fromkeys([*(ind.get("indicator_types") or []), *(ind.get("labels") or [])])) or None
+    extra = {
+        "pattern": pattern,
+        "name": ind.get("name"),
+        "labels": labels,
+        "confidence": ind.get("confidence"),
+        "valid_from": _utc(ind.get("valid_from")),
+        "valid_until": _utc(ind.get("valid_until")),
+    }
+    for sco_type, items in comparisons.items():
+        for path, op, literal in items:
+            ioc_type = _PATTERN_PATHS.get((sco_type, str(path[0]) if path else ""))
+            where = f"{sco_type}:{'.'.join(map(str, path))} {op}"
+            if ioc_type is None:
+                errors.append(f"{ident}: ignored comparison {where} (not a matchable observable)")
+            elif op not in ("=", "IN"):
+                errors.append(f"{ident}: ignored comparison {where} (only = and IN yield values)")
+            else:
+                for value in _literals(literal):
+                    yield _row(ident, ioc_type, value, source_file, **extra)
+
+
+def _literals(literal: str) -> Iterable[str]:
+    """String values of a pattern literal: 'x' or ('x', 'y'), with STIX escapes undone."""
+    return [re.sub(r"\\(.)", r"\1", m) for m in _STRING.findall(literal)]
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else value
+    stamp = datetime(*stamp.timetuple()[:6], stamp.microsecond, tzinfo=stamp.tzinfo or timezone.utc)
+    return stamp.astimezone(timezone.utc)
+
+
+def _row(indicator_id: str, ioc_type: str, value: str, source_file: str, **extra: Any) -> dict:
+    value = value.strip()
+    row = dict.fromkeys(INTEL_COLUMN_NAMES)
+    row.update(extra)
+    row.update(indicator_id=indicator_id, ioc_type=ioc_type, source_file=source_file,
+               value=value.lower() if ioc_type in _LOWER else value)
+    return row

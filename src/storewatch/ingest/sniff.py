@@ -1,0 +1,65 @@
+"""Recognizing a file's format from its content, never its name.
+
+A file's head is decoded, and each candidate format scores the sample records; the format that claims
+most of them wins. A few malformed first lines therefore do not derail detection.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import orjson
+
+from storewatch.ingest.formats.base import Format
+
+SAMPLE_RECORDS = 50
+
+
+@lru_cache(maxsize=256)
+def _json_object(line: str) -> dict | None:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def json_keys(line: str) -> frozenset[str]:
+    """Top-level keys of a JSON object line; empty for anything else."""
+    obj = _json_object(line.strip()) if line.lstrip().startswith("{") else None
+    return frozenset(obj) if obj else frozenset()
+
+
+def json_value(line: str, *path: str):
+    """A nested value of a JSON object line, or None."""
+    value = _json_object(line.strip()) if line.lstrip().startswith("{") else None
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def is_binary(head: bytes) -> bool:
+    """NUL bytes or mostly control characters: not a text log."""
+    if not head:
+        return False
+    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        return True
+    control = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
+    return control > len(head[:4096]) * 0.05
+
+
+def best_line_format(lines: list[str], formats: list[Format]) -> Format | None:
+    """The line format that claims the most sample lines (at least one)."""
+    sample = [line for line in lines if line.strip()][:SAMPLE_RECORDS]
+    scores = {f.name: sum(1 for line in sample if safe_looks_like(f, line)) for f in formats}
+    best = max(formats, key=lambda f: scores[f.name], default=None)
+    return best if best is not None and scores[best.name] > 0 else None
+
+
+def safe_looks_like(fmt: Format, line: str) -> bool:
+    try:
+        return bool(fmt.looks_like(line))
+    except Exception:  # a sniffer must never take the run down; a crash counts as "not mine"
+        return False

@@ -1,0 +1,78 @@
+"""The one door to the store: a DuckDB database in the workspace, its tables, views and SQL macros.
+
+Every stage opens the store through `connect`, so a later engine can replace this module alone.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+
+from storewatch.store import schema
+from storewatch.workspace import Workspace
+
+# Time parsing shared by every mapping: text with a zone designator is honoured, naive text is read in
+# the zone given for the run (`sw_tz`, UTC unless the user says otherwise); epochs in s or ms.
+MACROS = (
+    r"""CREATE OR REPLACE MACRO sw_time(s) AS CASE
+        WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?|\s[A-Za-z]{3,5})$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
+        ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
+    r"""CREATE OR REPLACE MACRO sw_epoch(x) AS CASE
+        WHEN try_cast(x AS DOUBLE) > 1e11 THEN to_timestamp(try_cast(x AS DOUBLE) / 1000)
+        ELSE to_timestamp(try_cast(x AS DOUBLE)) END""",
+    r"""CREATE OR REPLACE MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
+    r"""CREATE OR REPLACE MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
+    r"""CREATE OR REPLACE MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
+)
+
+TABLES = (
+    schema.create_table_sql("events"),
+    schema.create_table_sql("intel", schema.INTEL_COLUMNS),
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        quarantine_id VARCHAR, run_id BIGINT, quarantined_at TIMESTAMPTZ, source_file VARCHAR,
+        source_format VARCHAR, source_line BIGINT, source_offset BIGINT, reason VARCHAR, raw VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS ingest_runs (
+        run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, files INTEGER,
+        read BIGINT, stored BIGINT, quarantined BIGINT, duplicates BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS ingest_files (
+        run_id BIGINT, source_file VARCHAR, source_format VARCHAR, read BIGINT, stored BIGINT,
+        quarantined BIGINT, duplicates BIGINT, pans_scrubbed BIGINT, note VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS pii_catalog (
+        table_name VARCHAR, column_name VARCHAR, category VARCHAR, note VARCHAR)""",
+)
+
+
+def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the workspace store, creating its tables on first use."""
+    con = duckdb.connect(str(ws.db_path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    for macro in MACROS:
+        con.execute(macro)
+    if not read_only:
+        for ddl in TABLES:
+            con.execute(ddl)
+        con.execute(schema.entities_view_sql())
+        _write_pii_catalog(con)
+    return con
+
+
+@contextmanager
+def opened(ws: Workspace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(ws, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _write_pii_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    """Which columns hold personal data, regenerated from the schema so it can never drift."""
+    rows = [("events", col, cat, schema.COLUMNS[col].doc) for col, cat in schema.pii_columns().items()]
+    rows += [
+        ("events", "attributes", "mixed", "May hold addresses and names from orders"),
+        ("quarantine", "raw", "mixed", "Raw malformed records (card numbers already tokenized)"),
+    ]
+    con.execute("DELETE FROM pii_catalog")
+    con.executemany("INSERT INTO pii_catalog VALUES (?, ?, ?, ?)", rows)
