@@ -198,22 +198,33 @@ def _stage(con, fmt: Format, batches: Iterator[pa.Table], report: FileReport, st
     """Map every batch through the format's SQL into `_staging`; nothing is dropped on the way."""
     con.execute("DROP TABLE IF EXISTS _staging")
     con.execute(_STAGING)
-    mapping = fmt.sql
     for batch in batches:
         if batch.num_rows == 0:
             continue
         if "_read_error" not in batch.column_names:
             batch = batch.append_column("_read_error", pa.nulls(batch.num_rows, pa.string()))
         report.read += batch.num_rows
-        con.register("batch", batch)
-        try:
-            con.execute(_STAGE_SQL.format(mapping=mapping), [fmt.channel, fmt.name])
-        except duckdb.Error as exc:  # a mapping that chokes on one batch quarantines it, never aborts the run
-            con.execute(_STAGE_SQL.format(mapping=_FAILED_MAPPING), [fmt.channel, f"{fmt.name}: {exc}"[:300]])
-        finally:
-            con.unregister("batch")
+        _stage_batch(con, fmt, batch)
         if progress:
             progress(report.source_file, stream.raw_pos, total)
+
+
+def _stage_batch(con, fmt: Format, batch: pa.Table) -> None:
+    """Map one batch. A record the mapping chokes on is found by halving the batch and quarantined
+    alone with the error; the rest of the batch is stored as usual."""
+    con.register("batch", batch)
+    try:
+        con.execute(_STAGE_SQL.format(mapping=fmt.sql), [fmt.channel, fmt.name])
+        return
+    except duckdb.Error as exc:
+        if batch.num_rows == 1:
+            con.execute(_STAGE_SQL.format(mapping=_FAILED_MAPPING), [fmt.channel, f"{fmt.name}: {exc}"[:300]])
+            return
+    finally:
+        con.unregister("batch")
+    half = batch.num_rows // 2
+    _stage_batch(con, fmt, batch.slice(0, half))
+    _stage_batch(con, fmt, batch.slice(half))
 
 
 _STAGE_SQL = """

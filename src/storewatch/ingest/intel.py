@@ -114,7 +114,8 @@ def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[d
         return
     pattern = ind["pattern"]
     try:
-        parser = Pattern20 if str(ind.get("spec_version", "2.1")) == "2.0" else Pattern21
+        # STIX 2.1 objects must carry spec_version; its absence means a 2.0 indicator
+        parser = Pattern20 if str(ind.get("spec_version", "2.0")) == "2.0" else Pattern21
         comparisons = parser(pattern).inspect().comparisons
     except Exception as exc:
         errors.append(f"{ident}: unreadable pattern: {_short(exc)}")
@@ -124,7 +125,7 @@ def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[d
         "pattern": pattern,
         "name": ind.get("name"),
         "labels": labels,
-        "confidence": ind.get("confidence"),
+        "confidence": _confidence(ind, errors),
         "valid_from": _utc(ind.get("valid_from")),
         "valid_until": _utc(ind.get("valid_until")),
     }
@@ -139,6 +140,15 @@ def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[d
             else:
                 for value in _literals(literal):
                     yield _row(ident, ioc_type, value, source_file, **extra)
+
+
+def _confidence(ind: Any, errors: list[str]) -> int | None:
+    """STIX confidence is 0-100; stix2 does not check the range, and a bad score must not rank an IOC."""
+    value = ind.get("confidence")
+    if value is None or (isinstance(value, int) and 0 <= value <= 100):
+        return value
+    errors.append(f"{ind['id']}: confidence {value!r} out of range, dropped")
+    return None
 
 
 def _literals(literal: str) -> Iterable[str]:

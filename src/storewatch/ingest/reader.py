@@ -79,17 +79,30 @@ class ScrubbedStream:
         return clean
 
     def _decoded_chunks(self) -> Iterator[bytes]:
+        """Decompressed, UTF-8 chunks. Reads in small steps so that a damaged stream still yields every
+        byte before the damage."""
+        decoder, pending = None, []
         try:
             with open_raw(self.path) as raw:
-                first = raw.read(BLOCK_BYTES)
-                decoder = _utf16_decoder(first)
-                chunk = first
-                while chunk:
-                    self.raw_pos = _disk_position(raw)
-                    yield decoder.decode(chunk).encode("utf-8") if decoder else chunk
-                    chunk = raw.read(BLOCK_BYTES)
+                read = getattr(raw, "read1", raw.read)
+                size = 0
+                while piece := read(1 << 16):
+                    if decoder is None and not pending:
+                        decoder = _utf16_decoder(piece) or False
+                    pending.append(piece)
+                    size += len(piece)
+                    if size >= BLOCK_BYTES:
+                        self.raw_pos = _disk_position(raw)
+                        yield self._transcode(decoder, b"".join(pending))
+                        pending, size = [], 0
         except _STREAM_ERRORS as exc:
             self.notes.append(f"stream ended early ({exc.__class__.__name__}: {exc}); records before the damage were read")
+        if pending:
+            yield self._transcode(decoder, b"".join(pending))
+
+    @staticmethod
+    def _transcode(decoder, chunk: bytes) -> bytes:
+        return decoder.decode(chunk).encode("utf-8") if decoder else chunk
 
     def reader(self) -> "BlockReader":
         return BlockReader(self.blocks())

@@ -42,9 +42,9 @@ def json_value(line: str, *path: str):
 
 def is_binary(head: bytes) -> bool:
     """NUL bytes or mostly control characters: not a text log."""
-    if not head:
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # empty, or UTF-16 text with its BOM
         return False
-    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    if b"\x00" in head:
         return True
     control = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
     return control > len(head[:4096]) * 0.05

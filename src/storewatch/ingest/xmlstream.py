@@ -129,11 +129,14 @@ class _Tape:
 
     def mark(self, line: int) -> int:
         """Forget bytes before `line`; return that line's byte offset (0 when no longer known)."""
-        while self._line < line:
-            end = self._buf.find(b"\n")
+        pos, need = 0, line - self._line
+        while need > 0:
+            end = self._buf.find(b"\n", pos)
             if end < 0:
                 break
-            self._drop(end + 1)
+            pos, need = end + 1, need - 1
+        if pos:
+            self._drop(pos)
         return self._offset if self._line == line and self._at_line_start else 0
 
     def rest(self, line: int, limit: int = SNIPPET_LIMIT) -> tuple[int, int, str]:

@@ -168,6 +168,13 @@ class Estate:
                     out.append(ip)
         return out
 
+    def random_public(self, n: int) -> list[str]:
+        """Anonymous public IPs (mobile shoppers, CDNs) that never collide with a reserved actor IP."""
+        a = self.rng.choice(PUBLIC_FIRST, n)
+        b, c, d = self.rng.integers(0, 256, n), self.rng.integers(0, 256, n), self.rng.integers(1, 255, n)
+        out = [f"{w}.{x}.{y}.{z}" for w, x, y, z in zip(a, b, c, d)]
+        return [ip if ip not in self.used_ips else f"{a[0]}.{b[0]}.{c[0]}.255" for ip in out]
+
     def fresh_ip(self) -> str:
         return self.fresh_ips(1)[0]
 

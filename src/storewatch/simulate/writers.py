@@ -27,8 +27,10 @@ _TS_BREAKERS: list[tuple[re.Pattern, str]] = [
 def malformed_line(line: str, kind: str, rng: np.random.Generator) -> str:
     """A broken copy of a real record: truncated JSON, garbage, or an impossible timestamp."""
     pick = int(rng.integers(0, 3))
-    if pick == 0 and kind == "json" and len(line) > 20 and not re.search(r"\d{10,}", line):
-        return line[: int(rng.integers(10, len(line) - 5))]
+    if pick == 0 and kind == "json" and len(line) > 20:
+        cut = line[: int(rng.integers(10, len(line) - 5))]
+        if not ids.has_pan(cut):
+            return cut
     if pick == 2:
         for pattern, repl in _TS_BREAKERS:
             broken, n = pattern.subn(repl, line, count=1)
@@ -43,7 +45,9 @@ class Sink:
 
     def __init__(self, root: Path, route: Callable[[int], str], start: float, rng: np.random.Generator,
                  kind: str | None = "json", rate: float = 0.001,
-                 header: Callable[[float], str] | None = None, footer: Callable[[float], str] | None = None):
+                 header: Callable[[float], str] | None = None, footer: Callable[[float], str] | None = None,
+                 clean: frozenset[str] = frozenset()):
+        self.clean = clean  # routes that must stay parseable (e.g. a JSON document assembled later)
         self.root, self.route, self.start, self.rng = root, route, start, rng
         self.kind, self.rate, self.header, self.footer = kind, rate, header, footer
         self._ts: list[np.ndarray] = []
@@ -104,7 +108,7 @@ class Sink:
     def _write(self, rel: str, lines: list[str], ts0: float) -> None:
         f = self._open(rel, ts0)
         bad = 0
-        if self.kind and lines:
+        if self.kind and lines and rel not in self.clean:
             bad = int(self.rng.binomial(len(lines), self.rate))
             if self.malformed[rel] == 0:
                 bad = max(bad, 1)

@@ -2,7 +2,7 @@
 -- Event type codes: https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes
 SELECT
   line_no,
-  CASE WHEN NOT json_valid(line) THEN 'invalid JSON' END AS _error,
+  CASE WHEN line IS NULL THEN 'invalid JSON' END AS _error,
   sw_time(line->>'$.date') AS time,
   line->>'$.type' AS event_code,
   CASE
@@ -31,4 +31,4 @@ SELECT
   line->>'$.hostname' AS url_host,
   json_object('client_name', line->>'$.client_name', 'connection', line->>'$.connection',
               'log_id', line->>'$.log_id', 'new_email', line->>'$.details.new_email') AS attributes
-FROM batch
+FROM (SELECT line_no, CASE WHEN json_valid(line) THEN line END AS line FROM batch)

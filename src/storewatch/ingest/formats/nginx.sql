@@ -15,7 +15,7 @@ SELECT
   try_strptime(r.ts, '%d/%b/%Y:%H:%M:%S %z') AS time,
   'HTTP Activity' AS class_name,
   CASE WHEN req.method = '' THEN 'malformed_request' ELSE lower(req.method) END AS activity,
-  CASE WHEN r.status::INT < 400 THEN 'success' ELSE 'failure' END AS outcome,
+  CASE WHEN try_cast(r.status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS outcome,
   r.status AS event_code,
   r.ip AS src_ip,
   CASE WHEN r.user NOT IN ('-', '') THEN r.user END AS user_name,

@@ -141,18 +141,10 @@ def event_record(event: etree._Element) -> dict:
     return {"Event": body}
 
 
-def _sysmon_sql() -> str:
-    """The JSON Sysmon mapping; if it is not shipped, quarantine with a clear reason instead of failing import."""
-    try:
-        return load_sql("sysmon")
-    except FileNotFoundError:
-        return "SELECT line_no, 'sysmon.sql mapping is missing' AS _error FROM batch"
-
-
 FORMAT = Format(
     name="sysmon_xml",
     channel="endpoint",
-    sql=_sysmon_sql(),
+    sql=load_sql("sysmon"),
     looks_like=looks_like,
     records=iter_events,
     document=True,

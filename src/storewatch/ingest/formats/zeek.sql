@@ -2,7 +2,7 @@
 -- queried host too. `ts` may be epoch seconds or ISO 8601 (LogAscii::json_timestamps).
 SELECT
   line_no,
-  CASE WHEN NOT json_valid(line) THEN 'invalid JSON' END AS _error,
+  CASE WHEN line IS NULL THEN 'invalid JSON' END AS _error,
   CASE WHEN try_cast(line->>'$.ts' AS DOUBLE) IS NOT NULL THEN sw_epoch(line->>'$.ts') ELSE sw_time(line->>'$.ts') END AS time,
   CASE WHEN line->>'$.query' IS NOT NULL THEN 'DNS Activity'
        WHEN line->>'$.method' IS NOT NULL THEN 'HTTP Activity' ELSE 'Network Activity' END AS class_name,
@@ -29,4 +29,4 @@ SELECT
               'local_orig', line->>'$.local_orig', 'local_resp', line->>'$.local_resp',
               'orig_pkts', try_cast(line->>'$.orig_pkts' AS BIGINT), 'resp_pkts', try_cast(line->>'$.resp_pkts' AS BIGINT),
               'answers', line->'$.answers') AS attributes
-FROM batch
+FROM (SELECT line_no, CASE WHEN json_valid(line) THEN line END AS line FROM batch)

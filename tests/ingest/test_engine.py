@@ -1,0 +1,160 @@
+"""Every record is accounted for, whatever the input does: duplicates, growth, damage, odd encodings."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import SAMPLES
+
+NGINX = '{ip} - - [16/Nov/2026:00:00:{s:02d} +0000] "GET /p/{i} HTTP/1.1" 200 {i} "-" "UA"\n'
+
+
+def nginx_lines(n: int, start: int = 0, ip: str = "203.0.113.9") -> str:
+    return "".join(NGINX.format(ip=ip, s=i % 60, i=i) for i in range(start, start + n))
+
+
+def accounted(report) -> None:
+    for f in report.files:
+        assert f.read == f.stored + f.quarantined + f.duplicates, f
+    t = report.totals
+    assert t["read"] == t["stored"] + t["quarantined"] + t["duplicates"]
+
+
+def test_samples_all_recognized_and_stored(run, query) -> None:
+    report = run(SAMPLES)
+    accounted(report)
+    formats = {f.source_format for f in report.files}
+    assert {"nginx", "auth0", "stripe", "shopify", "zeek_json", "sysmon", "onvif", "twitter",
+            "linux_auth", "postgres", "people_counter"} <= formats
+    assert report.totals["quarantined"] <= sum(f.read for f in report.files if f.source_format == "unknown")
+
+
+def test_reingest_adds_nothing_and_counts_duplicates(run, query, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text(nginx_lines(50))
+    first = run(log)
+    second = run(log)
+    assert first.totals["stored"] == 50
+    assert second.totals == {**second.totals, "read": 50, "stored": 0, "duplicates": 50}
+    assert query("SELECT count(*) n FROM events")[0]["n"] == 50
+
+
+def test_grown_file_adds_only_new_lines(run, query, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text(nginx_lines(30))
+    run(log)
+    with log.open("a") as fh:
+        fh.write(nginx_lines(20, start=30))
+    report = run(log)
+    assert (report.totals["stored"], report.totals["duplicates"]) == (20, 30)
+    assert query("SELECT count(*) n FROM events")[0]["n"] == 50
+
+
+def test_identical_lines_in_one_file_are_distinct_events(run, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    line = nginx_lines(1)
+    log.write_text(line * 5)
+    assert run(log).totals["stored"] == 5
+
+
+def test_same_content_under_another_name_or_gzipped_is_a_duplicate(run, tmp_path: Path) -> None:
+    text = nginx_lines(40)
+    (tmp_path / "a.log").write_text(text)
+    with gzip.open(tmp_path / "b.log.gz", "wt") as fh:
+        fh.write(text)
+    report = run(tmp_path / "a.log", tmp_path / "b.log.gz")
+    assert [f.stored for f in report.files] == [40, 0]
+    assert report.files[1].duplicates == 40
+
+
+def test_truncated_gzip_keeps_what_was_readable(run, tmp_path: Path) -> None:
+    blob = gzip.compress(nginx_lines(2000).encode())
+    path = tmp_path / "cut.gz"
+    path.write_bytes(blob[: len(blob) // 2])
+    report = run(path)
+    accounted(report)
+    f = report.files[0]
+    assert f.source_format == "nginx" and f.stored > 100
+    assert any("stream ended early" in n for n in f.notes)
+
+
+def test_binary_and_unknown_files_are_quarantined_not_crashing(run, query, tmp_path: Path) -> None:
+    (tmp_path / "image.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "notes.txt").write_text("dear diary\nnothing to see\n")
+    (tmp_path / "empty.log").write_text("")
+    report = run(tmp_path)
+    accounted(report)
+    by_name = {Path(f.source_file).name: f for f in report.files}
+    assert by_name["image.bin"].source_format == "binary" and by_name["image.bin"].quarantined == 1
+    assert by_name["notes.txt"].source_format == "unknown" and by_name["notes.txt"].quarantined == 2
+    assert by_name["empty.log"].read == 0
+    lines = query("SELECT source_line, reason FROM quarantine WHERE source_file LIKE '%notes.txt' ORDER BY 1")
+    assert [r["source_line"] for r in lines] == [1, 2]
+
+
+def test_malformed_lines_are_quarantined_with_line_numbers(run, query, tmp_path: Path) -> None:
+    good = (SAMPLES / "auth" / "auth0.jsonl").read_text().splitlines()
+    path = tmp_path / "auth0.jsonl"
+    path.write_text("\n".join([good[0], '{"date": "2026-11-16T00:0', good[1], "", good[2],
+                               good[3].replace("2026-11-16T00", "2026-13-45T99")]) + "\n")
+    report = run(path)
+    accounted(report)
+    assert (report.totals["stored"], report.totals["quarantined"]) == (3, 2)
+    rows = query("SELECT source_line, reason FROM quarantine ORDER BY source_line")
+    assert [r["source_line"] for r in rows] == [2, 6]
+    assert rows[0]["reason"] == "invalid JSON"
+    assert "timestamp" in rows[1]["reason"]
+
+
+def test_ten_megabyte_line_is_quarantined_and_neighbours_stored(run, query, tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    path.write_text(nginx_lines(3) + "x" * (10 << 20) + "\n" + nginx_lines(3, start=3))
+    report = run(path)
+    accounted(report)
+    assert (report.totals["stored"], report.totals["quarantined"]) == (6, 1)
+    assert query("SELECT length(raw) n, source_line FROM quarantine")[0] == {"n": 10 << 20, "source_line": 4}
+
+
+def test_wrong_encodings_are_read(run, query, tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.log"
+    latin.write_bytes(nginx_lines(2).encode() + NGINX.format(ip="198.51.100.1", s=5, i=7).replace("UA", "Ca\xf1on").encode("latin-1"))
+    utf16 = tmp_path / "utf16.log"
+    utf16.write_bytes(nginx_lines(5, start=10, ip="198.51.100.2").encode("utf-16"))
+    report = run(latin, utf16)
+    accounted(report)
+    assert [f.stored for f in report.files] == [3, 5]
+    assert query("SELECT user_agent FROM events WHERE src_ip = '198.51.100.1'")[0]["user_agent"] == "Ca\u00f1on"
+
+
+def test_json_documents_are_unwrapped(run, query, tmp_path: Path) -> None:
+    orders = [orjson.loads(line) for line in (SAMPLES / "orders" / "shopify_orders.jsonl").read_text().splitlines()]
+    path = tmp_path / "orders.json"
+    path.write_bytes(orjson.dumps({"orders": orders}, option=orjson.OPT_INDENT_2))
+    report = run(path)
+    assert report.files[0].source_format == "shopify+document"
+    assert report.totals["stored"] == len(orders)
+    assert query("SELECT count(DISTINCT email) n FROM events")[0]["n"] == len({o["email"] for o in orders})
+
+
+def test_cli_json_report_and_exit_codes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from storewatch.cli import app
+
+    (tmp_path / "a.log").write_text(nginx_lines(10) + "junk\n")
+    home = tmp_path / "home"
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "a.log"), "--home", str(home), "--json"])
+    assert result.exit_code == 0, result.output
+    out = orjson.loads(result.stdout)
+    assert out["totals"] == {**out["totals"], "read": 11, "stored": 10, "quarantined": 1, "duplicates": 0}
+    assert out["sources"][0]["read"] == 11 and out["sources"][0]["source_format"] == "nginx"
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["ingest", str(empty), "--home", str(home)])
+    assert result.exit_code != 0
