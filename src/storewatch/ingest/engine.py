@@ -19,7 +19,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from storewatch.ingest import documents, sniff
+from storewatch.ingest import documents, intel, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS, by_name
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
@@ -113,6 +113,9 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: int, scrub,
     if problem:
         report.notes.append(problem)
     stream = ScrubbedStream(path, scrub)
+    if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
+        _ingest_intel(con, stream, report)
+        return report
     fmt, records = _plan(path, head, stream, report)
     con.execute("SET VARIABLE sw_year_ref = ?", [datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)])
     _stage(con, fmt, records, report, stream, progress, total)
@@ -275,6 +278,30 @@ def _commit(con, report: FileReport, run_id: int, fmt: Format) -> None:
         raise
     report.stored, report.quarantined = stored, quarantined
     report.duplicates = report.read - stored - quarantined
+
+
+def _ingest_intel(con, stream: ScrubbedStream, report: FileReport) -> None:
+    """STIX 2.1 bundles feed the intel table; an indicator already known is a duplicate."""
+    report.source_format = "stix"
+    rows, errors = intel.read_bundle(stream.reader().read(), report.source_file)
+    report.read = len(rows) + len(errors)
+    report.notes += stream.notes + errors[:5] + ([f"... and {len(errors) - 5} more"] if len(errors) > 5 else [])
+    report.pans_scrubbed = stream.pans
+    cols = [c.name for c in schema.INTEL_COLUMNS]
+    con.execute("BEGIN")
+    if rows:
+        con.register("new_intel", pa.Table.from_pylist(rows))
+        report.stored = con.execute(
+            f"INSERT INTO intel SELECT DISTINCT {', '.join(cols)} FROM new_intel n WHERE NOT EXISTS "
+            "(SELECT 1 FROM intel i WHERE i.indicator_id = n.indicator_id AND i.value = n.value)").fetchone()[0]
+        con.unregister("new_intel")
+    if errors:
+        report.quarantined = con.execute(
+            "INSERT INTO quarantine SELECT md5(?::VARCHAR || e), NULL, now(), ?, 'stix', NULL, NULL, e, NULL "
+            "FROM unnest(?::VARCHAR[]) t(e) WHERE md5(?::VARCHAR || e) NOT IN (SELECT quarantine_id FROM quarantine)",
+            [report.source_file, report.source_file, errors, report.source_file]).fetchone()[0]
+    con.execute("COMMIT")
+    report.duplicates = report.read - report.stored - report.quarantined
 
 
 UNKNOWN = Format(

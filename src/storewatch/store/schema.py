@@ -25,10 +25,10 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("class_uid", "INTEGER", "OCSF class uid (custom retail classes use 99xx)"),
     Column("class_name", "VARCHAR", "OCSF class name"),
     Column("activity", "VARCHAR", "What was done: logon, sale, return, charge, connect, query, ..."),
-    Column("outcome", "VARCHAR", "success | failure | unknown"),
+    Column("outcome", "VARCHAR", "success, failure or unknown"),
     Column("reason", "VARCHAR", "Why it failed or what the vendor said (status detail)"),
     Column("event_code", "VARCHAR", "The vendor's own event code (Auth0 type, Sysmon EventID, Stripe type, ONVIF topic)"),
-    Column("channel", "VARCHAR", "web | identity | payments | orders | pos | physical | network | endpoint | database | social"),
+    Column("channel", "VARCHAR", "web, identity, payments, orders, pos, physical, network, endpoint, database, social"),
     Column("source_format", "VARCHAR", "Parser that read it"),
     Column("source_file", "VARCHAR", "Absolute path of the file it came from"),
     Column("source_line", "BIGINT", "1-based line number of the record's first line in that file"),
@@ -56,8 +56,8 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("http_status", "INTEGER", "HTTP status code"),
     Column("referrer", "VARCHAR", "HTTP referrer"),
     Column("user_agent", "VARCHAR", "HTTP user agent"),
-    Column("bytes_in", "BIGINT", "Bytes received by the responder / server"),
-    Column("bytes_out", "BIGINT", "Bytes sent by the responder / server"),
+    Column("bytes_in", "BIGINT", "Bytes the source received (response size for HTTP)"),
+    Column("bytes_out", "BIGINT", "Bytes the source sent"),
     Column("duration", "DOUBLE", "Duration in seconds"),
     Column("amount", "DECIMAL(18,2)", "Money amount in major units"),
     Column("currency", "VARCHAR", "ISO 4217 currency, upper case"),
@@ -137,3 +137,51 @@ def entities_view_sql() -> str:
         for col, etype in entity_columns().items()
     ]
     return "CREATE OR REPLACE VIEW event_entities AS\n" + "\nUNION ALL\n".join(parts)
+
+
+def markdown() -> str:
+    """docs/schema.md, generated so the documentation cannot drift from the code (a test checks it)."""
+    lines = [
+        "# The normalized event schema",
+        "",
+        "Generated from `src/storewatch/store/schema.py` by `python -m storewatch.store.schema > docs/schema.md`.",
+        "",
+        "Every source record becomes one row of the `events` table. Columns follow OCSF attribute names,",
+        "flattened (`src_endpoint.ip` is `src_ip`); retail concepts OCSF lacks use custom classes in the 99xx range.",
+        "Times are `TIMESTAMPTZ` in UTC. `bytes_out` is what the source sent, `bytes_in` what it received.",
+        "",
+        "## events",
+        "",
+        "| column | type | entity | PII | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| `{c.name}` | {c.sql_type} | {c.entity or ''} | {c.pii or ''} | {c.doc} |" for c in EVENT_COLUMNS]
+    lines += ["", "## Event classes", "", "| class_name | class_uid |", "|---|---|"]
+    lines += [f"| {name} | {uid} |" for name, uid in EVENT_CLASSES.items()]
+    lines += [
+        "", "## Entities", "",
+        "The view `event_entities(event_id, time, entity_type, value)` lists every entity an event names, so",
+        "later stages join on entities rather than on columns:", "",
+        "| entity type | columns |", "|---|---|",
+    ]
+    by_type: dict[str, list[str]] = {}
+    for col, etype in entity_columns().items():
+        by_type.setdefault(etype, []).append(f"`{col}`")
+    lines += [f"| {etype} | {', '.join(cols)} |" for etype, cols in by_type.items()]
+    lines += ["", "## intel", "", "| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.sql_type} | {c.doc} |" for c in INTEL_COLUMNS]
+    lines += [
+        "", "## Privacy catalog", "",
+        "The table `pii_catalog(table_name, column_name, category, note)` is rebuilt from this schema on every",
+        "connection and lists the columns holding personal data (the PII column above), plus `events.attributes`",
+        "and `quarantine.raw`, which may hold any of them. Card numbers are never stored: see docs/ingest.md.", "",
+        "## Other tables", "",
+        "- `quarantine`: records that could not be read: file, line, byte offset, reason, raw text (PANs tokenized).",
+        "- `ingest_runs`, `ingest_files`: what each ingest run read, stored, quarantined and skipped as duplicate.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
