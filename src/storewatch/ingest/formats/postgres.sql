@@ -8,7 +8,7 @@ WITH p AS (
   FROM batch
 ), a AS (
   SELECT *,
-    regexp_extract(r.msg, '^AUDIT: (SESSION|OBJECT),(\d+),(\d+),([A-Z ]+),([A-Z ]*),([^,]*),([^,]*),("(?:[^"]|"")*"|[^,]*),(.*)$',
+    regexp_extract(r.msg, '^AUDIT: (SESSION|OBJECT),(\d+),(\d+),([A-Z ]+),([A-Z ]*),([^,]*),([^,]*),("(?:[^"]|"")*(?:"|$)|[^,]*)(?:,(.*))?$',
       ['type', 'sid', 'ssid', 'class', 'command', 'otype', 'oname', 'stmt', 'rest']) AS au,
     regexp_extract(r.msg, 'password authentication failed for user "([^"]*)"', 1) AS pwfail,
     regexp_extract(r.msg, '^connection received: host=(\S+)(?: port=(\d+))?', ['host', 'port']) AS conn,
