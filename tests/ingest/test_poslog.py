@@ -204,3 +204,22 @@ def test_damage_never_raises_and_good_records_are_a_prefix(cut: int, junk: bytes
     good = [r.text for r in recs if r.error is None]
     assert good == full[: len(good)]
     assert sum(1 for r in recs if r.error) <= 1 and all(r.error for r in recs[len(good):])
+
+
+def test_untyped_total_and_business_unit_store() -> None:
+    doc = ("<Transaction><BusinessUnit><UnitID>S9</UnitID></BusinessUnit><WorkstationID>1</WorkstationID>"
+           "<SequenceNumber>5</SequenceNumber><EndDateTime>2026-11-16T10:00:00Z</EndDateTime>"
+           "<RetailTransaction><LineItem><Sale/></LineItem><Total>12.34</Total></RetailTransaction></Transaction>")
+    [row] = run_mapping(FORMAT.sql, records(doc.encode()))
+    assert (row["store_id"], row["transaction_id"], row["amount"]) == ("S9", "S9-1-5", Decimal("12.34"))
+
+
+def test_broken_compressed_source_ends_with_a_read_error() -> None:
+    import gzip
+
+    body = "".join(tx("<RetailTransaction><LineItem><Sale/></LineItem></RetailTransaction>", seq=i) for i in range(4000))
+    packed = gzip.compress(f"<POSLog>{body}</POSLog>".encode())
+    recs = list(iter_transactions(gzip.GzipFile(fileobj=io.BytesIO(packed[: len(packed) // 2]))))
+    assert len(recs) > 100 and all(r.error is None for r in recs[:-1])
+    assert recs[-1].error.startswith("read error (EOFError)")
+    assert records(b"") == [] and list(iter_transactions(gzip.GzipFile(fileobj=io.BytesIO(packed[:20]))))[0].error

@@ -49,9 +49,14 @@ def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
     rows: list[dict] = []
     seen: set[tuple[str, str, str]] = set()
     for obj in objects:
-        for row in _rows(obj, source_file, errors):
+        try:
+            found = list(_rows(obj, source_file, errors))
+        except Exception as exc:  # an odd custom object costs only itself
+            errors.append(f"{obj.get('id', '?')}: skipped: {_short(exc)}")
+            continue
+        for row in found:
             key = (row["indicator_id"], row["ioc_type"], row["value"])
-            if key not in seen:
+            if key not in seen and row["value"]:
                 seen.add(key)
                 rows.append(row)
     return rows, errors

@@ -82,7 +82,7 @@ class _Tape:
         self._decoder: codecs.IncrementalDecoder | None = None
         self._eof = False
         self._buf = bytearray()  # raw source bytes from line `_line` (offset `_offset`) onward
-        self._line = 1
+        self._line = 1  # line number of _buf[0]
         self._offset = 0
         self._at_line_start = True  # False once the cap dropped bytes mid-line
 
@@ -127,6 +127,11 @@ class _Tape:
         self._at_line_start = dropped.endswith(b"\n")
         del self._buf[:count]
 
+    @property
+    def line(self) -> int:
+        """Line of the oldest raw byte still kept."""
+        return self._line
+
     def mark(self, line: int) -> int:
         """Forget bytes before `line`; return that line's byte offset (0 when no longer known)."""
         pos, need = 0, line - self._line
@@ -144,7 +149,10 @@ class _Tape:
         offset = self.mark(line)
         data = bytearray(self._buf[:limit])
         while len(data) < limit and not self._eof:
-            chunk = self._source(min(1 << 16, limit - len(data)))
+            try:
+                chunk = self._source(min(1 << 16, limit - len(data)))
+            except Exception:  # the source itself is broken (bad gzip): quote what we have
+                break
             if not chunk:
                 break
             data += chunk
@@ -186,11 +194,12 @@ def iter_xml_records(
                 while el.getprevious() is not None:
                     del parent[0]
     except Exception as exc:  # damage or a failing decompressor ends the file, never the run
-        bad_line = getattr(exc, "lineno", None) or open_line or tape._line
+        bad_line = getattr(exc, "lineno", None) or open_line or tape.line
         line, offset, raw = tape.rest(min(open_line or bad_line, bad_line))
-        if raw.strip() or open_line:
-            reason = str(getattr(exc, "msg", None) or exc).splitlines()[0][:300]
-            kind = "XML syntax error" if isinstance(exc, etree.XMLSyntaxError) else "read error"
+        syntax = isinstance(exc, etree.XMLSyntaxError)
+        if raw.strip() or open_line or not syntax:  # an empty document is no error; a failed read is
+            reason = (str(getattr(exc, "msg", None) or exc).splitlines() or [type(exc).__name__])[0][:300]
+            kind = "XML syntax error" if syntax else f"read error ({type(exc).__name__})"
             yield Record(line, offset, raw, f"{kind}: {reason} (line {bad_line})")
 
 

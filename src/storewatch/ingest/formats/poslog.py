@@ -129,7 +129,10 @@ def transaction_record(tx: etree._Element) -> dict:
     any_returns = returns or [r for li in line_items for r in children(li, "Return")]
     tenders = [_tender(t) for li in live for t in children(li, "Tender")]
 
-    total = next((t for t in (children(retail, "Total") if retail is not None else ()) if attr(t, "TotalType") == "TransactionGrandAmount"), None)
+    totals = list(children(retail, "Total")) if retail is not None else []
+    total = next((t for t in totals if attr(t, "TotalType") == "TransactionGrandAmount"), None)
+    if total is None:  # exports with a single untyped Total
+        total = next((t for t in totals if attr(t, "TotalType") is None), None)
     refunds = [t["amount"] for t in tenders if (t["type_code"] or "").lower() == "refund" and t["amount"] is not None]
     first_card = next((t for t in tenders if t["last4"] or (t["type"] or "").lower() in _CARD_TENDERS), None)
     void_ref = None
