@@ -29,6 +29,7 @@ from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 RECORDS_PER_BATCH = 200_000
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -83,6 +84,8 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     con = db.connect(ws)
     try:
         con.execute("SET VARIABLE sw_tz = ?", [tz])
+        # Bound DuckDB's own memory so large inputs spill to disk instead of growing the process.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
         started = datetime.now(timezone.utc)
         reports = [_ingest_file(con, path, run_id, scrub, progress) for path in files]
@@ -193,7 +196,7 @@ def _records_table(recs: list[Record]) -> pa.Table:
 _CLASS_UID = "CASE m.class_name " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in schema.EVENT_CLASSES.items()) + " END"
 _STAGING = schema.create_table_sql("_staging", schema.EVENT_COLUMNS + (
     schema.Column("_hash", "VARCHAR", ""), schema.Column("_error", "VARCHAR", ""), schema.Column("_raw", "VARCHAR", ""),
-))
+)).replace("CREATE TABLE", "CREATE TEMP TABLE")
 
 
 def _stage(con, fmt: Format, batches: Iterator[pa.Table], report: FileReport, stream: ScrubbedStream,

@@ -12,9 +12,16 @@ import hmac
 import re
 from typing import Callable
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 PAN_PATTERN = re.compile(
     rb"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}([ -])[0-9]{4}(?:\1[0-9]{4}){1,2}(?:\1[0-9]{1,4})?|[0-9]{4}([ -])[0-9]{6}\2[0-9]{4,5})(?![0-9])"
 )
+# A superset of PAN_PATTERN that RE2 (through Arrow) tests in bulk, so Python's slower regex only ever
+# looks at the few lines that could hold a card number.
+CANDIDATE = r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4}"
 _LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
 
 
@@ -51,11 +58,19 @@ def make_scrubber(key: bytes) -> Callable[[bytes], tuple[bytes, int]]:
             token = b"[PAN:last4=" + digits[-4:] + b":tok=" + pan_token(digits, key) + b"]"
             return b'"' + token + b'"' if _bare_number(data, match.start(), match.end()) else token
 
-        if not PAN_PATTERN.search(data):
+        if not _has_candidate(data):
             return data, 0
-        return PAN_PATTERN.sub(replace, data), found
+        lines = data.split(b"\n")
+        mask = pc.match_substring_regex(pa.array(lines, pa.binary()), CANDIDATE).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(mask):
+            lines[i] = PAN_PATTERN.sub(replace, lines[i])
+        return b"\n".join(lines), found
 
     return scrub
+
+
+def _has_candidate(data: bytes) -> bool:
+    return bool(pc.match_substring_regex(pa.array([data], pa.binary()), CANDIDATE)[0].as_py())
 
 
 def _bare_number(data: bytes, start: int, end: int) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 32 << 20
 MAX_LINE_BYTES = 256 << 20
 HEAD_BYTES = 64 << 10
 
