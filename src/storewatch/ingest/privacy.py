@@ -56,7 +56,7 @@ def make_scrubber(key: bytes) -> Callable[[bytes], tuple[bytes, int]]:
                 return match.group(0)
             found += 1
             token = b"[PAN:last4=" + digits[-4:] + b":tok=" + pan_token(digits, key) + b"]"
-            return b'"' + token + b'"' if _bare_number(data, match.start(), match.end()) else token
+            return b"\"" + token + b"\"" if _bare_number(match.string, match.start(), match.end()) else token
 
         if not _has_candidate(data):
             return data, 0
