@@ -88,6 +88,10 @@ def test_json_number_pan_keeps_json_valid() -> None:
     assert n == 2
     doc = orjson.loads(clean)
     assert doc["id"].startswith("[PAN:last4=1111")
+    pretty = orjson.dumps({"a": list(range(40)), "orders": [{"id": 4111111111111111}, {"id": 5555555555554444}]},
+                          option=orjson.OPT_INDENT_2)
+    clean, n = scrub(pretty)
+    assert n == 2 and orjson.loads(clean)["orders"][1]["id"].startswith("[PAN:last4=4444")
 
 
 def test_no_pan_anywhere_in_the_workspace(tmp_path: Path, run, ws, query) -> None:
