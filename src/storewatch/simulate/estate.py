@@ -213,7 +213,8 @@ def _customers(rng: np.random.Generator, n: int, estate_ips: set[str]) -> Custom
         ips.append(ip)
     city = rng.integers(0, len(CITIES), n)
     brands = rng.choice(len(CARD_BRANDS), n, p=[0.5, 0.3, 0.12, 0.08])
-    shop_ids = rng.choice(np.arange(10**9, 10**10, dtype=np.int64), n, replace=False) if n < 10**6 else None
+    shop_ids = np.unique(rng.integers(10**9, 10**10, n * 2))[:n]
+    shop_ids = shop_ids[rng.permutation(len(shop_ids))]
     fps = ids.hex_ids(rng, n, 16)
     return Customers(
         first=first, last=last, email=email,

@@ -72,7 +72,10 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
     rng = world.rng
     for i in np.flatnonzero(s.order):
         t, k = float(s.order_ts[i]), int(s.cust[i])
-        o, ch = customer_order(world, t, k, s.ip[i], s.ua[i])
+        promo = None
+        if world.promo_codes and rng.random() < 0.08:
+            promo = [{"code": str(rng.choice(world.promo_codes)), "amount": "10.00", "type": "fixed_amount"}]
+        o, ch = customer_order(world, t, k, s.ip[i], s.ua[i], discounts=promo)
         r = rng.random()
         if r < 0.035:  # a decline first, then the customer retries and succeeds
             failed = payments.charge(world, t, ch["amount"], payments.customer_card(world, k), s.ip[i],

@@ -10,7 +10,7 @@ import numpy as np
 from storewatch.simulate import clock
 from storewatch.simulate.world import World
 
-SESSIONS_PER_DAY = 26000
+SESSIONS_PER_DAY = 34000
 
 
 @dataclass

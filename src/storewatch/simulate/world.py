@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from storewatch.simulate import clock, ids
 from storewatch.simulate.estate import Estate
@@ -25,6 +26,10 @@ class World:
     labels: list[dict] = field(default_factory=list)
     benign: list[dict] = field(default_factory=list)
     pans: list[str] = field(default_factory=list)
+    iocs: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, value, name) for the intel feed
+    malware_family: str = "PoSGrabber"
+    promo_codes: list[str] = field(default_factory=list)  # public codes genuine shoppers also use
+    endpoints: Any = None
 
     @property
     def rng(self):
