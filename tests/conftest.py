@@ -10,7 +10,8 @@ from storewatch.ingest.engine import ingest
 from storewatch.store import db
 from storewatch.workspace import Workspace
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+# Copies of the vendor-format samples from shared/samples, so the suite runs from any checkout.
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 
 
 @pytest.fixture

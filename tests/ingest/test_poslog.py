@@ -18,7 +18,7 @@ from storewatch.ingest.formats.base import Record
 from storewatch.ingest.formats.poslog import FORMAT, iter_transactions, looks_like
 from storewatch.store.schema import EVENT_CLASSES
 
-SAMPLE = Path("/work/shared/samples/pos/poslog_0001.xml")
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "pos" / "poslog_0001.xml"
 NS = "http://www.nrf-arts.org/IXRetail/namespace/"
 
 

@@ -15,7 +15,7 @@ import pytest
 from storewatch.ingest.formats.base import Record
 from storewatch.ingest.formats.windows_xml import EVENT_NS, FORMAT, iter_events, looks_like
 
-SAMPLE = Path("/work/shared/samples/endpoint/sysmon.jsonl")
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "endpoint" / "sysmon.jsonl"
 EXPECTED = [orjson.loads(line) for line in SAMPLE.read_bytes().splitlines() if line.strip()]
 
 
