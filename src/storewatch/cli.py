@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -73,14 +74,28 @@ def _print_report(report: IngestReport) -> None:
     for key in ("read", "stored", "quarantined", "duplicates"):
         table.add_column(key, justify="right", footer=f"{t[key]:,}")
     table.add_column("notes", overflow="fold")
+    root = _common_root([f.source_file for f in report.files])
+    if root:
+        table.caption = f"sources under {root}"
     for f in report.files:
         notes = "; ".join(f.notes + ([f"{f.pans_scrubbed} card numbers tokenized"] if f.pans_scrubbed else []))
         style = "red" if f.read and f.quarantined == f.read else None
-        table.add_row(_short(f.source_file), f.source_format, f"{f.read:,}", f"{f.stored:,}", f"{f.quarantined:,}",
+        shown = os.path.relpath(f.source_file, root) if root else f.source_file
+        table.add_row(shown, f.source_format, f"{f.read:,}", f"{f.stored:,}", f"{f.quarantined:,}",
                       f"{f.duplicates:,}", notes, style=style)
     console.print(table)
     if t["quarantined"]:
         console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine`.")
+
+
+def _common_root(paths: list[str]) -> str | None:
+    """The folder all reported files share, so the table shows short relative names."""
+    if len(paths) < 2:
+        return str(Path(paths[0]).parent) if paths else None
+    try:
+        return os.path.commonpath(paths)
+    except ValueError:
+        return None
 
 
 def _short(path: str) -> str:
