@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from storewatch.ingest import documents, intel, sniff
-from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS, by_name
+from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
 from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, line_batch, read_head

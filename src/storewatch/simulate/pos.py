@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from storewatch.simulate import clock
 from storewatch.simulate.estate import Store

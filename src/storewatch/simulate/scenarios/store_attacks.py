@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from storewatch.simulate import clock, physical, pos
 from storewatch.simulate.world import World
