@@ -86,16 +86,15 @@ def syslog(ts: float) -> str:
     return f"{MONTHS[mo - 1]} {d:2d} {h:02d}:{m:02d}:{s:02d}"
 
 
-def pg(ts: float) -> str:
-    """2026-11-16 00:40:11.409 UTC (PostgreSQL %m)."""
-    y, mo, d, h, m, s = parts(ts)
-    return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{m:02d}:{s:02d}.{_frac(ts, 3):03d} UTC"
-
-
 def sysmon_utc(ts: float) -> str:
     """2026-11-16 00:19:13.349 (Sysmon EventData UtcTime)."""
     y, mo, d, h, m, s = parts(ts)
     return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{m:02d}:{s:02d}.{_frac(ts, 3):03d}"
+
+
+def pg(ts: float) -> str:
+    """2026-11-16 00:40:11.409 UTC (PostgreSQL %m): Sysmon's form with the zone named."""
+    return sysmon_utc(ts) + " UTC"
 
 
 def zeek_stamp(ts: float) -> str:

@@ -63,15 +63,19 @@ def _local(ip: str) -> bool:
     return ip.startswith("10.")
 
 
+def _header_and_history(proto: str, state: str) -> tuple[int, str]:
+    """IP+transport header bytes per packet and Zeek's history string, the same in both log forms."""
+    return (40 if proto == "tcp" else 28), (HISTORY["OTH"] if proto == "udp" else HISTORY.get(state, "ShADadFf"))
+
+
 def render_json(world: World, c: Conns) -> list[str]:
     uids, oport, opk, rpk = _derived(world, c)
     out = []
     for i in range(len(c.ts)):
         st, proto = c.state[i], c.proto[i]
-        hdr = 40 if proto == "tcp" else 28
+        hdr, hist = _header_and_history(proto, st)
         svc = f'"service":"{c.service[i]}",' if c.service[i] != "-" else ""
         dur = f'"duration":{c.duration[i]:.6f},' if st != "S0" else ""
-        hist = HISTORY["OTH"] if proto == "udp" else HISTORY.get(st, "ShADadFf")
         out.append(
             f'{{"ts":{c.ts[i]:.6f},"uid":"C{uids[i]}","id.orig_h":"{c.orig[i]}","id.orig_p":{oport[i]},'
             f'"id.resp_h":"{c.resp[i]}","id.resp_p":{c.rport[i]},"proto":"{proto}",{svc}{dur}'
@@ -86,8 +90,7 @@ def render_tsv(world: World, c: Conns) -> list[str]:
     out = []
     for i in range(len(c.ts)):
         st, proto = c.state[i], c.proto[i]
-        hdr = 40 if proto == "tcp" else 28
-        hist = HISTORY["OTH"] if proto == "udp" else HISTORY.get(st, "ShADadFf")
+        hdr, hist = _header_and_history(proto, st)
         dur = f"{c.duration[i]:.6f}" if st != "S0" else "-"
         lo, lr = "T" if _local(c.orig[i]) else "F", "T" if _local(c.resp[i]) else "F"
         out.append(f"{c.ts[i]:.6f}\tC{uids[i]}\t{c.orig[i]}\t{oport[i]}\t{c.resp[i]}\t{c.rport[i]}\t{proto}\t{c.service[i]}\t"
