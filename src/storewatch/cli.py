@@ -13,6 +13,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from storewatch.ingest.engine import IngestReport, ingest as run_ingest
@@ -170,6 +171,231 @@ def _simulate_with_progress(out: Path, days: int, scale: float, seed: int) -> di
                             progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
 
 
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
+SeverityOption = typer.Option(None, "--min-severity", help="Only incidents at least this severe: low, medium, high, critical.")
+
+
+@app.command()
+def detect(
+    home: Optional[Path] = HomeOption,
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+) -> None:
+    """Run every detection over the store and correlate the alerts into incidents (safe to re-run)."""
+    report = _detect_with_progress(Workspace.at(home), rules, quiet=json)
+    if json:
+        _json_out(report.as_dict())
+        return
+    _print_detect_report(report)
+
+
+def _detect_with_progress(ws: Workspace, rules: Optional[Path], quiet: bool):
+    from storewatch.detect.engine import detect as run_detect
+
+    with Progress(TextColumn("[bold]detect {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("", total=None)
+        return run_detect(ws, rules_dir=rules,
+                          progress=lambda name, done, total: bar.update(task, completed=done, total=total,
+                                                                        description=name[:40]))
+
+
+def _print_detect_report(report) -> None:
+    console.print(f"Ran {report.detections} detections in {report.seconds:.1f} s: {report.alerts:,} alerts "
+                  f"({report.new_alerts:,} new), {report.incidents:,} incidents ({report.new_incidents:,} new).")
+    for e in report.errors:
+        err.print(f"[yellow]detection {e['detection']} skipped[/]: {e['error']}", markup=True, highlight=False)
+
+
+def _parse_since(since: Optional[str]):
+    from datetime import datetime, timedelta, timezone
+
+    if not since:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if since[:-1].isdigit() and since[-1] in units:
+        return datetime.now(timezone.utc) - timedelta(**{units[since[-1]]: int(since[:-1])})
+    try:
+        parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{since!r} is neither an ISO 8601 time nor a duration like 12h or 7d", param_hint="--since")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _check_severity(value: Optional[str]) -> Optional[str]:
+    from storewatch.correlate.incidents import SEVERITY_RANK
+
+    if value is not None and value.lower() not in SEVERITY_RANK:
+        raise typer.BadParameter(f"{value!r}: use one of {', '.join(SEVERITY_RANK)}", param_hint="--min-severity")
+    return value.lower() if value else None
+
+
+@app.command()
+def incidents(
+    home: Optional[Path] = HomeOption,
+    json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    min_severity: Optional[str] = SeverityOption,
+    since: Optional[str] = typer.Option(None, "--since", help="Only incidents active since this ISO 8601 time or for this long (12h, 7d)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show at most this many."),
+) -> None:
+    """Incidents ranked by risk, highest first."""
+    from storewatch.correlate.queries import list_incidents
+
+    with db.opened(Workspace.at(home)) as con:
+        rows = list_incidents(con, _check_severity(min_severity), _parse_since(since), limit)
+    if json:
+        _json_out(rows)
+        return
+    _print_incidents(rows)
+
+
+def _print_incidents(rows: list[dict]) -> None:
+    if not rows:
+        console.print("No incidents. Run `storewatch detect` after ingesting.")
+        return
+    table = Table(title=f"Incidents ({len(rows)}), highest risk first")
+    for col in ("#", "id", "risk", "severity", "scenario", "title", "first seen (UTC)", "alerts"):
+        table.add_column(col, justify="right" if col in ("#", "risk", "alerts") else "left",
+                         overflow="fold", max_width=60 if col == "title" else None)
+    for n, r in enumerate(rows, 1):
+        table.add_row(str(n), r["id"], str(r["risk_score"]), r["severity"], r["scenario"], escape(r["title"]),
+                      r["first_seen"][:16].replace("T", " "), str(r["alerts"]),
+                      style=SEVERITY_STYLE.get(r["severity"]))
+    console.print(table)
+
+
+@app.command()
+def incident(
+    incident_id: str = typer.Argument(..., help="Incident id (a unique prefix is enough)."),
+    home: Optional[Path] = HomeOption,
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """One incident in full: summary, risk factors, entities, ATT&CK techniques, alerts and their evidence."""
+    from storewatch.correlate.queries import get_incident
+
+    with db.opened(Workspace.at(home)) as con:
+        found = get_incident(con, incident_id)
+    if found is None:
+        err.print(f"[red]No single incident matches {escape(incident_id)!r}.[/] See `storewatch incidents`.")
+        raise typer.Exit(1)
+    if json:
+        _json_out(found)
+        return
+    _print_incident(found)
+
+
+def _print_incident(inc: dict) -> None:
+    from rich.panel import Panel
+
+    from storewatch.correlate import attack
+
+    style = SEVERITY_STYLE.get(inc["severity"], "")
+    console.print(Panel(escape(inc["summary"]), title=f"[{style}]{inc['id']}  {escape(inc['title'])}[/]",
+                        subtitle=f"risk {inc['risk_score']} · {inc['severity']} · {inc['first_seen']} → {inc['last_seen']}"))
+    factors = Table(title="Why this risk score")
+    factors.add_column("factor")
+    factors.add_column("points", justify="right")
+    factors.add_column("why")
+    for f in inc["factors"]:
+        factors.add_row(f["factor"], f"+{f['points']}", escape(f["why"]))
+    console.print(factors)
+    if inc["attack"]:
+        console.print("[bold]ATT&CK[/] " + ", ".join(attack.label(t) for t in inc["attack"]))
+    ents: dict[str, list[str]] = {}
+    for e in inc["entities"]:
+        ents.setdefault(e["type"], []).append(e["value"])
+    for etype, values in ents.items():
+        console.print(f"[bold]{etype}[/] " + escape(", ".join(values[:20])) + (f" (+{len(values) - 20})" if len(values) > 20 else ""))
+    alerts = Table(title="Alerts")
+    for col in ("first seen", "detection", "severity", "events", "what"):
+        alerts.add_column(col, overflow="fold")
+    for a in inc["alert_details"]:
+        alerts.add_row(a["first_seen"][:16].replace("T", " "), a["rule_id"], a["severity"], str(a["event_count"]),
+                       escape(a["summary"] or a["title"]))
+    console.print(alerts)
+
+
+@app.command()
+def run(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
+    home: Optional[Path] = HomeOption,
+    tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+) -> None:
+    """Ingest, detect and show the incident table: the whole pipeline in one command."""
+    from storewatch.correlate.queries import list_incidents
+
+    ws = Workspace.at(home)
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        err.print(f"[yellow]not found:[/] {p}")
+    report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=False)
+    _print_report(report)
+    if report.totals["read"] == 0:
+        err.print("[red]Nothing could be read.[/]")
+        raise typer.Exit(1)
+    _print_detect_report(_detect_with_progress(ws, rules, quiet=False))
+    with db.opened(ws) as con:
+        _print_incidents(list_incidents(con))
+
+
+@app.command()
+def evaluate(
+    labels: Path = typer.Option(..., "--labels", exists=True, dir_okay=False, help="labels.jsonl of injected attacks."),
+    benign: Optional[Path] = typer.Option(None, "--benign", help="benign.jsonl of look-alikes (default: beside the labels)."),
+    home: Optional[Path] = HomeOption,
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Score the incidents against labelled attacks: recall, precision, false positives per day."""
+    result = _evaluate(Workspace.at(home), labels, benign)
+    if json:
+        _json_out(result)
+        return
+    _print_evaluation(result)
+
+
+def _evaluate(ws: Workspace, labels: Path, benign: Optional[Path]) -> dict:
+    from datetime import datetime
+
+    from storewatch.correlate.queries import list_incidents
+    from storewatch.evaluate import LabelsError, data_days, evaluate as score, read_labels
+
+    benign = benign or (labels.parent / "benign.jsonl")
+    try:
+        attacks = read_labels(labels)
+        lookalikes = read_labels(benign) if benign.exists() else []
+    except LabelsError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2)
+    with db.opened(ws) as con:
+        rows = list_incidents(con)
+        daily = [n for (n,) in con.execute("SELECT count(*) FROM events GROUP BY time::DATE").fetchall()]
+    for r in rows:
+        r["first_seen"] = datetime.fromisoformat(r["first_seen"].replace("Z", "+00:00"))
+        r["last_seen"] = datetime.fromisoformat(r["last_seen"].replace("Z", "+00:00"))
+    return score(rows, attacks, data_days(daily), lookalikes)
+
+
+def _print_evaluation(result: dict) -> None:
+    table = Table(title="Detection against the labels")
+    for col in ("scenario", "labels", "detected", "missed"):
+        table.add_column(col, justify="left" if col in ("scenario", "missed") else "right")
+    for name, s in result["per_scenario"].items():
+        table.add_row(name, str(s["labels"]), str(s["detected"]), ", ".join(s["missed"]),
+                      style=None if s["detected"] == s["labels"] else "red")
+    console.print(table)
+    recall = "n/a" if result["recall"] is None else f"{result['recall']:.2f}"
+    precision = "n/a" if result["precision"] is None else f"{result['precision']:.2f}"
+    console.print(f"recall {recall} ({result['detected']}/{result['labels']}) · precision {precision} "
+                  f"({result['true_positive_incidents']}/{result['incidents']} incidents) · "
+                  f"{result['false_positives_per_day']} false-positive incidents/day over {result['days']} day(s) · "
+                  f"critical attacks in the top {result['critical_top_k']}: {'yes' if result['critical_in_top'] else 'no'}")
+    for fp in result["false_positives"][:10]:
+        console.print(f"  [yellow]false positive[/] {fp['id']} {escape(fp['title'])}")
+    for b in result["benign_alarms"]:
+        console.print(f"  [red]alarm on benign look-alike[/] {b['benign']} ({b['scenario']}) by {b['incident']}")
+
+
 @app.command()
 def demo(
     home: Optional[Path] = HomeOption,
@@ -177,7 +403,7 @@ def demo(
     days: int = typer.Option(1, "--days"),
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
-    """Simulate a small estate, ingest it and show what the store holds, offline."""
+    """Simulate a small estate, ingest it, detect and rank incidents, and score them against the labels, offline."""
     started = time.monotonic()
     ws = Workspace.at(home or Path(tempfile.mkdtemp(prefix="storewatch-demo-")))
     data = ws.home / "demo-estate"
@@ -190,9 +416,21 @@ def demo(
     console.rule("[bold]3. What the store holds")
     with db.opened(ws) as con:
         _print_summary(store_summary(con))
+    console.rule("[bold]4. Detecting and correlating")
+    _print_detect_report(_detect_with_progress(ws, None, quiet=False))
+    from storewatch.correlate.queries import list_incidents
+
+    with db.opened(ws) as con:
+        _print_incidents(list_incidents(con))
+    console.rule("[bold]5. Scored against the simulator's labels")
+    _print_evaluation(_evaluate(ws, data / "labels.jsonl", None))
     console.print(f"\nWorkspace: {ws.home}  ({time.monotonic() - started:.0f} s)")
     console.print(f"Explore it: storewatch status --home {ws.home}")
 
+
+from storewatch.commands import register_all  # noqa: E402  (commands reuse this module's console and options)
+
+register_all(app)
 
 if __name__ == "__main__":
     app()

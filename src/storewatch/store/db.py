@@ -16,15 +16,15 @@ from storewatch.workspace import Workspace
 # Time parsing shared by every mapping: text with a zone designator is honoured, naive text is read in
 # the zone given for the run (`sw_tz`, UTC unless the user says otherwise); epochs in s or ms.
 MACROS = (
-    r"""CREATE OR REPLACE MACRO sw_time(s) AS CASE
+    r"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
         WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?|\s[A-Za-z]{3,5})$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
         ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
-    r"""CREATE OR REPLACE MACRO sw_epoch(x) AS CASE
+    r"""CREATE OR REPLACE TEMP MACRO sw_epoch(x) AS CASE
         WHEN try_cast(x AS DOUBLE) > 1e11 THEN to_timestamp(try_cast(x AS DOUBLE) / 1000)
         ELSE to_timestamp(try_cast(x AS DOUBLE)) END""",
-    r"""CREATE OR REPLACE MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
-    r"""CREATE OR REPLACE MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
-    r"""CREATE OR REPLACE MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
 )
 
 TABLES = (
@@ -41,6 +41,22 @@ TABLES = (
         quarantined BIGINT, duplicates BIGINT, pans_scrubbed BIGINT, note VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS pii_catalog (
         table_name VARCHAR, column_name VARCHAR, category VARCHAR, note VARCHAR)""",
+    # Detection output: one row per (detection, key); re-running detection updates rows in place.
+    """CREATE TABLE IF NOT EXISTS alerts (
+        alert_id VARCHAR PRIMARY KEY, rule_id VARCHAR, kind VARCHAR, title VARCHAR, scenario VARCHAR,
+        severity VARCHAR, confidence DOUBLE, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, event_count BIGINT,
+        entities STRUCT(type VARCHAR, value VARCHAR)[], evidence JSON, event_ids VARCHAR[], attack VARCHAR[],
+        store_id VARCHAR, channel VARCHAR, summary VARCHAR, detected_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS incidents (
+        incident_id VARCHAR PRIMARY KEY, title VARCHAR, scenario VARCHAR, severity VARCHAR, risk_score INTEGER,
+        factors JSON, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
+        entities STRUCT(type VARCHAR, value VARCHAR)[], alert_count INTEGER, attack VARCHAR[],
+        stores VARCHAR[], channels VARCHAR[], summary VARCHAR, status VARCHAR,
+        created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS incident_alerts (incident_id VARCHAR, alert_id VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS detect_runs (
+        run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, detections INTEGER, alerts INTEGER,
+        new_alerts INTEGER, incidents INTEGER, new_incidents INTEGER, errors JSON)""",
 )
 
 

@@ -1,0 +1,175 @@
+"""Alerts → incidents: alerts that share an entity close in time are one incident, scored and summarized.
+
+Linking keys are the alert's entities (ip, user, email, card, host, employee, device, domain...), the /24
+of every IPv4 address, and the store. Two alerts on the same key are linked when their time spans lie
+within that key's window of each other; incidents are the connected groups. Ids are stable: a group
+keeps the id its alerts already had, so re-running detection neither duplicates nor renames incidents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Mapping, Sequence
+
+import duckdb
+import orjson
+
+from storewatch.correlate import scoring
+from storewatch.correlate.summary import incident_summary
+
+# How far apart two alerts on the same key may be and still belong together.
+WINDOWS = {"default": timedelta(hours=12), "net24": timedelta(hours=6), "store": timedelta(hours=2)}
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def link_keys(entities: Iterable[Mapping]) -> set[tuple[str, str]]:
+    """(window kind, key) pairs an alert can be linked by."""
+    keys: set[tuple[str, str]] = set()
+    for e in entities:
+        etype, value = e["type"], str(e["value"]).lower()
+        if etype == "store":
+            keys.add(("store", f"store:{value}"))
+            continue
+        keys.add(("default", f"{etype}:{value}"))
+        if etype == "ip":
+            try:
+                net = ipaddress.ip_network(f"{value}/24", strict=False) if ":" not in value else None
+            except ValueError:
+                net = None
+            if net is not None:
+                keys.add(("net24", f"net24:{net}"))
+    return keys
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def group_alerts(alerts: Sequence[Mapping]) -> list[list[int]]:
+    """Connected groups of alert indices: same key and time spans within the key's window (interval sweep)."""
+    by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, a in enumerate(alerts):
+        for key in link_keys(a["entities"]):
+            by_key[key].append(i)
+    uf = _UnionFind(len(alerts))
+    for (kind, _), members in by_key.items():
+        window = WINDOWS[kind]
+        members.sort(key=lambda i: alerts[i]["first_seen"])
+        reach, anchor = None, None
+        for i in members:
+            if reach is not None and alerts[i]["first_seen"] <= reach + window:
+                uf.union(anchor, i)
+            else:
+                anchor = i
+            reach = max(reach, alerts[i]["last_seen"]) if reach is not None else alerts[i]["last_seen"]
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(alerts)):
+        groups[uf.find(i)].append(i)
+    return list(groups.values())
+
+
+def build_incident(alerts: Sequence[Mapping]) -> dict:
+    """An incident's fields from its alerts (everything but the id and bookkeeping)."""
+    lead = max(alerts, key=lambda a: (SEVERITY_RANK[a["severity"]], a["confidence"], a["event_count"]))
+    entities = list({(e["type"], e["value"]): e for a in alerts for e in a["entities"]}.values())
+    risk, factors = scoring.score(alerts)
+    main = next((e["value"] for e in lead["entities"]), "")
+    others = len(entities) - 1
+    title = lead["title"] + (f": {main}" if main else "") + (f" and {others} more" if others > 0 and main else "")
+    incident = {
+        "title": title,
+        "scenario": lead["scenario"],
+        "severity": scoring.severity_for(risk),
+        "risk_score": risk,
+        "factors": factors,
+        "first_seen": min(a["first_seen"] for a in alerts),
+        "last_seen": max(a["last_seen"] for a in alerts),
+        "entities": entities,
+        "alert_count": len(alerts),
+        "attack": sorted({t for a in alerts for t in a["attack"]}),
+        "stores": sorted({a["store_id"] for a in alerts if a["store_id"]}
+                         | {e["value"] for e in entities if e["type"] == "store"}),
+        "channels": sorted({a["channel"] for a in alerts if a["channel"]}),
+    }
+    incident["summary"] = incident_summary(incident, alerts)
+    return incident
+
+
+def _load_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    cur = con.execute("""
+        SELECT alert_id, rule_id, kind, title, scenario, severity, confidence, first_seen, last_seen, event_count,
+               entities, evidence, attack, store_id, channel, summary
+        FROM alerts ORDER BY first_seen, alert_id""")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    for r in rows:
+        r["evidence"] = orjson.loads(r["evidence"]) if r["evidence"] else {}
+    return rows
+
+
+def _new_id(alert_ids: Sequence[str]) -> str:
+    return "INC-" + hashlib.sha256(min(alert_ids).encode()).hexdigest()[:10].upper()
+
+
+def correlate(con: duckdb.DuckDBPyConnection, now: float) -> tuple[int, int]:
+    """Rebuild incidents from all alerts, keeping ids, status and creation times. Returns (all, new)."""
+    alerts = _load_alerts(con)
+    previous = dict(con.execute("SELECT alert_id, incident_id FROM incident_alerts").fetchall())
+    kept = {r[0]: r[1:] for r in con.execute("SELECT incident_id, status, created_at FROM incidents").fetchall()}
+    stamp = datetime.fromtimestamp(now, tz=timezone.utc)
+    groups = sorted(group_alerts(alerts), key=len, reverse=True)
+    rows, links, claimed = [], [], set()
+    for members in groups:
+        group = [alerts[i] for i in members]
+        ids = [a["alert_id"] for a in group]
+        candidates = sorted({previous[i] for i in ids if i in previous and previous[i] not in claimed},
+                            key=lambda inc: (kept.get(inc, (None, stamp))[1], inc))
+        incident_id = candidates[0] if candidates else _new_id(ids)
+        if incident_id in claimed:  # a split group whose fallback id collides: derive from its own alerts
+            incident_id = _new_id([incident_id, *ids])
+        claimed.add(incident_id)
+        status, created = kept.get(incident_id, ("open", stamp))
+        inc = build_incident(group)
+        rows.append({"incident_id": incident_id, **inc, "factors": orjson.dumps(inc["factors"]).decode(),
+                     "status": status, "created_at": created, "updated_at": stamp})
+        links += [(incident_id, a) for a in ids]
+    _write(con, rows, links)
+    return len(rows), len([r for r in rows if r["incident_id"] not in kept])
+
+
+def _write(con: duckdb.DuckDBPyConnection, rows: list[dict], links: list[tuple[str, str]]) -> None:
+    import pyarrow as pa
+
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM incidents")
+        con.execute("DELETE FROM incident_alerts")
+        if rows:
+            table = pa.Table.from_pylist(rows)
+            con.register("_incidents", table)
+            con.execute("""INSERT INTO incidents BY NAME
+                SELECT * REPLACE (factors::JSON AS factors,
+                    entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities) FROM _incidents""")
+            con.unregister("_incidents")
+            con.register("_links", pa.table({"incident_id": [l[0] for l in links], "alert_id": [l[1] for l in links]}))
+            con.execute("INSERT INTO incident_alerts SELECT incident_id, alert_id FROM _links")
+            con.unregister("_links")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,73 @@
+"""Reading incidents back for people and programs: the list with filters, one incident in full."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import duckdb
+import orjson
+
+from storewatch.correlate.incidents import SEVERITY_RANK
+
+LIST_COLUMNS = ("incident_id", "title", "scenario", "severity", "risk_score", "first_seen", "last_seen",
+                "entities", "alert_count", "attack", "stores", "channels", "summary", "status", "factors")
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _public(row: dict) -> dict:
+    """The JSON shape of the CLI contract: `id`, ISO 8601 UTC times, entities as {type, value}, `alerts` count."""
+    out = {"id": row.pop("incident_id"), **row}
+    out["first_seen"], out["last_seen"] = _iso(row["first_seen"]), _iso(row["last_seen"])
+    out["alerts"] = out.pop("alert_count")
+    out["factors"] = orjson.loads(row["factors"]) if row.get("factors") else []
+    return out
+
+
+def list_incidents(
+    con: duckdb.DuckDBPyConnection, min_severity: Optional[str] = None, since: Optional[datetime] = None,
+    limit: Optional[int] = None,
+) -> list[dict]:
+    """Incidents ranked by risk (then recency); filters on minimum severity and last activity."""
+    rank = SEVERITY_RANK[min_severity] if min_severity else 0
+    severities = [s for s, r in SEVERITY_RANK.items() if r >= rank]
+    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM incidents WHERE list_contains(?, severity)"
+    params: list = [severities]
+    if since is not None:
+        sql += " AND last_seen >= ?"
+        params.append(since)
+    sql += " ORDER BY risk_score DESC, last_seen DESC, incident_id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [_public(dict(zip(names, r))) for r in cur.fetchall()]
+
+
+def get_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> Optional[dict]:
+    """One incident with its alerts and their evidence; accepts a unique id prefix."""
+    cur = con.execute(
+        f"SELECT {', '.join(LIST_COLUMNS)} FROM incidents WHERE incident_id ILIKE ? || '%' ORDER BY incident_id",
+        [incident_id])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if len(rows) != 1:
+        return None
+    incident = _public(dict(zip(names, rows[0])))
+    cur = con.execute("""
+        SELECT a.alert_id, a.rule_id, a.kind, a.title, a.scenario, a.severity, a.first_seen, a.last_seen,
+               a.event_count, a.entities, a.evidence, a.event_ids, a.attack, a.summary
+        FROM alerts a JOIN incident_alerts l USING (alert_id) WHERE l.incident_id = ?
+        ORDER BY a.first_seen, a.alert_id""", [incident["id"]])
+    names = [d[0] for d in cur.description]
+    alerts = []
+    for r in cur.fetchall():
+        a = dict(zip(names, r))
+        a["first_seen"], a["last_seen"] = _iso(a["first_seen"]), _iso(a["last_seen"])
+        a["evidence"] = orjson.loads(a["evidence"]) if a["evidence"] else {}
+        alerts.append(a)
+    incident["alert_details"] = alerts
+    return incident

@@ -1,0 +1,156 @@
+"""Run every detection over the store and keep the alerts they raise, then hand over to correlation.
+
+Detection is a full pass over the store each run: alerts have deterministic ids (detection id + key), so
+running it twice updates alerts in place and adds nothing; an alert keeps the time it was first raised.
+One failing detection (a broken user rule) is reported and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import duckdb
+import pyarrow as pa
+
+from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
+from storewatch.detect.registry import load_detections
+from storewatch.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DetectReport:
+    run_id: int
+    detections: int = 0
+    alerts: int = 0
+    new_alerts: int = 0
+    incidents: int = 0
+    new_incidents: int = 0
+    seconds: float = 0.0
+    per_detection: dict[str, int] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def run_detections(
+    con: duckdb.DuckDBPyConnection, detections: Iterable[Detection], progress: Optional[Progress] = None
+) -> tuple[pa.Table | None, dict[str, int], list[dict]]:
+    """Run detections; return all candidate alerts (with metadata filled in), counts and errors."""
+    detections = list(detections)
+    parts: list[pa.Table] = []
+    counts: dict[str, int] = {}
+    errors: list[dict] = []
+    for i, det in enumerate(detections):
+        if progress:
+            progress(det.id, i, len(detections))
+        try:
+            table = det.query(con)
+            check_output(det, table)
+        except (duckdb.Error, DetectionError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            errors.append({"detection": det.id, "source": det.source, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        counts[det.id] = table.num_rows
+        if table.num_rows:
+            parts.append(_with_metadata(con, det, table))
+    if progress:
+        progress("", len(detections), len(detections))
+    if not parts:
+        return None, counts, errors
+    return pa.concat_tables(parts, promote_options="permissive"), counts, errors
+
+
+def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Table) -> pa.Table:
+    """Cast a detection's output to the alert shape and stamp it with the detection's metadata."""
+    con.register("_candidates", table)
+    optional = {
+        name: (name if name in table.column_names else "NULL") for name in OPTIONAL_COLUMNS
+    }
+    try:
+        return con.sql(
+            f"""
+            SELECT md5(? || '|' || key) AS alert_id, ? AS rule_id, ? AS kind, ? AS title, ? AS scenario,
+                   coalesce(lower({optional['severity']}::VARCHAR), ?) AS severity,
+                   coalesce({optional['confidence']}::DOUBLE, 1.0) AS confidence,
+                   first_seen::TIMESTAMPTZ AS first_seen, last_seen::TIMESTAMPTZ AS last_seen,
+                   event_count::BIGINT AS event_count,
+                   list_filter(entities::{ALERT_COLUMNS['entities']}, lambda e: e.value IS NOT NULL AND e.value <> '')
+                       AS entities,
+                   evidence::JSON AS evidence, event_ids::VARCHAR[] AS event_ids, ?::VARCHAR[] AS attack,
+                   {optional['store_id']}::VARCHAR AS store_id, {optional['channel']}::VARCHAR AS channel,
+                   ? AS summary_template
+            FROM _candidates WHERE key IS NOT NULL
+            """,
+            params=[det.id, det.id, det.kind, det.title, det.scenario, det.severity, list(det.attack), det.summary],
+        ).to_arrow_table()
+    finally:
+        con.unregister("_candidates")
+
+
+def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, started: float) -> tuple[int, int]:
+    """Replace the alert set with this run's, keeping when each alert was first raised. Returns (all, new)."""
+    from storewatch.correlate.summary import render_alert_summaries
+
+    con.execute("BEGIN")
+    try:
+        existing = dict(con.execute("SELECT alert_id, detected_at FROM alerts").fetchall())
+        con.execute("DELETE FROM alerts")
+        if candidates is None or candidates.num_rows == 0:
+            con.execute("COMMIT")
+            return 0, 0
+        rendered = render_alert_summaries(candidates)
+        con.register("_alerts", rendered)
+        con.execute(
+            """
+            INSERT INTO alerts BY NAME
+            SELECT a.* EXCLUDE (summary_template), coalesce(p.detected_at, to_timestamp(?)) AS detected_at
+            FROM (SELECT DISTINCT ON (alert_id) * FROM _alerts ORDER BY alert_id, event_count DESC) a
+            LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS alert_id, unnest(?::TIMESTAMPTZ[]) AS detected_at) p
+              USING (alert_id)
+            """,
+            [started, list(existing), list(existing.values())],
+        )
+        con.unregister("_alerts")
+        total = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    new = total - len(existing.keys() & set(rendered.column("alert_id").to_pylist()))
+    return total, new
+
+
+def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Optional[Path] = None) -> DetectReport:
+    """Run every detection, store the alerts, correlate them into incidents; one call per `storewatch detect`."""
+    from storewatch.correlate.incidents import correlate
+    from storewatch.store import db
+
+    started = time.time()
+    with db.opened(ws) as con:
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
+        report = DetectReport(run_id=run_id)
+        detections, load_errors = load_detections(ws, rules_dir)
+        report.errors.extend(load_errors)
+        report.detections = len(detections)
+        candidates, report.per_detection, errors = run_detections(con, detections, progress)
+        report.errors.extend(errors)
+        report.alerts, report.new_alerts = store_alerts(con, candidates, started)
+        report.incidents, report.new_incidents = correlate(con, now=started)
+        report.seconds = round(time.time() - started, 2)
+        con.execute(
+            "INSERT INTO detect_runs VALUES (?, to_timestamp(?), to_timestamp(?), ?, ?, ?, ?, ?, ?)",
+            [run_id, started, time.time(), report.detections, report.alerts, report.new_alerts,
+             report.incidents, report.new_incidents, _json(report.errors)],
+        )
+    return report
+
+
+def _json(value: object) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()

@@ -1,0 +1,1 @@
+"""Windowed aggregation detections: per-entity counts, ratios and sequences, written as SQL in YAML files."""
