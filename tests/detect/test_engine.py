@@ -70,3 +70,27 @@ sql: |
     assert rows[0][1] == ["T1595"]
     # The three IPs share a /24 and a time window: one incident.
     assert report.incidents == 1
+
+
+def test_false_positive_feedback_suppresses_the_pattern_on_the_next_run(estate, tmp_path: Path) -> None:
+    import shutil
+
+    from storewatch import audit
+    from storewatch.learn.feedback import record_feedback
+    from storewatch.workspace import Workspace
+
+    ws = Workspace.at(tmp_path / "copy")
+    shutil.copy(estate.ws.db_path, ws.db_path)
+    with db.opened(ws) as con:
+        target, others = con.execute("""SELECT min(incident_id), count(*) - 1 FROM incidents""").fetchall()[0]
+        alerts = con.execute("SELECT count(*) FROM incident_alerts WHERE incident_id = ?", [target]).fetchall()[0][0]
+    result = record_feedback(ws, target, "false_positive", actor="ana", note="our own pen test")
+    assert result["suppressed"]
+    report = detect(ws)
+    assert report.suppressed >= alerts
+    with db.opened(ws) as con:
+        assert con.execute("SELECT count(*) FROM incidents WHERE incident_id = ?", [target]).fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM incidents").fetchall()[0][0] >= others - 1
+    actions = [e["action"] for e in audit.entries(ws)]
+    assert actions == ["feedback.false_positive", "detect.suppressed"]
+    assert audit.verify(ws) == []

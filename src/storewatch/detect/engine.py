@@ -16,7 +16,9 @@ import duckdb
 import pyarrow as pa
 
 from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
+from storewatch import audit
 from storewatch.detect.registry import load_detections
+from storewatch.learn.feedback import apply_suppressions
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -30,6 +32,7 @@ class DetectReport:
     new_alerts: int = 0
     incidents: int = 0
     new_incidents: int = 0
+    suppressed: int = 0
     seconds: float = 0.0
     per_detection: dict[str, int] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
@@ -139,6 +142,8 @@ def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Option
         report.detections = len(detections)
         candidates, report.per_detection, errors = run_detections(con, detections, progress)
         report.errors.extend(errors)
+        if candidates is not None:
+            candidates, report.suppressed = apply_suppressions(con, candidates)
         report.alerts, report.new_alerts = store_alerts(con, candidates, started)
         report.incidents, report.new_incidents = correlate(con, now=started)
         report.seconds = round(time.time() - started, 2)
@@ -147,6 +152,9 @@ def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Option
             [run_id, started, time.time(), report.detections, report.alerts, report.new_alerts,
              report.incidents, report.new_incidents, _json(report.errors)],
         )
+    if report.suppressed:
+        audit.append(ws, "detect.suppressed", {"run_id": run_id, "alerts": report.suppressed},
+                     "analyst marked the pattern a false positive", "alerts not raised")
     return report
 
 

@@ -54,6 +54,12 @@ TABLES = (
         stores VARCHAR[], channels VARCHAR[], summary VARCHAR, status VARCHAR,
         created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS incident_alerts (incident_id VARCHAR, alert_id VARCHAR)""",
+    # Analyst verdicts, and the (detection, entity) patterns a confirmed false positive silences.
+    """CREATE TABLE IF NOT EXISTS feedback (
+        incident_id VARCHAR, verdict VARCHAR, actor VARCHAR, note VARCHAR, recorded_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS suppressions (
+        suppression_id VARCHAR PRIMARY KEY, rule_id VARCHAR, entity_type VARCHAR, value VARCHAR,
+        incident_id VARCHAR, actor VARCHAR, reason VARCHAR, created_at TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS detect_runs (
         run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, detections INTEGER, alerts INTEGER,
         new_alerts INTEGER, incidents INTEGER, new_incidents INTEGER, errors JSON)""",

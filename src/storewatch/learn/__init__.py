@@ -1,0 +1,1 @@
+"""Learning from analysts: feedback on incidents and the suppressions it creates."""
