@@ -1,0 +1,112 @@
+"""Detection + correlation time and peak memory, and detection quality, on simulated estates.
+
+    python benchmarks/detect.py                       # speed: 2 days at scale 1 and at 4x that
+    python benchmarks/detect.py --quality --seeds 1,2,3,4,5   # recall / precision / FP per day per seed
+    python benchmarks/detect.py --estates /work/estates   # reuse estates already simulated and ingested
+
+Ingest is not timed here (benchmarks/ingest.py does that); each `detect` runs in its own process so its
+peak RSS is its own. Prints Markdown tables for docs/performance.md and docs/detection.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+DETECT = r"""
+import json, resource, sys, time
+from pathlib import Path
+from storewatch.detect.engine import detect
+from storewatch.store import db
+from storewatch.workspace import Workspace
+ws = Workspace.at(Path(sys.argv[1]))
+t = time.perf_counter()
+report = detect(ws)
+seconds = time.perf_counter() - t
+with db.opened(ws) as con:
+    events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+print(json.dumps({"seconds": seconds, "events": events, "detections": report.detections, "alerts": report.alerts,
+                  "incidents": report.incidents, "errors": report.errors,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_json(*args: str) -> dict:
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out[out.index("{"):] if out.lstrip().startswith("{") else out.strip().splitlines()[-1])
+
+
+def prepared(root: Path, seed: int, days: int, scale: float, reuse: Path | None) -> tuple[Path, Path]:
+    """(raw folder, fresh workspace copy) for an estate, simulating and ingesting it unless it can be reused."""
+    name = f"seed{seed}" if (days, scale) == (2, 1.0) else f"seed{seed}-d{days}-x{scale}"
+    if reuse and (reuse / name / "done").exists():
+        raw, ws = reuse / name / "raw", reuse / name / "ws"
+    else:
+        raw, ws = root / name / "raw", root / name / "ws"
+        subprocess.run([sys.executable, "-m", "storewatch.cli", "simulate", "--out", str(raw), "--days", str(days),
+                        "--scale", str(scale), "--seed", str(seed)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "storewatch.cli", "ingest", str(raw), "--home", str(ws), "--json"],
+                       check=True, capture_output=True)
+    work = root / name / "detect-ws"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(ws, work)
+    for stale in ("audit.jsonl",):
+        (work / stale).unlink(missing_ok=True)
+    return raw, work
+
+
+def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
+    print("| estate | events | detections | alerts | incidents | detect + correlate (s) | events/s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for scale in scales:
+        _, ws = prepared(root, 1, 2, scale, reuse)
+        r = run_json(sys.executable, "-c", DETECT, str(ws))
+        print(f"| 2 days x{scale:g} | {r['events']:,} | {r['detections']} | {r['alerts']:,} | {r['incidents']:,} | "
+              f"{r['seconds']:.1f} | {r['events'] / r['seconds']:,.0f} | {r['peak_rss_mb']:,.0f} |", flush=True)
+        if r["errors"]:
+            print(f"  errors: {r['errors']}", file=sys.stderr)
+
+
+def quality(root: Path, reuse: Path | None, seeds: list[int]) -> None:
+    print("| seed | labels | detected | recall | incidents | precision | FP incidents/day | critical in top | missed |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    totals = {"labels": 0, "detected": 0, "fp": 0.0}
+    for seed in seeds:
+        raw, ws = prepared(root, seed, 2, 1.0, reuse)
+        run_json(sys.executable, "-c", DETECT, str(ws))
+        r = run_json(sys.executable, "-m", "storewatch.cli", "evaluate", "--home", str(ws),
+                     "--labels", str(raw / "labels.jsonl"), "--json")
+        missed = [f"{name}" for name, s in r["per_scenario"].items() if s["missed"]]
+        print(f"| {seed} | {r['labels']} | {r['detected']} | {r['recall']:.2f} | {r['incidents']} | "
+              f"{r['precision'] or 0:.2f} | {r['false_positives_per_day']} | {'yes' if r['critical_in_top'] else 'no'} | "
+              f"{', '.join(missed) or '-'} |", flush=True)
+        for fp in r["false_positives"]:
+            print(f"  seed {seed} false positive: {fp['id']} {fp['scenario']}: {fp['title']}", file=sys.stderr)
+        totals["labels"] += r["labels"]
+        totals["detected"] += r["detected"]
+        totals["fp"] += r["false_positives_per_day"]
+    print(f"| all | {totals['labels']} | {totals['detected']} | {totals['detected'] / max(1, totals['labels']):.3f} | | | "
+          f"{totals['fp'] / len(seeds):.2f} (mean) | | |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quality", action="store_true", help="Score detection quality per seed instead of speed.")
+    ap.add_argument("--seeds", default="1,2,3,4,5")
+    ap.add_argument("--scales", default="1,4", help="Scales (2 days each) for the speed run.")
+    ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
+        if args.quality:
+            quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")])
+        else:
+            speed(Path(tmp), args.estates, [float(s) for s in args.scales.split(",")])
+
+
+if __name__ == "__main__":
+    main()
