@@ -231,6 +231,31 @@ def _check_severity(value: Optional[str]) -> Optional[str]:
 
 
 @app.command()
+def detections(
+    home: Optional[Path] = HomeOption,
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
+    from storewatch.detect.catalog import rows
+    from storewatch.detect.registry import load_detections
+
+    found, errors = load_detections(Workspace.at(home), rules)
+    listed = rows(found)
+    if json:
+        _json_out({"detections": listed, "errors": errors})
+        return
+    table = Table(title=f"{len(listed)} detections")
+    for col in ("scenario", "id", "kind", "severity", "ATT&CK"):
+        table.add_column(col, overflow="fold")
+    for r in listed:
+        table.add_row(r["scenario"], r["id"], r["kind"], r["severity"], ", ".join(t.split(" ")[0] for t in r["attack"]))
+    console.print(table)
+    for e in errors:
+        err.print(f"[yellow]not loaded[/] {escape(e['source'])}: {escape(e['error'])}")
+
+
+@app.command()
 def incidents(
     home: Optional[Path] = HomeOption,
     json: bool = typer.Option(False, "--json", help="Print a JSON array."),
