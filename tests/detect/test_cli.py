@@ -60,3 +60,14 @@ def test_evaluate_json(estate) -> None:
     result = orjson.loads(out.stdout)
     assert result["labels"] == len(estate.labels) and 0 <= result["detected"] <= result["labels"]
     assert result["days"] == estate.days
+
+
+def test_run_is_ingest_detect_and_table(tmp_path) -> None:
+    from storewatch.simulate import simulate
+
+    simulate(tmp_path / "estate", days=1, scale=0.05, seed=5)
+    out = cli("run", str(tmp_path / "estate"), "--home", str(tmp_path / "ws"))
+    assert out.exit_code == 0
+    assert "Ingest run" in out.stdout and "detections in" in out.stdout and "Incidents (" in out.stdout
+    nothing = runner.invoke(app, ["run", str(tmp_path / "missing"), "--home", str(tmp_path / "ws2")])
+    assert nothing.exit_code == 1
