@@ -1,0 +1,109 @@
+"""Bulk data read: a database user pulls whole tables (rows far above what statements normally return)
+from a client that is not an established host, outside any recurring schedule.
+
+Reads come from audit records (pgaudit with log_rows: `attributes.rows`); the client address comes from
+the session's connection record, joined on the backend pid as of the statement's time. A statement is
+bulk when its row count is far above the estate's own statements (robust z on a log scale and ten times
+the 95th percentile). A user's bulk reads are a scheduled job (nightly ETL) when the same user also
+bulk-read on another day at about the same time of day. With a single day of history a schedule cannot
+be seen, so the read must also come from an unusual client: one present in far fewer hours of telemetry
+than the estate's other database clients (an ETL or app server talks all day; a laptop plugged in for a
+dump does not), or one the user never used on the days it was seen before.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from storewatch.detect.behaviour.common import ASSETS_CTE, entity
+from storewatch.detect.detection import Detection
+
+Z_MIN = 6.0  # robust deviations above the median statement size (log10 rows)
+P95_FACTOR = 10.0  # and ten times what the busiest ordinary statements return
+SCHEDULE_HOURS = 2.0  # same user, another day, within this many hours of the same time of day
+RARE_SOURCE_SHARE = 0.5  # client present in under half the hours a typical database client is
+
+SQL = f"""
+WITH {ASSETS_CTE},
+db AS (
+  SELECT *, try_cast(attributes->>'pid' AS BIGINT) AS pid FROM events WHERE channel = 'database'
+),
+conns AS (SELECT pid, time, src_ip FROM db WHERE src_ip IS NOT NULL AND pid IS NOT NULL),
+reads AS (
+  SELECT d.event_id, d.time, d.user_name, d.query, d.pid, try_cast(d.attributes->>'rows' AS BIGINT) AS rows,
+         date_trunc('day', d.time) AS day
+  FROM db d
+  WHERE d.class_name = 'Datastore Activity' AND d.user_name IS NOT NULL AND d.outcome <> 'failure'
+    AND (d.reason = 'READ' OR d.activity IN ('select', 'copy'))
+    AND try_cast(d.attributes->>'rows' AS BIGINT) IS NOT NULL
+),
+norm AS (
+  SELECT median(log10(rows + 1)) AS med, greatest(1.4826 * mad(log10(rows + 1)), 0.1) AS scale,
+         quantile_cont(rows, 0.95) AS p95
+  FROM reads
+),
+bulk AS (
+  SELECT r.*, c.src_ip
+  FROM reads r CROSS JOIN norm n
+  ASOF LEFT JOIN conns c ON r.pid = c.pid AND r.time >= c.time
+  WHERE (log10(r.rows + 1) - n.med) / n.scale >= {Z_MIN} AND r.rows >= {P95_FACTOR} * greatest(n.p95, 1)
+),
+sessions AS (
+  SELECT user_name, src_ip, day, min(time) AS first_seen, max(time) AS last_seen, count(*) AS statements,
+         sum(rows) AS rows, max(rows) AS max_rows, list(event_id ORDER BY time) AS ids,
+         list(DISTINCT lower(regexp_extract(query, '(?i)\\bfrom\\s+([A-Za-z0-9_."]+)', 1))) AS tables
+  FROM bulk GROUP BY ALL
+),
+scheduled AS (
+  SELECT DISTINCT a.user_name, a.day
+  FROM sessions a JOIN bulk b ON a.user_name = b.user_name AND a.day <> b.day
+  WHERE least(abs(epoch(a.first_seen - a.day) - epoch(b.time - b.day)),
+              86400 - abs(epoch(a.first_seen - a.day) - epoch(b.time - b.day))) <= {SCHEDULE_HOURS} * 3600
+),
+-- how established each database client is: distinct hours it shows up in any telemetry
+presence AS (
+  SELECT ip, count(DISTINCT date_trunc('hour', time)) AS hours
+  FROM (SELECT src_ip AS ip, time FROM events WHERE src_ip IN (SELECT src_ip FROM conns)
+        UNION ALL SELECT dst_ip, time FROM events WHERE dst_ip IN (SELECT src_ip FROM conns))
+  GROUP BY ip
+),
+typical AS (SELECT median(hours) AS hours FROM presence),
+user_sources AS (SELECT DISTINCT r.user_name, r.day, c.src_ip FROM reads r ASOF JOIN conns c ON r.pid = c.pid AND r.time >= c.time),
+history AS (SELECT count(DISTINCT date_trunc('day', time)) > 1 AS multi_day FROM db),
+judged AS (
+  SELECT s.*, p.hours AS source_hours, t.hours AS typical_hours,
+         coalesce(p.hours, 0) < {RARE_SOURCE_SHARE} * t.hours AS rare_source,
+         EXISTS (SELECT 1 FROM user_sources u WHERE u.user_name = s.user_name AND u.day <> s.day)
+           AND NOT EXISTS (SELECT 1 FROM user_sources u WHERE u.user_name = s.user_name AND u.day <> s.day
+                           AND u.src_ip = s.src_ip) AS new_source
+  FROM sessions s LEFT JOIN presence p ON p.ip = s.src_ip CROSS JOIN typical t
+  WHERE NOT EXISTS (SELECT 1 FROM scheduled x WHERE x.user_name = s.user_name AND x.day = s.day)
+)
+SELECT j.user_name || '|' || coalesce(j.src_ip, '?') || '|' || strftime(j.day, '%Y-%m-%d') AS key,
+       j.first_seen, j.last_seen, j.statements AS event_count,
+       list_filter([{entity('user', 'j.user_name')}, {entity('ip', 'j.src_ip')}, {entity('host', 'a.host')}],
+                   lambda e: e.value IS NOT NULL) AS entities,
+       json_object('user', j.user_name, 'ip', coalesce(j.src_ip, 'an unknown client'), 'rows', j.rows,
+                   'max_rows', j.max_rows, 'statements', j.statements, 'tables', array_to_string(j.tables, ', '),
+                   'hour_utc', hour(j.first_seen), 'source_hours', j.source_hours,
+                   'typical_source_hours', j.typical_hours, 'rare_source', j.rare_source, 'new_source', j.new_source,
+                   'typical_statement_rows', round((SELECT p95 FROM norm)), 'data_moved', true) AS evidence,
+       j.ids[1:20] AS event_ids, 'database' AS channel
+FROM judged j LEFT JOIN assets a ON a.ip = j.src_ip
+WHERE j.rare_source OR j.new_source OR (SELECT multi_day FROM history)
+"""
+
+
+def query(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    return con.sql(SQL).to_arrow_table()
+
+
+DETECTION = Detection(
+    id="behaviour.bulk_data_read", title="Bulk read of database tables", kind="behaviour", scenario="bulk_data_read",
+    severity="high", query=query, attack=("T1213", "T1005"),
+    description="A database user read whole tables (row counts far above the estate's statements) outside any "
+                "recurring schedule, from an unusual client.",
+    summary="Database user {user} read {rows} rows ({tables}) in {statements} statements from {ip}.",
+    source=__file__,
+)

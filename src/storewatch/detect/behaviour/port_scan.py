@@ -1,0 +1,77 @@
+"""Internal port scan: one internal host touches far more host:port pairs than the estate's normal
+fan-out, and most of those attempts fail (rejected or never answered).
+
+Unit of judgement: one internal source in one UTC day. The estate's normal fan-out is learned from all
+sources' daily distinct host:port counts (median + MAD on a log scale, and the 99th percentile), so a
+busy estate and a quiet one each get their own bar.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from storewatch.detect.behaviour.common import ASSETS_CTE, entity, internal
+from storewatch.detect.detection import Detection
+
+# Zeek's states for a connection attempt that was refused or never answered (plus their RST variants).
+FAILED_STATES = ("REJ", "S0", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
+# Far above normal: this many robust deviations (log scale) above the median daily fan-out...
+Z_MIN = 4.0
+# ...and several times the busiest normal source (90th percentile, robust to the scanner itself): a scan is not a busy client.
+P90_FACTOR = 5.0
+# Fewer distinct targets than this is a misconfigured client retrying, not a sweep.
+MIN_TARGETS = 50
+MAX_FAILED_SHARE = 0.5  # most of the scan's attempts fail
+
+SQL = f"""
+WITH {ASSETS_CTE},
+conns AS (
+  SELECT src_ip, date_trunc('day', time) AS day, time, event_id, dst_ip || ':' || dst_port AS target, dst_ip,
+         reason IN {FAILED_STATES} OR (outcome = 'failure' AND reason IS NULL) AS failed
+  FROM events
+  WHERE class_name = 'Network Activity' AND channel = 'network' AND dst_ip IS NOT NULL AND dst_port IS NOT NULL
+    AND {internal('src_ip')}
+),
+per_day AS (
+  SELECT src_ip, day, count(DISTINCT target) AS targets, count(DISTINCT target) FILTER (failed) AS failed_targets,
+         count(DISTINCT dst_ip) AS hosts, count(DISTINCT dst_ip) FILTER (failed) AS failed_hosts,
+         count(*) AS attempts, count(*) FILTER (failed) AS failures,
+         min(time) FILTER (failed) AS first_seen, max(time) FILTER (failed) AS last_seen,
+         list(event_id ORDER BY time) FILTER (failed) AS ids
+  FROM conns GROUP BY ALL
+),
+norm AS (
+  SELECT median(log10(targets)) AS med, greatest(1.4826 * mad(log10(targets)), 0.1) AS scale,
+         quantile_cont(targets, 0.9) AS p90
+  FROM per_day
+)
+SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.last_seen, p.failures AS event_count,
+       list_filter([{entity('ip', 'p.src_ip')}, {entity('host', 'a.host')}, {entity('store', 'a.store_id')}],
+                   lambda e: e.value IS NOT NULL) AS entities,
+       json_object('ip', p.src_ip, 'host', coalesce(a.host, p.src_ip), 'targets', p.targets,
+                   'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failures / p.attempts, 2),
+                   'minutes', round(epoch(p.last_seen - p.first_seen) / 60)::INT,
+                   'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT) AS evidence,
+       p.ids[1:20] AS event_ids, 'network' AS channel, a.store_id
+FROM per_day p CROSS JOIN norm n LEFT JOIN assets a ON a.ip = p.src_ip
+WHERE p.failed_targets >= {MIN_TARGETS}
+  AND p.failures >= {MAX_FAILED_SHARE} * p.attempts
+  AND (log10(p.targets) - n.med) / n.scale >= {Z_MIN}
+  AND p.targets >= {P90_FACTOR} * n.p90
+"""
+
+
+def query(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    return con.sql(SQL).to_arrow_table()
+
+
+DETECTION = Detection(
+    id="behaviour.internal_port_scan", title="Internal port scan", kind="behaviour", scenario="internal_port_scan",
+    severity="medium", query=query, attack=("T1046",),
+    description="An internal host probed far more host:port pairs in a day than the estate's normal fan-out, "
+                "most of them refused or unanswered.",
+    summary="{host} probed {targets} host:port pairs on {hosts} hosts in {minutes} minutes "
+            "({failed_share:.0%} failed; a busy normal host reaches {p90_targets}).",
+    source=__file__,
+)
