@@ -1,0 +1,259 @@
+"""Payments, orders, stores and social media: the windowed detections find each attack in every simulated
+estate, raise nothing that is not an attack, and stay quiet on hand-written look-alikes of the normal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pytest
+
+from storewatch.detect.windows.loader import RULES_DIR, load_rule
+from storewatch.evaluate import matches
+from storewatch.store import schema
+
+RULES = {
+    "card_testing": "payment_card_testing.yml",
+    "chargeback_fraud": "payment_chargeback_fraud.yml",
+    "promo_abuse": "order_promo_abuse.yml",
+    "refund_fraud": "store_refund_fraud.yml",
+    "after_hours_intrusion": "store_after_hours_intrusion.yml",
+    "leaked_discount_code": "social_leaked_discount_code.yml",
+    "brand_impersonation": "social_brand_impersonation.yml",
+}
+T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
+
+
+def rule(scenario: str):
+    return load_rule(RULES_DIR / RULES[scenario])
+
+
+def rule_ids() -> set[str]:
+    return {rule(s).id for s in RULES}
+
+
+# --- on the simulated estates -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scenario", sorted(RULES))
+def test_every_attack_is_alerted(estate, scenario):
+    det = rule(scenario)
+    alerts = estate.alerts(rule_id=det.id)
+    labels = estate.label(scenario)
+    assert labels, f"the simulator planted no {scenario}"
+    for lb in labels:
+        assert any(matches(a, lb) for a in alerts), f"{scenario} {lb['id']} not alerted by {det.id}: {len(alerts)} alerts"
+
+
+def test_no_alert_outside_an_attack(estate):
+    """Every alert of these detections overlaps a labelled attack and names one of its entities."""
+    attacks = [lb for lb in estate.labels if lb["severity"] != "benign"]
+    stray = [(a["rule_id"], a["title"], a["first_seen"]) for a in estate.query("SELECT * FROM alerts")
+             if a["rule_id"] in rule_ids() and not any(matches(a, lb) for lb in attacks)]
+    assert not stray
+
+
+def test_alerts_name_the_labelled_entities(estate):
+    """Refund fraud names the employee, store and the masked card as POSLog shows it."""
+    (lb,) = estate.label("refund_fraud")
+    alerts = [a for a in estate.alerts(rule_id=rule("refund_fraud").id) if matches(a, lb)]
+    named = {(e["type"], e["value"]) for a in alerts for e in a["entities"]}
+    wanted = {(e["type"], e["value"]) for e in lb["entities"] if e["type"] in ("employee", "store", "card")}
+    assert wanted <= named
+
+
+# --- hand-written events --------------------------------------------------------------------------------
+
+def store_of(rows: list[dict]) -> duckdb.DuckDBPyConnection:
+    """An in-memory store holding just these events (missing columns NULL, attributes as JSON)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(schema.create_table_sql("events"))
+    if rows:
+        filled = [{**{c: None for c in schema.COLUMN_NAMES}, "event_id": f"e{i}", **r,
+                   "attributes": orjson.dumps(r.get("attributes") or {}).decode()} for i, r in enumerate(rows)]
+        con.register("_rows", pa.Table.from_pylist(filled))
+        casts = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
+        con.execute(f"INSERT INTO events SELECT {casts} FROM _rows")
+        con.unregister("_rows")
+    return con
+
+
+def run(scenario: str, rows: list[dict]) -> list[dict]:
+    return rule(scenario).query(store_of(rows)).to_pylist()
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def charge(ip: str, card: str, hours: float, amount: float, declined: bool = False, **kw) -> dict:
+    return dict(class_name="Payment", activity="charge", channel="payments", time=at(hours), src_ip=ip,
+                card_fingerprint=card, amount=amount, outcome="failure" if declined else "success", **kw)
+
+
+def shoppers(n: int = 200) -> list[dict]:
+    """Ordinary customers: one card each, normal amounts, the odd decline."""
+    return [charge(f"198.51.{i // 200}.{i % 200}", f"fp{i:04d}", i * 0.1, 80 + i % 300, declined=i % 25 == 0)
+            for i in range(n)]
+
+
+def test_card_testing_fires_on_many_cards_tried_from_one_ip():
+    rows = shoppers() + [charge("203.0.113.9", f"t{i}", 5 + i / 120, 1.5, declined=i % 6 != 0) for i in range(30)]
+    (alert,) = run("card_testing", rows)
+    assert {"type": "ip", "value": "203.0.113.9"} in alert["entities"]
+    assert alert["severity"] == "critical"  # some cards went through
+
+
+def test_card_testing_ignores_a_corporate_nat_paying_with_many_cards():
+    nat = [charge("192.0.2.1", f"corp{i}", 3 + i / 60, 150 + i, declined=i == 7) for i in range(20)]
+    assert run("card_testing", shoppers() + nat) == []
+
+
+def dispute(tx: str, hours: float, reason: str) -> dict:
+    return dict(class_name="Payment", activity="dispute", channel="payments", time=at(hours), transaction_id=tx,
+                reason=reason)
+
+
+def efw(tx: str, hours: float) -> dict:
+    return dict(class_name="Payment", activity="early_fraud_warning", channel="payments", time=at(hours),
+                transaction_id=tx, reason="made_with_stolen_card")
+
+
+def paid(tx: str, card: str, email: str, hours: float) -> dict:
+    return charge("198.51.100.7", card, hours, 250, transaction_id=tx, email=email)
+
+
+def test_chargebacks_fire_on_a_series_of_fraud_disputes_on_one_card():
+    base = [paid(f"ch{i}", f"fp{i}", f"c{i}@example.com", i * 0.05) for i in range(500)]
+    series = [paid(f"bad{i}", "fpBAD", "thief@example.com", 2 + i) for i in range(4)]
+    signals = [s for i in range(4) for s in (efw(f"bad{i}", 20 + i), dispute(f"bad{i}", 21 + i, "fraudulent"))]
+    (alert,) = run("chargeback_fraud", base + series + signals)
+    assert {"type": "email", "value": "thief@example.com"} in alert["entities"]
+
+
+def test_chargebacks_ignore_one_fraud_dispute_and_service_disputes():
+    base = [paid(f"ch{i}", f"fp{i % 400}", f"c{i % 400}@example.com", i * 0.05) for i in range(500)]
+    signals = [efw("ch3", 30), dispute("ch3", 31, "fraudulent"),  # one stolen card: it happens
+               dispute("ch10", 30, "product_not_received"), dispute("ch410", 32, "product_not_received")]
+    assert run("chargeback_fraud", base + signals) == []
+
+
+def order(email: str, address: str, ip: str, hours: float, codes: list[str]) -> dict:
+    return dict(class_name="Order", activity="order", channel="orders", time=at(hours), email=email, address=address,
+                src_ip=ip, attributes={"discount_codes": codes, "total_discounts": 10.0})
+
+
+def test_promo_abuse_fires_on_email_variants_shipping_to_one_door():
+    locals_ = ["ann.lee+1", "annlee2", "a.nn.lee3", "ann.lee.4", "annlee5"]
+    rows = [order(f"{l}@gmail.com", f"12 Elm St{' Apt 2' if i % 2 else ''}, Reno, 89501, US", f"203.0.113.{i}", i, ["WELCOME10"])
+            for i, l in enumerate(locals_)]
+    (alert,) = run("promo_abuse", rows)
+    assert {"type": "email", "value": "annlee2@gmail.com"} in alert["entities"]
+
+
+def test_promo_abuse_ignores_namesakes_living_apart():
+    rows = [order(f"jsmith{i}@yahoo.com", f"{i} Oak Ave, Town{i}, 1000{i}, US", f"198.51.100.{i}", i, ["WELCOME10"])
+            for i in range(8)]
+    assert run("promo_abuse", rows) == []
+
+
+def pos(employee: str, activity: str, hours: float, store: str = "0001", register: str = "0001-1",
+        no_receipt: bool = False, last4: str | None = None) -> dict:
+    return dict(class_name="POS Transaction", channel="pos", activity=activity, time=at(hours), employee_id=employee,
+                store_id=store, device=register, card_last4=last4, amount=120,
+                attributes={"return_no_receipt_count": int(no_receipt)})
+
+
+def day_of_sales(stores: int = 4, per_store: int = 8) -> list[dict]:
+    """Every cashier sells through the day (9:00-20:00) and handles a return or two, some without receipt."""
+    rows = []
+    for s in range(stores):
+        for e in range(per_store):
+            emp, store = f"E{s}{e}", f"{s:04d}"
+            rows += [pos(emp, "sale", 9 + (k * 0.37) % 11, store, f"{store}-{e % 3 + 1}") for k in range(25)]
+            rows += [pos(emp, "return", 10 + e, store, f"{store}-1", no_receipt=k == 0, last4=f"{s}{e}{k}9")
+                     for k in range(1 + e % 2)]
+    return rows
+
+
+def test_refund_fraud_ignores_normal_returns():
+    assert run("refund_fraud", day_of_sales()) == []
+
+
+def test_refund_fraud_fires_on_no_receipt_returns_to_one_card():
+    fraud = [pos("E12", "return", 9.5 + k * 0.5, "0001", "0001-2", no_receipt=True, last4="4242") for k in range(8)]
+    fraud += [pos("E12", "post_void", 12 + k, "0001", "0001-2") for k in range(2)]
+    (alert,) = run("refund_fraud", day_of_sales() + fraud)
+    assert {"type": "employee", "value": "E12"} in alert["entities"]
+    assert {"type": "card", "value": "************4242"} in alert["entities"]
+
+
+def onvif(activity: str, hours: float, device: str, reason: str | None = None, store: str = "0002") -> dict:
+    return dict(class_name="Physical Access", channel="physical", activity=activity, time=at(hours), device=device,
+                store_id=store, reason=reason)
+
+
+def test_after_hours_ignores_a_camera_reboot_at_night():
+    reboot = [onvif("camera_signal_loss", 3.5, "cam-0002-01", "true"), onvif("device_reboot", 3.52, "cam-0002-01"),
+              onvif("camera_signal_loss", 3.53, "cam-0002-01", "false")]
+    assert run("after_hours_intrusion", day_of_sales() + reboot) == []
+
+
+def test_after_hours_ignores_a_door_held_open_while_the_store_is_open():
+    held = [onvif("door_alarm", 14.2, "door-0002-rear", "HeldOpen"), onvif("camera_tamper", 14.25, "cam-0002-01", "true")]
+    assert run("after_hours_intrusion", day_of_sales() + held) == []
+
+
+def test_after_hours_fires_on_a_forced_door_then_the_till():
+    night = [onvif("door_alarm", 2.0, "door-0002-rear", "Forced"), onvif("camera_tamper", 2.01, "cam-0002-01", "true"),
+             pos("E21", "no_sale", 2.2, "0002", "0002-1"), pos("E21", "return", 2.3, "0002", "0002-1")]
+    (alert,) = run("after_hours_intrusion", day_of_sales() + night)
+    assert alert["severity"] == "critical"
+    assert {"type": "device", "value": "door-0002-rear"} in alert["entities"]
+    assert {"type": "employee", "value": "E21"} in alert["entities"]
+
+
+def post(author: str, hours: float, text: str, urls: list[str] = ()) -> dict:
+    host = urls[0].split("/")[2] if urls else None
+    return dict(class_name="Social Post", channel="social", activity="post", time=at(hours), user_id=author,
+                message=text, url_host=host, attributes={"urls": list(urls)})
+
+
+def redemptions(code: str, start: float, n: int, step: float) -> list[dict]:
+    return [order(f"buyer{code}{i}@example.com", f"{i} Pine Rd", f"198.51.100.{i % 250}", start + i * step, [code])
+            for i in range(n)]
+
+
+def test_leaked_code_fires_when_a_posted_code_suddenly_spreads():
+    rows = redemptions("SPRING10", 0, 60, 0.8) + [post("u1", 30, "lol staff code STAFFX99 still works")]
+    rows += redemptions("STAFFX99", 30.5, 20, 0.3)
+    (alert,) = run("leaked_discount_code", rows)
+    assert {"type": "user", "value": "u1"} in alert["entities"]
+
+
+def test_leaked_code_ignores_a_public_code_used_as_before():
+    rows = redemptions("SPRING10", 0, 60, 0.8) + [post("brand", 30, "Use SPRING10 for 10% off this week!")]
+    assert run("leaked_discount_code", rows) == []
+
+
+def test_brand_impersonation_learns_the_brand_and_flags_lookalikes():
+    own = [post(f"fan{i}", i * 0.2, "love it", [f"https://www.northwind.com/p/{i}"]) for i in range(40)]
+    others = [post("news", 9, "read this", ["https://www.nytimes.com/a"]),
+              post("fan1", 9.5, "store hours?", ["https://shop.northwind.com/hours"])]
+    fakes = [post("scam1", 10, "free gift card", ["https://n0rthwind.com/claim"]),
+             post("scam2", 11, "clearance", ["https://northwind-outlet.shop/sale"])]
+    alerts = run("brand_impersonation", own + others + fakes)
+    assert {a["key"] for a in alerts} == {"n0rthwind.com", "northwind-outlet.shop"}
+
+
+def test_rules_are_loaded_with_attack_ids():
+    from storewatch.correlate.attack import technique
+
+    for scenario in RULES:
+        det = rule(scenario)
+        assert det.scenario == scenario and det.attack
+        assert all(technique(t) for t in det.attack)
+        assert Path(det.source).name == RULES[scenario]
