@@ -1,15 +1,16 @@
-"""Sigma rules: the shipped pack and user rules, matched against the normalized events."""
+"""Sigma rules: the shipped pack (rules/*.yml) and user rules, matched against the normalized events."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from storewatch.detect.detection import Detection, DetectionError
+from storewatch.detect.detection import Detection
+from storewatch.detect.sigma.loader import load_rule
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+__all__ = ["RULES_DIR", "detections", "load_rule"]
 
 
-def detections() -> list[Detection]:
-    return []
-
-
-def load_rule(path: Path) -> Detection:
-    raise DetectionError(f"{path}: Sigma rules are not supported yet")
+def detections(folder: Path = RULES_DIR) -> list[Detection]:
+    return [load_rule(p) for p in sorted(folder.glob("*.yml"))]

@@ -1,0 +1,204 @@
+"""Sigma's parsed condition tree -> one parameterized DuckDB WHERE clause over the events table.
+
+pySigma parses the rule and applies the modifiers (contains, startswith, endswith, all, windash,
+base64offset, cidr, re, cased, gt/gte/lt/lte/neq, exists, fieldref); this module only turns the resulting
+tree into SQL. Sigma strings match case-insensitively unless `|cased`, so each field is lowered once in a
+projection and compared with lowered patterns; `|re` is case-sensitive unless `|i`, as Sigma specifies.
+Every leaf is null-safe (a missing field matches nothing, and `not` of it matches), and anything this
+compiler cannot evaluate faithfully raises Unsupported instead of matching the wrong events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import duckdb
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaTimestampPart,
+    SpecialChars,
+)
+
+from storewatch.detect.sigma.mapping import Mapping, Unsupported
+
+COMPARE = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">",
+           CompareOperators.GTE: ">=", CompareOperators.NEQ: "<>"}
+LIKE_WILDCARDS = {SpecialChars.WILDCARD_MULTI: "%", SpecialChars.WILDCARD_SINGLE: "_"}
+FORMS = {"raw": "({})", "cased": "CAST(({}) AS VARCHAR)", "lower": "lower(CAST(({}) AS VARCHAR))"}
+
+
+@dataclass
+class Compiled:
+    """A rule's WHERE clause, its named parameters and the lowered columns it reads (alias -> SQL)."""
+
+    where: str
+    params: dict[str, object] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def projection(self) -> str:
+        return ", ".join(f"{sql} AS {alias}" for alias, sql in self.columns.items())
+
+
+def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
+    """All of a rule's conditions (OR-ed, as Sigma defines a list of conditions) as one WHERE clause."""
+    builder = _Builder(mapping)
+    try:
+        trees = [c.parsed for c in rule.detection.parsed_condition]
+    except SigmaError as exc:
+        raise Unsupported(f"condition cannot be parsed: {exc}") from None
+    if any(t is None for t in trees) or not trees:
+        raise Unsupported("condition selects nothing (empty detection)")
+    where = " OR ".join(f"({builder.node(t)})" for t in trees)
+    return Compiled(where=where, params=builder.params, columns={a: s for s, a in builder.columns.items()})
+
+
+class _Builder:
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.params: dict[str, object] = {}
+        self.columns: dict[str, str] = {}  # projected SQL -> alias
+
+    def param(self, value: object) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def column(self, expr: str, form: str) -> str:
+        """Alias of a field projected once per event: 'raw', as text ('cased') or lowered text ('lower')."""
+        sql = FORMS[form].format(expr)
+        return self.columns.setdefault(sql, f"_sw{len(self.columns)}")
+
+    def node(self, node: object) -> str:
+        if isinstance(node, (ConditionAND, ConditionOR)):
+            joiner = " AND " if isinstance(node, ConditionAND) else " OR "
+            return "(" + joiner.join(self.node(arg) for arg in node.args) + ")"
+        if isinstance(node, ConditionNOT):
+            return f"(NOT {self.node(node.args[0])})"
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return self.match(self.mapping.expressions(node.field), node.value)
+        if isinstance(node, ConditionValueExpression):
+            return self.match(self.mapping.keyword_expressions(), _as_keyword(node.value))
+        raise Unsupported(f"condition element {type(node).__name__}")
+
+    def match(self, exprs: tuple[str, ...], value: object) -> str:
+        """The field (any of its forms) matches the value."""
+        if isinstance(value, SigmaExpansion):  # windash / base64offset variants: any of them
+            return "(" + " OR ".join(self.match(exprs, v) for v in value.values) + ")"
+        if isinstance(value, SigmaNull):
+            return f"coalesce({self.column(exprs[0], 'cased')}, '') = ''"
+        if isinstance(value, SigmaExists):
+            return f"({self.column(exprs[0], 'raw')} IS {'NOT ' if value.exists else ''}NULL)"
+        if isinstance(value, SigmaFieldReference):
+            return self.field_reference(exprs[0], value)
+        return "(" + " OR ".join(f"coalesce({self.leaf(e, value)}, false)" for e in exprs) + ")"
+
+    def leaf(self, expr: str, value: object) -> str:
+        if isinstance(value, SigmaString):
+            cased = isinstance(value, SigmaCasedString)
+            return self.string(self.column(expr, "cased" if cased else "lower"), value, lower=not cased)
+        if isinstance(value, SigmaTimestampPart):
+            raise Unsupported("timestamp part modifiers (minute, hour, day, week, month, year)")
+        if isinstance(value, SigmaNumber):
+            return f"TRY_CAST({self.column(expr, 'raw')} AS DOUBLE) = {self.param(float(value.number))}"
+        if isinstance(value, SigmaBool):
+            return f"TRY_CAST({self.column(expr, 'raw')} AS BOOLEAN) = {self.param(bool(value.boolean))}"
+        if isinstance(value, SigmaCompareExpression):
+            op = COMPARE[value.op]
+            return f"TRY_CAST({self.column(expr, 'raw')} AS DOUBLE) {op} {self.param(float(value.number.number))}"
+        if isinstance(value, SigmaRegularExpression):
+            return f"regexp_matches({self.column(expr, 'cased')}, {self.param(_regex(value))})"
+        if isinstance(value, SigmaCIDRExpression):
+            column = self.column(expr, "lower")
+            return "(" + " OR ".join(self.string(column, SigmaString(p), lower=True)
+                                     for p in value.expand(wildcard="*")) + ")"
+        raise Unsupported(f"value type {type(value).__name__}")
+
+    def string(self, column: str, value: SigmaString, lower: bool) -> str:
+        """A Sigma string (with * and ? wildcards) against a projected column, using the cheapest test."""
+        parts = list(value.s)
+        if any(isinstance(p, Placeholder) for p in parts):
+            raise Unsupported("placeholders (%name% with the expand modifier)")
+        fold = (lambda s: s.lower()) if lower else (lambda s: s)
+        multi = SpecialChars.WILDCARD_MULTI
+        inner = [p for p in parts if isinstance(p, str)]
+        if len(inner) == len(parts):
+            return f"{column} = {self.param(fold(''.join(inner)))}"
+        if len(inner) == 1 and len(parts) in (2, 3):
+            text = self.param(fold(inner[0]))
+            if parts == [multi, inner[0], multi]:
+                return f"contains({column}, {text})"
+            if parts == [multi, inner[0]]:
+                return f"ends_with({column}, {text})"
+            if parts == [inner[0], multi]:
+                return f"starts_with({column}, {text})"
+        pattern = "".join(LIKE_WILDCARDS[p] if isinstance(p, SpecialChars) else _like_escape(fold(p)) for p in parts)
+        return f"{column} LIKE {self.param(pattern)} ESCAPE '\\'"
+
+    def field_reference(self, expr: str, ref: SigmaFieldReference) -> str:
+        other = self.column(self.mapping.expressions(ref.field)[0], "lower")
+        mine = self.column(expr, "lower")
+        if ref.starts_with and ref.ends_with:
+            test = f"contains({mine}, {other})"
+        elif ref.starts_with:
+            test = f"starts_with({mine}, {other})"
+        elif ref.ends_with:
+            test = f"ends_with({mine}, {other})"
+        else:
+            test = f"{mine} = {other}"
+        return f"coalesce({test}, false)"
+
+
+def _as_keyword(value: object) -> object:
+    """A keyword (unnamed) value matches anywhere in the keyword fields, as full-text search does."""
+    if isinstance(value, SigmaNumber) and not isinstance(value, SigmaTimestampPart):
+        value = SigmaString(str(value.number))
+    if isinstance(value, SigmaString):
+        if not value.startswith(SpecialChars.WILDCARD_MULTI):
+            value = SpecialChars.WILDCARD_MULTI + value
+        if not value.endswith(SpecialChars.WILDCARD_MULTI):
+            value = value + SpecialChars.WILDCARD_MULTI
+        return value
+    if isinstance(value, (SigmaRegularExpression, SigmaExpansion)):
+        return value
+    raise Unsupported(f"keyword (unnamed) value of type {type(value).__name__}")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _regex(value: SigmaRegularExpression) -> str:
+    """The pattern with Sigma's i/m/s flags as an inline group; RE2 must accept it (no look-around)."""
+    pattern = value.escape(escaped=(), escape_char="\\", escape_escape_char=False, flag_prefix=True)
+    try:
+        _re2().execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+    except duckdb.Error as exc:
+        raise Unsupported(f"regular expression {pattern!r} is not valid RE2 (DuckDB): {exc}") from None
+    return pattern
+
+
+@lru_cache(maxsize=1)
+def _re2() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()

