@@ -17,3 +17,10 @@ def test_every_format_is_documented() -> None:
     text = (ROOT / "docs" / "ingest.md").read_text()
     for fmt in LINE_FORMATS + DOCUMENT_FORMATS:
         assert f"`{fmt.name}`" in text, fmt.name
+
+
+def test_detection_catalogue_is_current() -> None:
+    from storewatch.detect import catalog
+
+    assert (ROOT / "docs" / "detections.md").read_text() == catalog.markdown(), \
+        "run: python -m storewatch.detect.catalog > docs/detections.md"
