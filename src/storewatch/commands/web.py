@@ -1,0 +1,46 @@
+"""`storewatch serve`: the dashboard and JSON API, on loopback unless a token protects it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from storewatch.cli import HomeOption
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but loopback needs a token."),
+        port: int = typer.Option(8765, "--port", min=1, max=65535),
+        home: Optional[Path] = HomeOption,
+    ) -> None:
+        """Start the dashboard: incidents, timelines, playbook dry-runs and approvals, verdicts; JSON under /api/."""
+        import uvicorn
+        from rich.markup import escape
+
+        from storewatch.cli import console, err
+        from storewatch.respond.config import ConfigError
+        from storewatch.web import create_app
+        from storewatch.web.security import api_token, is_loopback
+        from storewatch.workspace import Workspace
+
+        ws = Workspace.at(home)
+        try:
+            token = api_token(ws)
+        except ConfigError as exc:
+            err.print(f"[red]{escape(str(exc))}[/]")
+            raise typer.Exit(2)
+        if not token and not is_loopback(host):
+            err.print(f"[red]Refusing to listen on {escape(host)} without a token.[/] Set STOREWATCH_API_TOKEN "
+                      f"(or `api: {{token: ...}}` in {escape(str(ws.home / 'respond.yml'))}, mode 600), "
+                      "or listen on 127.0.0.1.")
+            raise typer.Exit(2)
+        shown = f"[{host}]" if ":" in host else host
+        console.print(f"Dashboard: http://{escape(shown)}:{port}/   API: http://{escape(shown)}:{port}/api/openapi.json")
+        if token:
+            console.print("Sign in with the token from STOREWATCH_API_TOKEN (programs: Authorization: Bearer <token>).")
+        console.print("Stop with Ctrl+C.")
+        uvicorn.run(create_app(ws, token), host=host, port=port, log_level="warning", server_header=False)

@@ -1,0 +1,72 @@
+"""Everything a report shows, read from the store and the later stages in one pass."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from storewatch.correlate.queries import get_incident, list_incidents
+from storewatch.report import aggregate, charts, narrative, sources
+from storewatch.store import db
+from storewatch.workspace import Workspace
+
+
+def _incidents(ws: Workspace) -> tuple[list[dict], dict]:
+    with db.opened(ws) as con:
+        incidents = [get_incident(con, row["id"]) for row in list_incidents(con)]
+        for inc in incidents:
+            inc["timeline"] = sources.timeline(con, inc)
+        events, first, last = con.execute("SELECT count(*), min(time), max(time) FROM events").fetchone()
+    for inc in incidents:
+        inc["money"] = aggregate.money_at_risk(inc)
+        inc["actions"] = sources.response_actions(ws, inc["id"])
+    return incidents, {"events": events, "first": first, "last": last}
+
+
+def _period(first: datetime | None, last: datetime | None) -> str:
+    if first is None:
+        return "no events in the store"
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+
+
+def _charts(incidents: list[dict], counts: dict[str, int], stores: list, channels: list, entities: list) -> dict:
+    if not incidents:
+        return {}
+    buckets, series = aggregate.over_time(incidents)
+    return {
+        "over_time": charts.stacked_bars(buckets, series, "incidents started"),
+        "severity": charts.horizontal_bars(list(counts), list(counts.values()), "incidents",
+                                           [charts.SEVERITY_COLOURS[s] for s in counts]),
+        "stores": charts.horizontal_bars([s for s, _ in stores], [n for _, n in stores], "incidents") if stores else None,
+        "channels": charts.horizontal_bars([c for c, _ in channels], [n for _, n in channels], "incidents")
+        if channels else None,
+        "entities": charts.horizontal_bars([f"{e['type']} {e['value']}" for e in entities],
+                                           [e["incidents"] for e in entities], "incidents") if entities else None,
+    }
+
+
+def collect(ws: Workspace) -> dict:
+    """The report's context: summary, figures, charts and the incidents in full, highest risk first."""
+    incidents, store = _incidents(ws)
+    counts = aggregate.severity_counts(incidents)
+    stores, channels = aggregate.counted(incidents, "stores"), aggregate.counted(incidents, "channels")
+    entities = aggregate.top_entities(incidents)
+    money = aggregate.total_money(incidents)
+    period = _period(store["first"], store["last"])
+    return {
+        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "period": period,
+        "events": store["events"],
+        "counts": counts,
+        "summary": {
+            "overview": narrative.overview(incidents, counts, store["events"], period),
+            "top": incidents[:3],
+            "money": narrative.money_sentence(incidents, money),
+            "first_steps": narrative.first_steps(incidents),
+        },
+        "charts": _charts(incidents, counts, stores, channels, entities),
+        "stores": stores,
+        "channels": channels,
+        "entities": entities,
+        "money": money,
+        "incidents": incidents,
+    }

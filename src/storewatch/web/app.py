@@ -1,0 +1,37 @@
+"""The dashboard application: JSON API, HTML pages, static files and the firewalls' block lists."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+import storewatch
+from storewatch.report import sources
+from storewatch.web import api, pages, security
+from storewatch.workspace import Workspace
+
+
+def create_app(ws: Workspace, token: str | None, *, allowed_hosts: tuple[str, ...] | None = None) -> FastAPI:
+    """The dashboard over workspace `ws`.
+
+    With `token`, every request but the login page and static files must carry it (see `security`).
+    Without one, only loopback host names are answered unless `allowed_hosts` says otherwise.
+    """
+    app = FastAPI(title="storewatch", version=storewatch.__version__,
+                  description="Incidents, forensic timelines, response playbooks and analyst feedback.",
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+    app.state.workspace = ws
+    app.state.guard = security.Guard(token, allowed_hosts or (None if token else security.LOOPBACK_NAMES))
+
+    @app.middleware("http")
+    async def guard_requests(request: Request, call_next):
+        refused = await security.check(app.state.guard, request)
+        return security.add_headers(refused if refused is not None else await call_next(request))
+
+    app.include_router(api.router, prefix="/api")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("storewatch.web", "static")]), name="static")
+    edl = sources.optional_module("storewatch.respond.edl")
+    if edl is not None:
+        app.include_router(edl.edl_router)
+    return app

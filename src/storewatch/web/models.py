@@ -1,0 +1,74 @@
+"""Shapes of the JSON API, so /api/openapi.json describes what clients send and get."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Entity(BaseModel):
+    type: str
+    value: str
+
+
+class Factor(BaseModel):
+    factor: str
+    points: int
+    why: str
+
+
+class Incident(BaseModel):
+    """An incident as listed: ranked by risk, with the reasons for its score."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str
+    scenario: str
+    severity: Literal["low", "medium", "high", "critical"]
+    risk_score: int
+    first_seen: str = Field(description="ISO 8601 UTC")
+    last_seen: str = Field(description="ISO 8601 UTC")
+    entities: list[Entity]
+    alerts: int
+    attack: list[str] = Field(description="ATT&CK technique ids")
+    stores: list[str]
+    channels: list[str]
+    summary: str
+    status: Optional[str]
+    factors: list[Factor]
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    alert_id: str
+    rule_id: str
+    title: str
+    severity: str
+    first_seen: str
+    last_seen: str
+    event_count: int
+    entities: list[Entity]
+    evidence: dict
+    summary: Optional[str]
+
+
+class IncidentDetail(Incident):
+    alert_details: list[Alert]
+
+
+class AlertWithEvents(Alert):
+    events: list[dict] = Field(description="A sample of the stored events behind the alert")
+
+
+class PlanRequest(BaseModel):
+    playbook: Optional[str] = Field(None, max_length=200, description="Only this playbook (default: all that match)")
+
+
+class ExecuteRequest(PlanRequest):
+    approved: bool = Field(False, description="The analyst approves actions that require approval")
+
+
+class FeedbackRequest(BaseModel):
+    verdict: Literal["true_positive", "false_positive"]
+    note: str = Field("", max_length=2000)

@@ -1,0 +1,99 @@
+"""The dashboard's HTML pages: server-rendered, autoescaped, no inline script (the CSP forbids it)."""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
+
+from storewatch.correlate.incidents import SEVERITY_RANK
+from storewatch.report import sources
+from storewatch.report.filters import environment
+from storewatch.web import services
+from storewatch.web.api import parse_since, workspace
+from storewatch.web.security import COOKIE
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(env=environment(Environment(
+    # The report's templates come second: the timeline partial is shared, not copied.
+    loader=ChoiceLoader([PackageLoader("storewatch.web", "templates"), PackageLoader("storewatch.report", "templates")]),
+    autoescape=True, undefined=StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True)))
+MAX_FORM_BYTES = 4096
+
+
+def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+    guard = request.app.state.guard
+    return templates.TemplateResponse(request, name, {"signed_in": bool(guard.token), **context}, status_code=status)
+
+
+def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTMLResponse:
+    status = exc.status if isinstance(exc, services.ServiceError) else exc.status_code
+    message = str(exc) if isinstance(exc, services.ServiceError) else exc.detail
+    return _page(request, "error.html.j2", status=status, message=message)
+
+
+@router.get("/", response_class=HTMLResponse)
+def incident_list(request: Request, min_severity: Optional[str] = None, since: Optional[str] = None,
+                  scenario: Optional[str] = None, sort: str = "risk") -> HTMLResponse:
+    ws = workspace(request)
+    filters = {"min_severity": min_severity or "", "since": since or "", "scenario": scenario or "", "sort": sort}
+    try:
+        rows = services.list_incidents(ws, min_severity or None, parse_since(since), scenario or None, sort)
+        known = services.scenarios(ws)
+    except (services.ServiceError, HTTPException) as exc:
+        return _error(request, exc)
+    return _page(request, "list.html.j2", incidents=rows, filters=filters, scenarios=known,
+                 severities=list(SEVERITY_RANK), sorts=list(services.SORTS))
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(request: Request, incident_id: str) -> HTMLResponse:
+    ws = workspace(request)
+    try:
+        found = services.incident(ws, incident_id)
+        timeline = services.timeline(ws, found["id"])
+        alerts = services.alerts(ws, found["id"])
+        actions = services.actions(ws, found["id"]) if sources.respond_engine() else None
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    ents: dict[str, list[str]] = {}
+    for e in found["entities"]:
+        ents.setdefault(e["type"], []).append(e["value"])
+    return _page(request, "incident.html.j2", inc=found, timeline=timeline, alerts=alerts, actions=actions,
+                 entities=ents, respond=sources.respond_engine() is not None)
+
+
+def _local_path(target: str) -> str:
+    """Only same-site paths after login: '/x' yes, '//evil.example' or 'https://...' no."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return _page(request, "login.html.j2", next=_local_path(next), failed=False)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    guard = request.app.state.guard
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+    target = _local_path(form.get("next", ["/"])[0])
+    if not guard.token:
+        return RedirectResponse(target, status_code=303)
+    if not guard.check_login(form.get("token", [""])[0]):
+        return _page(request, "login.html.j2", status=401, next=target, failed=True)
+    return guard.set_cookie(RedirectResponse(target, status_code=303), request)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.app.state.guard.end_session(request)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,166 @@
+"""Who may use the dashboard and how: the API token, sessions, CSRF, allowed hosts and security headers.
+
+Without a token the dashboard only answers on loopback names (a web page elsewhere that rebinds its DNS to
+127.0.0.1 is refused by the Host check). With a token, every request but the login page and static files
+carries it: `Authorization: Bearer <token>` for programs, HTTP Basic with the token as password for
+firewalls pulling block lists, or a session cookie a browser gets from the login form (or by opening
+`/?token=...` once; the token is then dropped from the address bar). State-changing requests from a
+browser must come from the same origin and carry the `X-Storewatch-CSRF` header, which a cross-site form
+cannot send.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from storewatch.workspace import Workspace
+
+TOKEN_SETTING = ("api", "token")  # env STOREWATCH_API_TOKEN, or `api: {token: ...}` in <workspace>/respond.yml
+COOKIE = "storewatch_session"
+CSRF_HEADER = "X-Storewatch-CSRF"
+SESSION_SECONDS = 12 * 3600
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+PUBLIC_PREFIXES = ("/static/", "/login")
+CSRF_EXEMPT = ("/login", "/logout")  # plain forms: the Origin check covers them
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def api_token(ws: Workspace) -> str | None:
+    """The dashboard token from STOREWATCH_API_TOKEN or the workspace config; never from the command line."""
+    from storewatch.respond.config import Setting, Settings
+
+    section, key = TOKEN_SETTING
+    value = Settings.load(ws).section(section, (Setting(key, "dashboard and API token", secret=True),))[key]
+    return str(value) if value else None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host_header: str) -> str:
+    """The name part of a Host header: 'a:8765' → 'a', '[::1]:8765' → '::1'."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+@dataclass
+class Guard:
+    """The request checks of one app; sessions live in memory and end with the process."""
+
+    token: str | None
+    allowed_hosts: tuple[str, ...] | None = None  # None: any host (a token protects the app)
+    sessions: dict[str, float] = field(default_factory=dict)
+
+    def _matches(self, presented: str | None) -> bool:
+        return bool(self.token and presented) and hmac.compare_digest(presented.encode(), self.token.encode())
+
+    def new_session(self) -> str:
+        now = time.time()
+        self.sessions = {sid: t for sid, t in self.sessions.items() if now - t < SESSION_SECONDS}
+        sid = secrets.token_urlsafe(32)
+        self.sessions[sid] = now
+        return sid
+
+    def _valid_session(self, sid: str | None) -> bool:
+        started = self.sessions.get(sid or "")
+        return started is not None and time.time() - started < SESSION_SECONDS
+
+    def credential(self, request: Request) -> str | None:
+        """How the request proved itself: 'open' (no token configured), 'header', 'cookie', or None."""
+        if not self.token:
+            return "open"
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and self._matches(value.strip()):
+            return "header"
+        if scheme.lower() == "basic":
+            try:
+                password = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                password = ""
+            if self._matches(password):
+                return "header"
+        return "cookie" if self._valid_session(request.cookies.get(COOKIE)) else None
+
+    def check_login(self, presented: str) -> bool:
+        return self._matches(presented)
+
+    def set_cookie(self, response: Response, request: Request) -> Response:
+        response.set_cookie(COOKIE, self.new_session(), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+        return response
+
+    def end_session(self, request: Request) -> None:
+        self.sessions.pop(request.cookies.get(COOKIE, ""), None)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _same_origin(request: Request) -> bool:
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def _denied(request: Request, status: int, detail: str) -> Response:
+    if _wants_html(request):
+        return PlainTextResponse(detail, status_code=status)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def check(guard: Guard, request: Request) -> Response | None:
+    """A response that refuses the request, or None to let it through."""
+    if guard.allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in guard.allowed_hosts:
+        return _denied(request, 400, "unknown host: without a token the dashboard answers only on localhost")
+    path = request.url.path
+    how = guard.credential(request)
+    if request.method in UNSAFE and how != "header":
+        if not _same_origin(request):
+            return _denied(request, 403, "cross-origin request refused")
+        if path not in CSRF_EXEMPT and request.headers.get(CSRF_HEADER) != "1":
+            return _denied(request, 403, f"missing {CSRF_HEADER} header")
+    if how is not None or path.startswith(PUBLIC_PREFIXES):
+        return None
+    if request.method == "GET" and "token" in request.query_params:
+        if not guard.check_login(request.query_params["token"]):
+            return _denied(request, 401, "wrong token")
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        return guard.set_cookie(RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303), request)
+    if _wants_html(request):
+        return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
+    return _denied(request, 401, "authentication required: Authorization: Bearer <STOREWATCH_API_TOKEN>")
+
+
+def add_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,184 @@
+"""What the dashboard and its JSON API do, in one place, so pages and API are thin layers over the same calls.
+
+Store access is serialized inside the process (one dashboard, few users: simple beats clever), and a store
+held by another storewatch command shows up as `Busy` rather than as a crash.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from types import ModuleType
+from typing import Any, Callable, Iterator, Optional
+
+import duckdb
+
+from storewatch import audit
+from storewatch.correlate import queries
+from storewatch.correlate.incidents import SEVERITY_RANK
+from storewatch.report import sources
+from storewatch.store import db
+from storewatch.store.schema import COLUMN_NAMES
+from storewatch.workspace import Workspace
+
+SORTS = {
+    "risk": lambda i: -i["risk_score"],  # stable: ties keep the store's most-recent-first order
+    "recent": lambda i: i["last_seen"],
+    "first_seen": lambda i: i["first_seen"],
+    "severity": lambda i: (-SEVERITY_RANK[i["severity"]], -i["risk_score"]),
+}
+REVERSED = {"recent"}  # newest first
+SAMPLE_EVENTS = 5
+# Columns an analyst reads first when looking at an event; the rest follow in schema order.
+EVENT_LEAD = ("time", "class_name", "activity", "outcome", "source_format", "source_line")
+_LOCK = threading.RLock()
+
+
+class ServiceError(Exception):
+    status = 400
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Unavailable(ServiceError):
+    status = 503
+
+
+class Busy(Unavailable):
+    pass
+
+
+@contextmanager
+def store(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    with _LOCK:
+        try:
+            con = db.connect(ws)
+        except duckdb.IOException as exc:
+            raise Busy(f"the store is in use by another storewatch command; retry in a moment ({exc})") from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def serialized() -> Iterator[None]:
+    """For other stages' calls that open the store themselves."""
+    with _LOCK:
+        try:
+            yield
+        except duckdb.IOException as exc:
+            raise Busy(f"the store is in use by another storewatch command; retry in a moment ({exc})") from None
+
+
+def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
+                   scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None) -> list[dict]:
+    if min_severity is not None and min_severity not in SEVERITY_RANK:
+        raise ServiceError(f"min_severity must be one of {', '.join(SEVERITY_RANK)}")
+    if sort not in SORTS:
+        raise ServiceError(f"sort must be one of {', '.join(SORTS)}")
+    with store(ws) as con:
+        rows = queries.list_incidents(con, min_severity, since)
+    if scenario:
+        rows = [r for r in rows if r["scenario"] == scenario]
+    rows.sort(key=SORTS[sort], reverse=sort in REVERSED)
+    return rows[:limit] if limit else rows
+
+
+def scenarios(ws: Workspace) -> list[str]:
+    with store(ws) as con:
+        return [s for (s,) in con.execute("SELECT DISTINCT scenario FROM incidents ORDER BY 1").fetchall()]
+
+
+def _incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict:
+    found = queries.get_incident(con, incident_id)
+    if found is None:
+        raise NotFound(f"no single incident matches {incident_id!r}")
+    return found
+
+
+def incident(ws: Workspace, incident_id: str) -> dict:
+    with store(ws) as con:
+        return _incident(con, incident_id)
+
+
+def timeline(ws: Workspace, incident_id: str) -> dict:
+    with store(ws) as con:
+        return sources.timeline(con, _incident(con, incident_id))
+
+
+def _events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> list[dict]:
+    """Stored events by id, each with only the fields it has, lead columns first."""
+    if not event_ids:
+        return []
+    order = list(EVENT_LEAD) + [c for c in COLUMN_NAMES if c not in EVENT_LEAD]
+    cur = con.execute(f"SELECT {', '.join(order)} FROM events WHERE list_contains(?, event_id) ORDER BY time",
+                      [event_ids])
+    return [{k: sources.plain(v) for k, v in zip(order, row) if v is not None} for row in cur.fetchall()]
+
+
+def alerts(ws: Workspace, incident_id: str, samples: int = SAMPLE_EVENTS) -> list[dict]:
+    """The incident's alerts with their evidence and a sample of the events behind each."""
+    with store(ws) as con:
+        found = _incident(con, incident_id)
+        return [{**a, "events": _events(con, list(a["event_ids"] or [])[:samples])} for a in found["alert_details"]]
+
+
+def _respond(call: Callable[[ModuleType], Any]) -> Any:
+    """Call the response engine, serialized; its refusals (unknown playbook, bad config) become ServiceErrors."""
+    engine = sources.respond_engine()
+    if engine is None:
+        raise Unavailable("the response engine (storewatch.respond.engine) is not installed")
+    from storewatch.respond.config import ConfigError
+
+    with serialized():
+        try:
+            return sources.plain(call(engine))
+        except (engine.RespondError, ConfigError) as exc:
+            raise ServiceError(str(exc)) from None
+
+
+def _full_id(ws: Workspace, incident_id: str) -> str:
+    return incident(ws, incident_id)["id"]
+
+
+def plan(ws: Workspace, incident_id: str, playbook: Optional[str] = None) -> list[dict]:
+    """What the playbooks would do, changing nothing (dry run)."""
+    full = _full_id(ws, incident_id)
+    return _respond(lambda engine: engine.plan(ws, full, playbook))
+
+
+def execute(ws: Workspace, incident_id: str, playbook: Optional[str], actor: str, approved: bool) -> list[dict]:
+    full = _full_id(ws, incident_id)
+    return _respond(lambda engine: engine.execute(ws, full, playbook=playbook, actor=actor, approved=approved))
+
+
+def rollback(ws: Workspace, action_id: str, actor: str) -> dict:
+    return _respond(lambda engine: engine.rollback(ws, action_id, actor=actor))
+
+
+def actions(ws: Workspace, incident_id: Optional[str] = None) -> list[dict]:
+    full = _full_id(ws, incident_id) if incident_id else None
+    return _respond(lambda engine: engine.actions(ws, incident_id=full))
+
+
+def feedback(ws: Workspace, incident_id: str, verdict: str, actor: str, note: str = "") -> dict:
+    """Record a true/false-positive verdict; a false positive is suppressed by the next `detect`."""
+    module = sources.optional_module("storewatch.learn.feedback")
+    if module is None:
+        raise Unavailable("feedback (storewatch.learn.feedback) is not installed")
+    full = _full_id(ws, incident_id)
+    with serialized():
+        try:
+            return sources.plain(module.record_feedback(ws, full, verdict, actor=actor, note=note))
+        except ValueError as exc:  # FeedbackError: unknown verdict or incident
+            raise ServiceError(str(exc)) from None
+
+
+def audit_log(ws: Workspace, limit: int = 100) -> dict[str, Any]:
+    """The latest audit entries, newest first, and whether the hash chain is intact."""
+    entries = list(audit.entries(ws))
+    return {"entries": entries[::-1][:limit], "total": len(entries), "problems": audit.verify(ws)}

@@ -1,0 +1,94 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against a live uvicorn.
+
+Signs in with the token the way a person would (the token in the address once), opens the list and an
+incident, runs a playbook dry run, marks a false positive and takes a screenshot. Missing chromium skips
+here but fails in CI (.ci/run installs it and sets STOREWATCH_REQUIRE_BROWSER).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Iterator
+
+import pytest
+import uvicorn
+
+from storewatch.web import create_app
+from tests.report.support import ATTACKER, SCRIPT, chromium_or_skip
+from tests.web.conftest import TOKEN
+
+pytestmark = pytest.mark.browser
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(fresh_ws) -> Iterator[str]:
+    port = _free_port()
+    live = uvicorn.Server(uvicorn.Config(create_app(fresh_ws, TOKEN), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    while not live.started:
+        if not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}"
+    live.should_exit = True
+    thread.join()
+
+
+@pytest.fixture
+def page(tmp_path):
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright  # a test dependency: pip install -e '.[test]'
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_dashboard_end_to_end(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server}/?token={TOKEN}")
+    assert page.url == f"{server}/"  # the token left the address bar for a session cookie
+    rows = page.locator("table.incidents tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first.locator("td").nth(3)).to_contain_text(f"Brute force by {SCRIPT}")  # shown as text
+
+    page.select_option("select[name=min_severity]", "high")
+    page.click("form.filters button[type=submit]")
+    expect(rows).to_have_count(2)
+
+    rows.first.locator("a").click()
+    expect(page.locator("h1")).to_contain_text(SCRIPT)
+    expect(page.locator("#evidence")).to_contain_text(f"Mozilla {SCRIPT}")
+
+    page.click("#dry-run")
+    expect(page.locator("#respond-message")).to_contain_text("Nothing was changed")
+    expect(page.locator("#plan tbody")).to_contain_text(ATTACKER)
+    expect(page.locator("#approve")).to_be_visible()
+
+    page.fill("#note", "lab traffic")
+    page.click("button[data-verdict=false_positive]")
+    expect(page.locator("#feedback-message")).to_contain_text("Recorded as a false positive")
+    expect(page.locator("#status")).to_have_text("false_positive")
+    page.reload()
+    expect(page.locator("#status")).to_have_text("false_positive")  # stored, not just shown
+
+    shot = tmp_path / "incident.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert dialogs == []  # no injected script ever ran

@@ -1,0 +1,137 @@
+"""Who may use the dashboard, what it refuses, and that values from logs render as text."""
+
+from __future__ import annotations
+
+import re
+import stat
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from storewatch.cli import app as cli
+from storewatch.respond.config import ConfigError
+from storewatch.web import create_app
+from storewatch.web.security import api_token
+from tests.report.support import SCRIPT, TEMPLATE
+from tests.web.conftest import BASE, TOKEN
+
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"},
+                                     {"Authorization": TOKEN}])
+def test_api_needs_the_token(token_client, headers):
+    response = token_client.get("/api/incidents", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_api_with_the_token(token_client):
+    assert token_client.get("/api/incidents", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert token_client.get("/api/openapi.json").status_code == 401
+
+
+def test_pages_send_browsers_to_the_login(token_client):
+    response = token_client.get("/incidents/INC-X", headers={"Accept": "text/html"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fincidents%2FINC-X"
+    assert token_client.get("/login").status_code == 200
+    assert token_client.get("/static/app.js").status_code == 200
+
+
+def test_login_form_sets_a_session(token_client):
+    wrong = token_client.post("/login", data={"token": "nope", "next": "/"})
+    assert wrong.status_code == 401 and "storewatch_session" not in wrong.cookies
+    right = token_client.post("/login", data={"token": TOKEN, "next": "//evil.example/"})
+    assert right.status_code == 303 and right.headers["location"] == "/"  # no open redirect
+    assert "httponly" in right.headers["set-cookie"].lower() and "samesite=strict" in right.headers["set-cookie"].lower()
+    assert token_client.get("/", headers={"Accept": "text/html"}).status_code == 200
+    token_client.post("/logout")
+    assert token_client.get("/api/incidents").status_code == 401
+
+
+def test_token_in_the_address_is_exchanged_for_a_cookie(token_client):
+    response = token_client.get(f"/?token={TOKEN}&sort=recent")
+    assert response.status_code == 303 and response.headers["location"] == "/?sort=recent"
+    assert token_client.get("/api/incidents").status_code == 200
+    token_client.cookies.clear()
+    assert token_client.get("/?token=wrong").status_code == 401
+
+
+def test_cookie_sessions_need_the_csrf_header_and_same_origin(token_client):
+    token_client.get(f"/?token={TOKEN}")
+    incident = token_client.get("/api/incidents").json()[0]["id"]
+    url = f"/api/incidents/{incident}/execute"
+    assert token_client.post(url, json={"approved": True}).status_code == 403
+    assert token_client.post(url, json={"approved": True}, headers={"X-Storewatch-CSRF": "1",
+                                                                    "Origin": "https://evil.example"}).status_code == 403
+    assert token_client.post(url, json={"approved": True}, headers={"X-Storewatch-CSRF": "1",
+                                                                    "Sec-Fetch-Site": "cross-site"}).status_code == 403
+
+
+def test_without_token_only_loopback_hosts_and_still_csrf(client):
+    assert client.get("/api/incidents", headers={"Host": "attacker.example:8765"}).status_code == 400
+    assert client.get("/api/incidents", headers={"Host": "localhost:8765"}).status_code == 200
+    incident = client.get("/api/incidents").json()[0]["id"]
+    assert client.post(f"/api/incidents/{incident}/feedback", json={"verdict": "false_positive"}).status_code == 403
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def _pages(client) -> list[str]:
+    rows = client.get("/api/incidents").json()
+    return [client.get("/").text] + [client.get(f"/incidents/{r['id']}").text for r in rows]
+
+
+def test_hostile_log_values_render_as_text(client):
+    for html in _pages(client):
+        assert SCRIPT not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/app\.js\")", html), "inline or foreign script"
+        assert " style=" not in html  # the CSP allows no inline styles either
+    incident_page = _pages(client)[1]
+    assert ESCAPED_SCRIPT in incident_page  # title, entity, evidence and the ingested user agent
+    assert TEMPLATE in incident_page  # shown as written, never evaluated
+    assert "it&#39;s &#34;quoted&#34;" in incident_page
+    assert "Mozilla " + ESCAPED_SCRIPT in incident_page  # from the ingested log line itself
+
+
+def test_serve_refuses_other_addresses_without_a_token(hostile_ws, monkeypatch):
+    monkeypatch.delenv("STOREWATCH_API_TOKEN", raising=False)
+    started = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: started.append(kw))
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--home", str(hostile_ws.home)])
+    assert result.exit_code == 2 and "without a token" in result.output
+    assert started == []
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--token", TOKEN, "--home", str(hostile_ws.home)])
+    assert result.exit_code == 2 and started == []  # no such option: a token never comes from the command line
+
+
+def test_serve_starts_with_a_token_from_the_environment(hostile_ws, monkeypatch):
+    monkeypatch.setenv("STOREWATCH_API_TOKEN", TOKEN)
+    started = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: started.append((app, kw)))
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "9999", "--home", str(hostile_ws.home)])
+    assert result.exit_code == 0, result.output
+    (app, kw), = started
+    assert kw["host"] == "0.0.0.0" and kw["port"] == 9999
+    assert TOKEN not in result.output
+    assert TestClient(app, base_url=BASE).get("/api/incidents").status_code == 401
+
+
+def test_token_from_the_workspace_config_must_be_private(fresh_ws, monkeypatch):
+    monkeypatch.delenv("STOREWATCH_API_TOKEN", raising=False)
+    config = fresh_ws.home / "respond.yml"
+    config.write_text(f"api:\n  token: {TOKEN}\n")
+    config.chmod(0o644)
+    with pytest.raises(ConfigError):
+        api_token(fresh_ws)
+    config.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert api_token(fresh_ws) == TOKEN
+    assert TestClient(create_app(fresh_ws, api_token(fresh_ws)), base_url=BASE).get("/api/incidents").status_code == 401
