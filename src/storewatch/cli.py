@@ -425,10 +425,10 @@ def _print_evaluation(result: dict) -> None:
 def demo(
     home: Optional[Path] = HomeOption,
     scale: float = typer.Option(0.05, "--scale", help="Size of the demo estate."),
-    days: int = typer.Option(1, "--days"),
+    days: int = typer.Option(2, "--days", help="Days of activity (two give the baselines a day to learn from)."),
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
-    """Simulate a small estate, ingest it, detect and rank incidents, and score them against the labels, offline."""
+    """Simulate a small estate, ingest it, detect and rank incidents, score them against the labels and write a report, offline."""
     started = time.monotonic()
     ws = Workspace.at(home or Path(tempfile.mkdtemp(prefix="storewatch-demo-")))
     data = ws.home / "demo-estate"
@@ -449,8 +449,15 @@ def demo(
         _print_incidents(list_incidents(con))
     console.rule("[bold]5. Scored against the simulator's labels")
     _print_evaluation(_evaluate(ws, data / "labels.jsonl", None))
+    console.rule("[bold]6. Report and dashboard")
+    from storewatch.report import write_report
+
+    report_path = write_report(ws, ws.home / "report.html")
+    console.print(f"Report: {report_path}")
+    console.print(f"Dashboard: storewatch serve --home {ws.home}   then open http://127.0.0.1:8765/")
     console.print(f"\nWorkspace: {ws.home}  ({time.monotonic() - started:.0f} s)")
-    console.print(f"Explore it: storewatch status --home {ws.home}")
+    console.print(f"Explore it: storewatch incidents --home {ws.home}; storewatch timeline ID --home {ws.home}; "
+                  f"storewatch respond ID --home {ws.home}")
 
 
 from storewatch.commands import register_all  # noqa: E402  (commands reuse this module's console and options)

@@ -9,7 +9,6 @@ separately: any incident touching one is a false alarm on normal behaviour.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -107,9 +106,9 @@ def evaluate(
 
 
 def data_days(daily_counts: Sequence[int]) -> float:
-    """Days of data (the denominator of false positives per day): UTC days holding at least a tenth of a
-    typical day's events, so a few late disputes or a midnight spill do not count as extra days."""
+    """Days of data (the denominator of false positives per day): UTC days holding at least a tenth of the
+    busiest day's events, so a few late disputes or a midnight spill do not count as extra days."""
     if not daily_counts:
         return 1.0
-    typical = statistics.median(daily_counts)
-    return float(max(1, sum(1 for n in daily_counts if n >= typical / 10)))
+    busiest = max(daily_counts)
+    return float(max(1, sum(1 for n in daily_counts if n >= busiest / 10)))

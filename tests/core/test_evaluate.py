@@ -42,6 +42,7 @@ def test_benign_lookalike_alarm_is_reported() -> None:
 
 def test_days_ignore_a_trickle_after_the_data(tmp_path: Path) -> None:
     assert data_days([50_000, 52_000, 40, 3]) == 2.0
+    assert data_days([80_000, 900, 12]) == 1.0
     assert data_days([]) == 1.0
 
 
