@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from storewatch.detect.behaviour import outliers
 from storewatch.detect.behaviour.common import ASSETS_CTE, entity
 from storewatch.detect.detection import Detection
 
@@ -44,14 +45,14 @@ norm AS (
   FROM reads
 ),
 bulk AS (
-  SELECT r.*, c.src_ip
+  SELECT r.*, c.src_ip, (log10(r.rows + 1) - n.med) / n.scale AS z
   FROM reads r CROSS JOIN norm n
   ASOF LEFT JOIN conns c ON r.pid = c.pid AND r.time >= c.time
   WHERE (log10(r.rows + 1) - n.med) / n.scale >= {Z_MIN} AND r.rows >= {P95_FACTOR} * greatest(n.p95, 1)
 ),
 sessions AS (
   SELECT user_name, src_ip, day, min(time) AS first_seen, max(time) AS last_seen, count(*) AS statements,
-         sum(rows) AS rows, max(rows) AS max_rows, list(event_id ORDER BY time) AS ids,
+         sum(rows) AS rows, max(rows) AS max_rows, max(z) AS z, list(event_id ORDER BY time) AS ids,
          list(DISTINCT lower(regexp_extract(query, '(?i)\\bfrom\\s+([A-Za-z0-9_."]+)', 1))) AS tables
   FROM bulk GROUP BY ALL
 ),
@@ -89,14 +90,16 @@ SELECT j.user_name || '|' || coalesce(j.src_ip, '?') || '|' || strftime(j.day, '
                    'hour_utc', hour(j.first_seen), 'source_hours', j.source_hours,
                    'typical_source_hours', j.typical_hours, 'rare_source', j.rare_source, 'new_source', j.new_source,
                    'typical_statement_rows', round((SELECT p95 FROM norm)), 'data_moved', true) AS evidence,
-       j.ids[1:20] AS event_ids, 'database' AS channel
+       j.ids[1:20] AS event_ids, 'database' AS channel, j.user_name AS ml_entity, j.z / (2 * {Z_MIN}) AS certainty
 FROM judged j LEFT JOIN assets a ON a.ip = j.src_ip
 WHERE j.rare_source OR j.new_source OR (SELECT multi_day FROM history)
 """
 
 
 def query(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    return con.sql(SQL).to_arrow_table()
+    """Alerts graded by the database-user-day model (rule certainty: the largest statement's z over twice
+    its threshold)."""
+    return outliers.annotate(con, con.sql(SQL).to_arrow_table(), "db_user")
 
 
 DETECTION = Detection(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from storewatch.detect.behaviour import outliers
 from storewatch.detect.behaviour.common import ASSETS_CTE, entity, external, internal
 from storewatch.detect.detection import Detection
 
@@ -74,14 +75,15 @@ SELECT b.src_ip || '>' || b.dst_ip || '|' || strftime(b.day, '%Y-%m-%d') AS key,
                    'bytes', b.bytes, 'gigabytes', round(b.bytes / 1e9, 2), 'connections', b.conns,
                    'z_peer', round(b.z_peer, 1), 'z_host', round(b.z_host, 1),
                    'typical_bytes', round(power(10, (SELECT med FROM peer))), 'data_moved', true) AS evidence,
-       b.event_ids, 'network' AS channel, a.store_id
+       b.event_ids, 'network' AS channel, a.store_id, b.src_ip AS ml_entity, b.z_peer / (2 * {Z_MIN}) AS certainty
 FROM big b LEFT JOIN scheduled s USING (src_ip, dst_ip, day) LEFT JOIN assets a ON a.ip = b.src_ip
 WHERE s.src_ip IS NULL
 """
 
 
 def query(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    return con.sql(SQL).to_arrow_table()
+    """Alerts graded by the host-day model (rule certainty: the peer z over twice its threshold)."""
+    return outliers.annotate(con, con.sql(SQL).to_arrow_table(), "host")
 
 
 DETECTION = Detection(

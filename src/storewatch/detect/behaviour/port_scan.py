@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from storewatch.detect.behaviour import outliers
 from storewatch.detect.behaviour.common import ASSETS_CTE, entity, internal
 from storewatch.detect.detection import Detection
 
@@ -53,7 +54,8 @@ SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.la
                    'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failures / p.attempts, 2),
                    'minutes', round(epoch(p.last_seen - p.first_seen) / 60)::INT,
                    'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT) AS evidence,
-       p.ids[1:20] AS event_ids, 'network' AS channel, a.store_id
+       p.ids[1:20] AS event_ids, 'network' AS channel, a.store_id, p.src_ip AS ml_entity,
+       (log10(p.targets) - n.med) / n.scale / (2 * {Z_MIN}) AS certainty
 FROM per_day p CROSS JOIN norm n LEFT JOIN assets a ON a.ip = p.src_ip
 WHERE p.failed_targets >= {MIN_TARGETS}
   AND p.failures >= {MAX_FAILED_SHARE} * p.attempts
@@ -63,7 +65,8 @@ WHERE p.failed_targets >= {MIN_TARGETS}
 
 
 def query(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    return con.sql(SQL).to_arrow_table()
+    """Alerts graded by the host-day model (rule certainty: the fan-out z over twice its threshold)."""
+    return outliers.annotate(con, con.sql(SQL).to_arrow_table(), "host")
 
 
 DETECTION = Detection(

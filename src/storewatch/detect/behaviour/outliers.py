@@ -1,0 +1,170 @@
+"""The model's view of an entity-day: how unusual one internal host's network day, or one database user's
+day, is among all the estate's entity-days of the same kind, learned from the estate itself.
+
+Features are built per entity per UTC day in one DuckDB query each and log-scaled (volumes span decades).
+An IsolationForest (fixed seed, so the same store always gives the same scores) is fitted on the estate's
+own entity-days; each entity-day's anomaly score is reported as its percentile rank among them (1.0 is the
+most unusual), with the features that deviate most from the entity's peers (robust z: median / MAD) to
+say why. Rules decide what fires; the model grades the rules' alerts (`annotate`), so an analyst sees
+whether the whole day of that entity, not just the rule's one figure, looked abnormal.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sklearn.ensemble import IsolationForest
+
+from storewatch.detect.behaviour.common import ASSETS_CTE, external, internal
+
+# Hours of the day the estate is quiet: total event volume in that hour of day under this share of the
+# median hour's. Learned from the store, so a 24/7 estate has few off hours and a shop estate has nights.
+QUIET_SHARE = 0.5
+OFF_HOURS_CTE = f"""
+  _hourly AS (SELECT hour(time) AS h, count(*) AS n FROM events GROUP BY ALL),
+  off_hours AS (SELECT h FROM _hourly WHERE n < {QUIET_SHARE} * (SELECT median(n) FROM _hourly))"""
+
+# An internal host's network day. Sysmon and Zeek may both record the same connection, so each feature
+# is taken from the sensor that saw most of it rather than summed across sensors. Peers are hosts whose
+# names share a shape once digits are masked (POS-0125-02 -> POS-#-#); unnamed hosts (no endpoint
+# telemetry, typically servers) are grouped by /24, as a subnet usually holds one role (app servers).
+HOST_SQL = f"""
+WITH {OFF_HOURS_CTE}, {ASSETS_CTE},
+per_sensor AS (
+  SELECT src_ip AS entity, date_trunc('day', time) AS day,
+         coalesce(sum(bytes_out), 0) AS bytes_out, coalesce(sum(bytes_in), 0) AS bytes_in, count(*) AS connections,
+         count(DISTINCT dst_ip) FILTER ({external('dst_ip')}) AS external_destinations,
+         count(DISTINCT dst_port) AS ports,
+         count(*) FILTER (outcome = 'failure') / count(*) AS failed_share,
+         count(*) FILTER (hour(time) IN (SELECT h FROM off_hours)) / count(*) AS off_hours_share
+  FROM events
+  WHERE class_name = 'Network Activity' AND dst_ip IS NOT NULL AND {internal('src_ip')}
+  GROUP BY src_ip, day, source_format
+)
+SELECT p.entity, p.day, coalesce(regexp_replace(any_value(a.host), '[0-9]+', '#', 'g'),
+                                  regexp_replace(p.entity, '[.:][0-9a-f]*$', '')) AS peers,
+       max(COLUMNS(p.* EXCLUDE (entity, day)))
+FROM per_sensor p LEFT JOIN assets a ON a.ip = p.entity GROUP BY p.entity, p.day ORDER BY p.entity, p.day
+"""
+
+# A database user's day from audit records; the client address of a statement is its session's
+# connection record (same backend pid, latest connect before the statement). `client_hours` is how
+# established the day's least established client is (hours it shows up in any telemetry): servers are
+# present all day, a laptop plugged in for a dump is not; statements with no known client count as typical.
+DB_USER_SQL = f"""
+WITH {OFF_HOURS_CTE},
+db AS (SELECT *, try_cast(attributes->>'pid' AS BIGINT) AS pid FROM events WHERE channel = 'database'),
+conns AS (SELECT pid, time, src_ip FROM db WHERE src_ip IS NOT NULL AND pid IS NOT NULL),
+presence AS (
+  SELECT ip, count(DISTINCT date_trunc('hour', time)) AS hours
+  FROM (SELECT src_ip AS ip, time FROM events WHERE src_ip IN (SELECT src_ip FROM conns)
+        UNION ALL SELECT dst_ip, time FROM events WHERE dst_ip IN (SELECT src_ip FROM conns))
+  GROUP BY ip
+),
+statements AS (
+  SELECT d.user_name AS entity, date_trunc('day', d.time) AS day, d.time, c.src_ip,
+         CASE WHEN d.reason = 'READ' OR d.activity IN ('select', 'copy') THEN try_cast(d.attributes->>'rows' AS BIGINT) END
+           AS rows,
+         lower(regexp_extract(d.query, '(?i)\\b(?:from|into|update|join)\\s+([A-Za-z0-9_."]+)', 1)) AS tbl
+  FROM db d ASOF LEFT JOIN conns c ON d.pid = c.pid AND d.time >= c.time
+  WHERE d.class_name = 'Datastore Activity' AND d.user_name IS NOT NULL AND d.query IS NOT NULL
+)
+SELECT entity, day, '' AS peers, count(*) AS statements, coalesce(sum(rows), 0) AS rows_read,
+       count(DISTINCT nullif(tbl, '')) AS tables, count(DISTINCT src_ip) AS client_ips,
+       count(*) FILTER (hour(time) IN (SELECT h FROM off_hours)) / count(*) AS off_hours_share,
+       coalesce(min(p.hours), (SELECT median(hours) FROM presence)) AS client_hours
+FROM statements LEFT JOIN presence p ON p.ip = statements.src_ip GROUP BY ALL ORDER BY entity, day
+"""
+
+SQL = {"host": HOST_SQL, "db_user": DB_USER_SQL}
+SHARES = {"failed_share", "off_hours_share"}  # already 0-1; every other feature is a count or volume
+
+N_TREES = 100
+SEED = 0
+# The MAD of a feature can be 0 (every host has the same port count); a tenth of a decade (or of a
+# share) keeps z finite and strict.
+MAD_FLOOR = 0.1
+TOP_FEATURES = 3
+TOP_TYPE = pa.list_(pa.struct([("feature", pa.string()), ("value", pa.float64()), ("z", pa.float64())]))
+MIN_PEERS = 10  # entity-days a peer group needs before it is its own baseline
+# Weight of the rule's own certainty against the model's percentile in an alert's confidence.
+RULE_WEIGHT = 0.5
+
+
+def features(con: duckdb.DuckDBPyConnection, kind: str) -> pa.Table:
+    """Entity-day feature table (entity, day, peers, raw features...) for `kind` ('host' or 'db_user')."""
+    return con.sql(SQL[kind]).to_arrow_table()
+
+
+def scaled(table: pa.Table, names: list[str]) -> np.ndarray:
+    """The named feature columns as a matrix: counts and volumes as log10(1 + x), shares as they are."""
+    cols = [table[n].to_numpy(zero_copy_only=False).astype(float) for n in names]
+    return np.column_stack([c if n in SHARES else np.log10(np.maximum(c, 0) + 1) for n, c in zip(names, cols)])
+
+
+def robust_z(x: np.ndarray) -> np.ndarray:
+    """Per-column robust z: distance from the column median in (floored) MADs scaled to a normal sigma."""
+    med = np.median(x, axis=0)
+    mad = np.maximum(1.4826 * np.median(np.abs(x - med), axis=0), MAD_FLOOR)
+    return (x - med) / mad
+
+
+def peer_z(x: np.ndarray, peers: np.ndarray) -> np.ndarray:
+    """Robust z of each entity-day against its peer group, or the whole estate when the group is too small
+    to have a baseline (a terminal is compared with terminals, a file server with the estate)."""
+    z = robust_z(x)
+    for group in np.unique(peers):
+        members = peers == group
+        if members.sum() >= MIN_PEERS:
+            z[members] = robust_z(x[members])
+    return z
+
+
+def percentiles(anomaly: np.ndarray) -> np.ndarray:
+    """Share of the entity-days whose anomaly is at or below each one's (the most unusual gets 1.0)."""
+    return np.searchsorted(np.sort(anomaly), anomaly, side="right") / len(anomaly)
+
+
+def score(table: pa.Table) -> pa.Table:
+    """(entity, day, percentile, top_features) for a feature table; no percentile below two entity-days."""
+    n, names = table.num_rows, table.column_names[3:]
+    keys = {"entity": table["entity"], "day": table["day"]}
+    if n < 2:
+        return pa.table({**keys, "percentile": pa.nulls(n, pa.float64()), "top_features": pa.nulls(n, TOP_TYPE)})
+    x = scaled(table, names)
+    model = IsolationForest(n_estimators=N_TREES, contamination="auto", random_state=SEED).fit(x)
+    pct = percentiles(-model.score_samples(x))
+    z = peer_z(x, np.asarray(table["peers"].to_pylist()))
+    raw = {name: table[name].to_pylist() for name in names}
+    top = [[{"feature": names[j], "value": float(raw[names[j]][i]), "z": round(float(z[i, j]), 1)}
+            for j in np.argsort(-np.abs(z[i]), kind="stable")[:TOP_FEATURES]] for i in range(n)]
+    return pa.table({**keys, "percentile": np.round(pct, 3), "top_features": pa.array(top, TOP_TYPE)})
+
+
+def annotate(con: duckdb.DuckDBPyConnection, alerts: pa.Table, kind: str) -> pa.Table:
+    """Alerts with the model's view: `confidence` blends the rule's `certainty` (0-1) with the entity-day's
+    percentile, and evidence gains `ml_anomaly_percentile` and `ml_top_features` (left out when the model
+    abstains: fewer than two entity-days, or none for the alert's entity-day).
+
+    `alerts` carries two helper columns, dropped here: `ml_entity` (the host's IP or the database user the
+    alert is about) and `certainty`; the entity-day is the UTC day of the alert's first_seen.
+    """
+    if alerts.num_rows == 0:
+        return alerts.drop_columns(["ml_entity", "certainty"])
+    scores = score(features(con, kind))
+    con.register("_ml_alerts", alerts)
+    con.register("_ml_scores", scores)
+    try:
+        return con.sql(f"""
+            SELECT a.* EXCLUDE (ml_entity, certainty, evidence),
+                   json_merge_patch(a.evidence::JSON, json_object('ml_anomaly_percentile', s.percentile,
+                                                                  'ml_top_features', s.top_features)) AS evidence,
+                   round({RULE_WEIGHT} * least(a.certainty, 1.0)
+                         + {1 - RULE_WEIGHT} * coalesce(s.percentile, least(a.certainty, 1.0)), 3) AS confidence
+            FROM _ml_alerts a
+            LEFT JOIN _ml_scores s ON s.entity = a.ml_entity AND s.day = date_trunc('day', a.first_seen)
+        """).to_arrow_table()
+    finally:
+        con.unregister("_ml_alerts")
+        con.unregister("_ml_scores")

@@ -1,0 +1,138 @@
+"""The IsolationForest view of entity-days (behaviour/outliers.py): it ranks a hand-made extreme day at the
+top and ordinary days low, says which features made it unusual, gives the same scores for the same data,
+and grades the alerts of exfiltration, internal port scan and bulk read on the simulated estates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pytest
+
+from storewatch.detect.behaviour import bulk_read, exfiltration, outliers, port_scan
+from storewatch.evaluate import matches
+from storewatch.store import db
+from tests.detect.test_behaviour import _store_lan, conn, events_store
+
+GRADED = {d.id: d.scenario for d in (exfiltration.DETECTION, port_scan.DETECTION, bulk_read.DETECTION)}
+DAY = datetime(2026, 11, 16, tzinfo=timezone.utc)
+
+
+def _host_days(n: int = 200) -> dict[str, list]:
+    """n ordinary host-days: a few thousand connections and megabytes, a handful of destinations, spread
+    deterministically around their centres (no two alike)."""
+    rng = np.random.default_rng(3)
+    return {
+        "entity": [f"10.1.{k // 250}.{k % 250}" for k in range(n)], "day": [DAY] * n, "peers": ["POS-#"] * n,
+        "bytes_out": list(rng.lognormal(15, 0.3, n)), "bytes_in": list(rng.lognormal(16, 0.3, n)),
+        "connections": list(rng.integers(800, 1200, n)), "external_destinations": list(rng.integers(1, 4, n)),
+        "ports": list(rng.integers(2, 5, n)), "failed_share": list(rng.uniform(0, 0.02, n)),
+        "off_hours_share": list(rng.uniform(0, 0.1, n)),
+    }
+
+
+def _with_extreme(days: dict[str, list]) -> pa.Table:
+    """The ordinary days plus one host that sent a thousand times its peers' volume, mostly at night."""
+    extreme = {"entity": "10.9.9.9", "day": DAY, "peers": "POS-#", "bytes_out": 4e10, "bytes_in": 9e6,
+               "connections": 1000, "external_destinations": 3, "ports": 3, "failed_share": 0.01,
+               "off_hours_share": 0.9}
+    return pa.table({k: v + [extreme[k]] for k, v in days.items()})
+
+
+def test_the_extreme_day_ranks_top_and_ordinary_days_low() -> None:
+    """The extreme day is the most unusual (percentile 1.0) and its top feature is the one that made it so;
+    the five ordinary days nearest the centre of every feature all rank in the lower half."""
+    table = _with_extreme(_host_days())
+    scores = outliers.score(table).to_pylist()
+    extreme = scores[-1]
+    assert extreme["entity"] == "10.9.9.9" and extreme["percentile"] == 1.0
+    assert extreme["top_features"][0]["feature"] == "bytes_out" and extreme["top_features"][0]["z"] > 8
+    z = outliers.robust_z(outliers.scaled(table, table.column_names[3:]))[:-1]
+    central = np.argsort(np.abs(z).max(axis=1))[:5]
+    assert all(scores[i]["percentile"] < 0.5 for i in central)
+
+
+def test_scores_are_deterministic() -> None:
+    """Same feature table, same scores: the forest's seed is fixed, so alerts do not flicker between runs."""
+    table = _with_extreme(_host_days())
+    assert outliers.score(table).equals(outliers.score(table))
+
+
+def test_top_features_compare_a_host_with_its_peer_group() -> None:
+    """A server among terminals is unusual for the estate but ordinary among its own kind: once its group
+    is big enough, its z-scores come from the group, so busy servers are not explained as 'busy'."""
+    x = np.array([[1.0]] * 30 + [[4.0], [4.1], [3.9]] * 4)
+    peers = np.array(["POS-#"] * 30 + ["app"] * 12)
+    z = outliers.peer_z(x, peers)
+    assert np.all(np.abs(z[30:]) < 2) and outliers.robust_z(x)[30, 0] > 20
+
+
+def test_a_failed_sweep_is_the_most_unusual_host_day_and_its_alert_is_graded() -> None:
+    """Hand-written events through the SQL features: an office PC sweeping the LAN ranks top, explained by
+    its failures and fan-out, and the port-scan alert carries the model's view and a blended confidence."""
+    rows = _store_lan() + [conn(40000 + k * 0.5, "10.17.3.10", f"10.17.{k % 5}.{k // 5 % 250 + 1}",
+                                port=(22, 445, 3389)[k % 3], sent=0, state="REJ" if k % 10 else "S0")
+                           for k in range(900)]
+    con = events_store(rows)
+    scores = {r["entity"]: r for r in outliers.score(outliers.features(con, "host")).to_pylist()}
+    scanner = scores["10.17.3.10"]
+    assert scanner["percentile"] == 1.0
+    assert {"failed_share", "connections", "ports"} & {f["feature"] for f in scanner["top_features"][:2]}
+    [alert] = port_scan.query(con).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["ml_anomaly_percentile"] == 1.0 and evidence["ml_top_features"] == scanner["top_features"]
+    assert 0.5 < alert["confidence"] <= 1.0
+
+
+def test_a_lone_entity_day_has_no_model_view_and_keeps_the_rule_certainty() -> None:
+    """One entity-day is no population: the model abstains (no ml_ keys) and confidence is the rule's."""
+    con = events_store([conn(3600, "10.0.0.1", "203.0.113.5")])
+    alerts = pa.table({"key": ["k"], "first_seen": [DAY], "evidence": ['{"n": 1}'], "ml_entity": ["10.0.0.1"],
+                       "certainty": [0.7]})
+    [alert] = outliers.annotate(con, alerts, "host").to_pylist()
+    assert alert["confidence"] == 0.7 and orjson.loads(alert["evidence"]) == {"n": 1}
+
+
+# --- simulated estates -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rule_id", sorted(GRADED))
+def test_behaviour_alerts_carry_the_model_view(estate, rule_id: str) -> None:
+    alerts = estate.alerts(rule_id=rule_id)
+    assert alerts, f"{rule_id} raised nothing"
+    for alert in alerts:
+        evidence = orjson.loads(alert["evidence"])
+        assert 0 <= evidence["ml_anomaly_percentile"] <= 1 and 0 <= alert["confidence"] <= 1
+        assert evidence["ml_top_features"] and {"feature", "value", "z"} <= set(evidence["ml_top_features"][0])
+
+
+def _percentile_of_label(estate, rule_id: str) -> float:
+    """The model's percentile on the alert that matches the scenario's labelled attack."""
+    [label] = estate.label(GRADED[rule_id])
+    alert = next(a for a in estate.alerts(rule_id=rule_id)
+                 if matches({"first_seen": a["first_seen"], "last_seen": a["last_seen"], "entities": a["entities"]},
+                            label))
+    return orjson.loads(alert["evidence"])["ml_anomaly_percentile"]
+
+
+@pytest.mark.parametrize("rule_id", [exfiltration.DETECTION.id, port_scan.DETECTION.id])
+def test_attacking_hosts_rank_among_the_most_unusual_host_days(estate, rule_id: str) -> None:
+    """The exfiltrating server's and the scanning PC's day rank in the top 15% of the estate's host-days.
+    Measured: port scans 1.0 everywhere (0.99-1.0 on the 2-day scale-1 seeds); exfiltration 0.89-0.97 on
+    these small estates (40-140 host-days; it shares the top with backup and ETL servers) and 0.99+ at scale 1."""
+    assert _percentile_of_label(estate, rule_id) >= 0.85
+
+
+def test_a_dump_ranks_above_the_nightly_etl(estate) -> None:
+    """Only three database users (shop app, ETL, the intruder) make 3-5 user-days, so a percentile is coarse;
+    what the model must get right is the look-alike: the dump from a barely seen client ranks above every
+    day of the ETL job, which reads as much but from a server present all day. (Measured 0.67-1.0 vs 0.33-0.4.)"""
+    etl_users = {e["value"] for lb in estate.benign if lb["scenario"] == "etl_job" for e in lb["entities"]
+                 if e["type"] == "user"}
+    with db.opened(estate.ws, read_only=True) as con:
+        scores = outliers.score(outliers.features(con, "db_user")).to_pylist()
+    etl = [r["percentile"] for r in scores if r["entity"] in etl_users]
+    assert etl, "the simulator ran no ETL job"
+    assert _percentile_of_label(estate, bulk_read.DETECTION.id) > max(etl)
