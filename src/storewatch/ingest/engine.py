@@ -1,34 +1,56 @@
 """The ingest stage: files in, normalized events, intel and quarantine out, every record accounted for.
 
-Per file: sniff the format from content, stream scrubbed line batches (or document records) through the
-format's SQL mapping into a staging table, then in one transaction give each record a stable id, skip
-those already stored, and write the rest to `events` or `quarantine`. Identical records within one file
-stay distinct (their occurrence number is part of the id); the same file read twice, or a file that grew,
-adds only what is new.
+A pipeline of three threads, so that Python work (reading, scrubbing, parsing) overlaps with DuckDB work:
+
+1. reader (`_read_files`): per file, sniff the format from content and stream scrubbed Arrow batches of
+   lines (or of document records), a block at a time;
+2. mapper (the calling thread, `_Writer`): run the format's SQL mapping over the batches, several small
+   files of one format at once, check every record (timestamp, parse errors) and give it a stable id;
+3. writer (`_Store`): every `FLUSH_ROWS` records, skip those already stored and append the rest to
+   `events` or `quarantine` in one transaction.
+
+A record's id is the MD5 of its scrubbed text and its occurrence number within the file: identical
+records within one file stay distinct, while the same file read twice, a copy of it, or a file that grew
+adds only what is new. Memory is bounded by the block, batch and flush sizes, not by the input.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import queue
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from storewatch.ingest import documents, intel, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
-from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, line_batch, read_head
+from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
 from storewatch.store import db, schema
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 RECORDS_PER_BATCH = 200_000
-MEMORY_LIMIT = "1GB"
+PREFETCH_BATCHES = 2  # batches read ahead of the mapping
+MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
+FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
+FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group size: flushes are cut to whole row groups
+# DuckDB's own memory. Kept small: DuckDB keeps table blocks it has read or written cached up to its limit,
+# so a large limit makes the process grow with the store rather than with the batch sizes. A batch with
+# a very long line raises it for the rest of the run (`_Writer.add`).
+MEMORY_LIMIT_MB = 128
+LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
+THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
 
 
 @dataclass
@@ -81,13 +103,25 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     files = expand(paths, skip=ws.home)
     scrub = make_scrubber(ws.token_key())
     con = db.connect(ws)
+    settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
     try:
         con.execute("SET VARIABLE sw_tz = ?", [tz])
-        # Bound DuckDB's own memory so large inputs spill to disk instead of growing the process.
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # Bound DuckDB's own memory so large inputs spill to disk instead of growing the process. One
+        # DuckDB thread per query: the mapping and the writer's inserts already run side by side.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT_MB}MB'")
+        con.execute(f"SET threads = {THREADS}")
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
         started = datetime.now(timezone.utc)
-        reports = [_ingest_file(con, path, run_id, scrub, progress) for path in files]
+        writer = _Writer(con, run_id)
+        try:
+            reports = _ingest_files(con, files, scrub, progress, writer)
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        for r in reports:
+            if r.source_format != "stix":
+                r.duplicates = r.read - r.stored - r.quarantined
         report = IngestReport(run_id, reports)
         t = report.totals
         con.execute(
@@ -100,33 +134,109 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         )
         return report
     finally:
+        # The settings belong to the database, which other connections of this process may share.
+        con.execute(f"SET memory_limit = '{settings[0]}'")
+        con.execute(f"SET threads = {settings[1]}")
         con.close()
 
 
-def _ingest_file(con: duckdb.DuckDBPyConnection, path: Path, run_id: int, scrub, progress: Progress | None) -> FileReport:
-    name = str(Path(path).resolve())
-    name = scrub(name.encode())[0].decode("utf-8", "replace")
-    report = FileReport(name, "unknown")
-    if not path.exists() or not path.is_file():
-        report.notes.append("not found" if not path.exists() else "not a regular file")
-        return report
-    total = path.stat().st_size
-    head, problem = read_head(path)
-    if problem:
-        report.notes.append(problem)
-    stream = ScrubbedStream(path, scrub)
-    if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
-        _ingest_intel(con, stream, report)
-        return report
-    fmt, records = _plan(path, head, stream, report)
-    con.execute("SET VARIABLE sw_year_ref = ?", [datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)])
-    _stage(con, fmt, records, report, stream, progress, total)
-    _commit(con, report, run_id, fmt)
-    report.pans_scrubbed = stream.pans
-    report.notes += stream.notes
-    if progress:
-        progress(name, total, total)
-    return report
+def _ingest_files(con: duckdb.DuckDBPyConnection, files: list[Path], scrub, progress: Progress | None,
+                  writer: "_Writer") -> list[FileReport]:
+    """Read the files on a thread of their own (decompressing, scrubbing, splitting and parsing them is
+    Python and Arrow work) while this thread maps the batches in DuckDB and the writer stores them."""
+    reports: list[FileReport] = []
+    target: _FileTarget | None = None
+    total = 0
+    for kind, report, *rest in _prefetched(_read_files(files, scrub), PREFETCH_BATCHES):
+        if kind == "start":
+            fmt, year_ref, total = rest
+            reports.append(report)
+            target = _FileTarget(report, fmt, year_ref)
+        elif kind == "batch":
+            batch, done = rest
+            report.read += batch.num_rows
+            writer.add(target, batch)
+            if progress:
+                progress(report.source_file, done, total)
+        elif kind == "end":
+            writer.close_file(target)
+            if progress:
+                progress(report.source_file, total, total)
+        elif kind == "intel":
+            reports.append(report)
+            _ingest_intel(con, rest[0], report)  # appends to intel and quarantine while the writer appends too
+        else:  # nothing to read
+            reports.append(report)
+    return reports
+
+
+def _read_files(files: list[Path], scrub) -> Iterator[tuple]:
+    """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
+    ("end", report); or ("intel", report, stream) for STIX bundles, ("none", report) when unreadable."""
+    for path in files:
+        name = str(Path(path).resolve())
+        name = scrub(name.encode())[0].decode("utf-8", "replace")
+        report = FileReport(name, "unknown")
+        if not path.exists() or not path.is_file():
+            report.notes.append("not found" if not path.exists() else "not a regular file")
+            yield "none", report
+            continue
+        total = path.stat().st_size
+        head, problem = read_head(path)
+        if problem:
+            report.notes.append(problem)
+        stream = ScrubbedStream(path, scrub)
+        if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
+            yield "intel", report, stream
+            continue
+        fmt, batches = _plan(path, head, stream, report)
+        yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
+        for batch in batches:
+            if batch.num_rows:
+                yield "batch", report, batch, stream.raw_pos
+        report.pans_scrubbed = stream.pans
+        report.notes += stream.notes
+        yield "end", report
+
+
+class _Failed(NamedTuple):
+    error: BaseException
+
+
+def _prefetched(items: Iterator, depth: int) -> Iterator:
+    """The items of an iterator, produced up to `depth` ahead on a thread of their own."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(end)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failed(exc))
+
+    thread = threading.Thread(target=produce, name="storewatch-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not end:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
@@ -158,14 +268,12 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
-    line_no = 1
-    for offset, block in stream.blocks():
-        table, seen, recoded = line_batch(block, line_no, offset)
-        line_no += seen
-        if recoded:
-            stream.notes.append(f"{recoded} lines were not UTF-8 and were read as Windows-1252")
-        if fmt is not None and fmt.ignore:
-            table = table.filter(pa.compute.invert(pa.compute.match_substring_regex(table["line"], fmt.ignore)))
+    for batch in stream.line_batches():
+        if batch.recoded:
+            stream.notes.append(f"{batch.recoded} lines were not UTF-8 and were read as Windows-1252")
+        table = batch.table
+        if fmt is not None and fmt.ignore and table.num_rows:
+            table = table.filter(pc.invert(pc.match_substring_regex(table["line"], fmt.ignore)))
         yield table
 
 
@@ -192,94 +300,366 @@ def _records_table(recs: list[Record]) -> pa.Table:
     )
 
 
-_CLASS_UID = "CASE m.class_name " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in schema.EVENT_CLASSES.items()) + " END"
-_STAGING = schema.create_table_sql("_staging", schema.EVENT_COLUMNS + (
-    schema.Column("_hash", "VARCHAR", ""), schema.Column("_error", "VARCHAR", ""), schema.Column("_raw", "VARCHAR", ""),
-)).replace("CREATE TABLE", "CREATE TEMP TABLE")
+_CLASS_UID = "CASE class_name " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in schema.EVENT_CLASSES.items()) + " END"
+_EVENT_TYPES = {c.name: c.sql_type for c in schema.EVENT_COLUMNS}
 
 
-def _stage(con, fmt: Format, batches: Iterator[pa.Table], report: FileReport, stream: ScrubbedStream,
-           progress: Progress | None, total: int) -> None:
-    """Map every batch through the format's SQL into `_staging`; nothing is dropped on the way."""
-    con.execute("DROP TABLE IF EXISTS _staging")
-    con.execute(_STAGING)
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# One query per batch: the format's mapping, the checks every record gets, and the record's id (for its
+# first occurrence in the file; repeats are renumbered in Python, see `_FileTarget.number`).
+_MAP_SQL = """
+WITH m AS ({mapping}),
+j AS (
+  SELECT {columns}b.line_no, b.line_offset, b.line, b._line, b._part, m.line_no IS DISTINCT FROM b.line_no AS _moved,
+         coalesce(b._read_error, m._error,
+           CASE WHEN m.line_no IS NULL THEN {not_recognized}
+                WHEN m.time IS NULL THEN 'missing or unparseable timestamp'
+                WHEN m.time < TIMESTAMPTZ '1990-01-01' OR m.time > now() + INTERVAL 10 YEAR
+                THEN 'timestamp out of range: ' || m.time::VARCHAR
+           END) AS _error
+  FROM {join}
+)
+SELECT * EXCLUDE (line, line_no, line_offset, _line, _moved),
+       {class_uid} AS class_uid,
+       {channel} AS channel,
+       _line AS source_line,
+       line_offset AS source_offset,
+       md5(md5(line) || ':0') AS event_id,
+       hash(line) AS _h,
+       CASE WHEN _error IS NOT NULL THEN line END AS _raw,
+       _moved
+FROM j
+""".replace("{class_uid}", _CLASS_UID)
+# Mappings return one row per batch row, in batch order, so rows are matched by position; a mapping that
+# drops, adds or reorders rows is noticed (`_moved`) and its batch matched again by line number.
+_BY_POSITION = "batch b POSITIONAL JOIN m"
+_BY_LINE = "batch b LEFT JOIN m ON m.line_no = b.line_no"
+
+_FAILED_MAPPING = "SELECT line_no, {error} AS _error, NULL::TIMESTAMPTZ AS time, NULL::VARCHAR AS class_name FROM batch"
+
+
+class _FileTarget:
+    """A file on its way into the store: its report, format, and the line hashes of its earlier batches
+    (for numbering repeated records across batches)."""
+
+    def __init__(self, report: FileReport, fmt: Format, year_ref: datetime):
+        self.report, self.fmt, self.year_ref = report, fmt, year_ref
+        self.seen: list[np.ndarray] = []  # sorted 64-bit hashes of the records mapped so far
+
+    def number(self, mapped: pa.Table, batch: pa.Table) -> pa.Table:
+        """Give repeated records their occurrence number in the file: the k-th identical record (k from 0,
+        in line order, over all batches of the file) gets md5(md5(text) || ':' || k); the mapping query
+        already gave every record k = 0. Repeats are found with a 64-bit hash of the text, so only the rare
+        repeats cost Python work. (Two different texts with the same 64-bit hash would number each other:
+        their ids stay distinct and stable, so nothing is lost.)"""
+        h = mapped["_h"].to_numpy()
+        uniq, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+        before = np.zeros(len(uniq), np.int64)
+        for seen in self.seen:
+            before += np.searchsorted(seen, uniq, "right") - np.searchsorted(seen, uniq, "left")
+        self.seen.append(np.repeat(uniq, counts))  # sorted
+        repeat = (counts[inverse] > 1) | (before[inverse] > 0)
+        if not repeat.any():
+            return mapped
+        rows = np.flatnonzero(repeat)
+        lines = mapped["source_line"].to_numpy()
+        order = rows[np.lexsort((lines[rows], h[rows]))]
+        texts = batch["line"].take(pa.array(np.searchsorted(batch["_line"].to_numpy(), lines[order]))).to_pylist()
+        ids: dict[int, str] = {}
+        k, last = 0, None
+        for row, text in zip(order, texts):
+            k = k + 1 if h[row] == last else int(before[inverse[row]])
+            last = h[row]
+            ids[int(row)] = hashlib.md5(f"{hashlib.md5(text.encode()).hexdigest()}:{k}".encode()).hexdigest()
+        flags = np.zeros(mapped.num_rows, bool)
+        flags[list(ids)] = True
+        col = pc.replace_with_mask(mapped["event_id"].combine_chunks(), pa.array(flags), pa.array([ids[r] for r in sorted(ids)], pa.string()))
+        return mapped.set_column(mapped.schema.get_field_index("event_id"), "event_id", col)
+
+
+class _Writer:
+    """Maps batches of records, then hands them to a `_Store` that writes them.
+
+    Batches wait until enough rows share one mapping, so small files of one format (a till's daily
+    POSLog) are mapped together in one query; each mapped record remembers its file.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int):
+        self.con = con
+        self.store = _Store(con, run_id)
+        self.inputs: list[tuple[_FileTarget, pa.Table]] = []  # waiting to be mapped, all with one mapping
+        self.input_rows = 0
+        self.memory_mb = MEMORY_LIMIT_MB
+        self._sql: dict[str, str] = {}
+
+    def add(self, target: _FileTarget, batch: pa.Table) -> None:
+        longest = pc.max(pc.binary_length(batch["line"])).as_py() or 0
+        if longest * LINE_MEMORY_FACTOR > self.memory_mb << 20:  # a huge line: DuckDB copies it a few times
+            self.memory_mb = (longest * LINE_MEMORY_FACTOR >> 20) + MEMORY_LIMIT_MB
+            self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
+        if self.inputs:
+            first = self.inputs[0][0]
+            if first.fmt.sql != target.fmt.sql or (first is not target and (first.fmt.whole_file or target.fmt.whole_file)):
+                self._map_inputs()
         if "_read_error" not in batch.column_names:
             batch = batch.append_column("_read_error", pa.nulls(batch.num_rows, pa.string()))
-        report.read += batch.num_rows
-        _stage_batch(con, fmt, batch)
-        if progress:
-            progress(report.source_file, stream.raw_pos, total)
+        self.inputs.append((target, batch))
+        self.input_rows += batch.num_rows
+        if self.input_rows >= MAP_ROWS:
+            self._map_inputs()
 
+    def close_file(self, target: _FileTarget) -> None:
+        if target.fmt.whole_file:
+            self._map_inputs()
 
-def _stage_batch(con, fmt: Format, batch: pa.Table) -> None:
-    """Map one batch. A record the mapping chokes on is found by halving the batch and quarantined
-    alone with the error; the rest of the batch is stored as usual."""
-    con.register("batch", batch)
-    try:
-        con.execute(_STAGE_SQL.format(mapping=fmt.sql), [fmt.channel, fmt.name])
-        return
-    except duckdb.Error as exc:
-        if batch.num_rows == 1:
-            con.execute(_STAGE_SQL.format(mapping=_FAILED_MAPPING), [fmt.channel, f"{fmt.name}: {exc}"[:300]])
+    def finish(self) -> None:
+        self._map_inputs()
+        self.store.finish()
+
+    def abort(self) -> None:
+        self.store.abort()
+
+    def _map_inputs(self) -> None:
+        if not self.inputs:
             return
-    finally:
-        con.unregister("batch")
-    half = batch.num_rows // 2
-    _stage_batch(con, fmt, batch.slice(0, half))
-    _stage_batch(con, fmt, batch.slice(half))
+        inputs, self.inputs, self.input_rows = self.inputs, [], 0
+        fmt = inputs[0][0].fmt
+        self.con.execute("SET VARIABLE sw_year_ref = ?", [inputs[0][0].year_ref])
+        parts = []
+        for i, (_, batch) in enumerate(inputs):
+            parts.append(pa.table({
+                "line_offset": batch["line_offset"], "line": batch["line"], "_read_error": batch["_read_error"],
+                "_line": batch["line_no"], "_part": pa.array(np.full(batch.num_rows, i, np.int32)),
+            }))
+        combined = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        # The mapping sees a unique, ordered `line_no` even when several files share the batch.
+        combined = combined.add_column(0, "line_no", pa.array(np.arange(combined.num_rows, dtype=np.int64)))
+        for mapped in self._map(combined, fmt, fmt.sql, fmt.name):
+            for i, piece in _split(mapped, len(inputs)):
+                target = inputs[i][0]
+                self.store.add(target, target.number(piece.drop_columns(["_part"]), parts[i]))
+
+    def _map(self, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
+        """Map a batch. A record the mapping chokes on is found by halving the batch and quarantined alone
+        with the error; the rest of the batch is mapped as usual."""
+        con = self.con
+        con.register("batch", batch)
+        try:
+            yield self._run(fmt, mapping, name)
+            return
+        except duckdb.Error as exc:
+            if batch.num_rows == 1:
+                failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
+                yield self._run(fmt, failed, name)
+                return
+        finally:
+            con.unregister("batch")
+        half = batch.num_rows // 2
+        yield from self._map(batch.slice(0, half), fmt, mapping, name)
+        yield from self._map(batch.slice(half), fmt, mapping, name)
+
+    def _run(self, fmt: Format, mapping: str, name: str) -> pa.Table:
+        mapped = self.con.sql(self._query(fmt, mapping, name, _BY_POSITION)).to_arrow_table()
+        if pc.any(mapped["_moved"]).as_py():
+            mapped = self.con.sql(self._query(fmt, mapping, name, _BY_LINE)).to_arrow_table()
+        return mapped.drop_columns(["_moved"])
+
+    def _query(self, fmt: Format, mapping: str, name: str, join: str) -> str:
+        """The batch query around a mapping: the schema columns it fills, cast to their types, plus the
+        checks every record gets and its id. Built once per mapping (binding it reads no rows)."""
+        sql = self._sql.get(mapping)
+        if sql is None:
+            names = self.con.sql(f"SELECT * FROM ({mapping}) LIMIT 0").columns
+            cols = [c for c in names if c in _EVENT_TYPES and c not in schema.PROVENANCE and c != "class_uid"]
+            columns = "".join(f"CAST(m.{c} AS {_EVENT_TYPES[c]}) AS {c}, " for c in cols)
+            sql = _MAP_SQL.format(mapping=mapping, columns=columns, not_recognized=_sql_text(f"not recognized as {name}"),
+                                  channel=_sql_text(fmt.channel), join="{join}")
+            self._sql[mapping] = sql
+        return sql.replace("{join}", join)
 
 
-_STAGE_SQL = """
-INSERT INTO _staging BY NAME
-WITH m AS ({mapping})
-SELECT m.* EXCLUDE (line_no, _error),
-       {class_uid} AS class_uid,
-       $1 AS channel,
-       b.line_no AS source_line,
-       b.line_offset AS source_offset,
-       md5(b.line) AS _hash,
-       coalesce(b._read_error, m._error,
-         CASE WHEN m.line_no IS NULL THEN 'not recognized as ' || $2
-              WHEN m.time IS NULL THEN 'missing or unparseable timestamp'
-              WHEN m.time < TIMESTAMPTZ '1990-01-01' OR m.time > now() + INTERVAL 10 YEAR THEN 'timestamp out of range: ' || m.time::VARCHAR
-         END) AS _error,
-       b.line AS _raw
-FROM batch b LEFT JOIN m USING (line_no)
-""".replace("{class_uid}", _CLASS_UID)
+class _Store:
+    """Writes mapped records to `events` and `quarantine`, on a thread of its own with its own connection,
+    so that inserting overlaps with reading and mapping the next records.
 
-_FAILED_MAPPING = "SELECT line_no, 'mapping failed: ' || $2 AS _error, NULL::TIMESTAMPTZ AS time, NULL AS class_name FROM batch"
+    Mapped records wait until `FLUSH_ROWS` of them (or `FLUSH_BYTES`) are ready; a flush drops those
+    already stored (in `events` or `quarantine`) or met earlier in the run (the same content in another
+    file), then appends the rest with one INSERT per table. Flushing in large steps keeps the duplicate
+    check (one scan of the stored ids) cheap, and flushing at all keeps memory flat however large the input.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int):
+        self.con = con.cursor()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.run_id = run_id
+        self.batch: list[tuple[_FileTarget, pa.Table]] = []  # mapped, not yet handed over
+        self.batch_rows = 0
+        self.batch_bytes = 0
+        self.pending: list[tuple[_FileTarget, pa.Table]] = []  # handed over, not yet written (writer's own)
+        self.jobs: queue.Queue = queue.Queue()
+        self.done: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="storewatch-writer", daemon=True)
+        self.thread.start()
+
+    def add(self, target: _FileTarget, table: pa.Table) -> None:
+        self.batch.append((target, table))
+        self.batch_rows += table.num_rows
+        self.batch_bytes += table.nbytes
+        if self.batch_rows >= FLUSH_ROWS or self.batch_bytes >= FLUSH_BYTES:
+            self._hand_over(final=False)
+
+    def finish(self) -> None:
+        """Write everything still waiting; raise what went wrong on the writer's side, if anything."""
+        self._hand_over(final=True)
+        self.done.get()
+        self.jobs.put(None)
+        self.thread.join()
+        self._check()
+        self.con.close()
+
+    def abort(self) -> None:
+        if self.thread.is_alive():
+            self.jobs.put(None)
+            self.thread.join()
+        self.con.close()
+
+    def _hand_over(self, final: bool) -> None:
+        self.jobs.join()  # one batch in the writer's hands at a time: memory stays bounded
+        self._check()
+        self.jobs.put((self.batch, final))
+        self.batch, self.batch_rows, self.batch_bytes = [], 0, 0
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            tables, final = job
+            try:
+                if self.error is None:
+                    self.pending += tables
+                    self._flush(final)
+            except BaseException as exc:  # reported to the main thread at its next hand-over
+                self.error = exc
+            finally:
+                self.jobs.task_done()
+            if final:
+                self.done.put(True)
+        self.jobs.task_done()
+
+    def _flush(self, final: bool) -> None:
+        """Write the pending records. Except at the end, as many as fill whole row groups of `events`: a
+        partly filled row group followed by another one makes DuckDB's checkpoint merge (rewrite) them,
+        which costs as much as the insert itself. The rest waits for the next flush."""
+        if not self.pending:
+            return
+        pending = self.pending
+        keep = self._keep(pending)
+        errors = [t["_error"].is_valid().to_numpy(zero_copy_only=False) for _, t in pending]
+        to_events = [k & ~e for k, e in zip(keep, errors)]
+        total = sum(int(np.count_nonzero(m)) for m in to_events)
+        wanted = total if final else total // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+        if wanted == 0:
+            wanted = total  # (almost) all duplicates or quarantined: no row group to fill, write what there is
+        now: list[tuple[int, int]] = []  # (pending index, rows of it to write now)
+        done = 0
+        for i, (_, table) in enumerate(pending):
+            n = int(np.count_nonzero(to_events[i]))
+            if done + n <= wanted:
+                now.append((i, table.num_rows))
+                done += n
+                continue
+            cut = int(np.searchsorted(np.cumsum(to_events[i]), wanted - done)) + 1 if wanted > done else 0
+            now.append((i, cut))
+            break
+        last, cut = now[-1]
+        self.pending = ([(pending[last][0], pending[last][1].slice(cut))] if cut < pending[last][1].num_rows else []) + pending[last + 1:]
+        tables = []
+        for i, stop in now:
+            target, table = pending[i]
+            kept, error = keep[i][:stop], errors[i][:stop]
+            table = table.slice(0, stop)
+            quarantined = int(np.count_nonzero(error & kept))
+            target.report.quarantined += quarantined
+            target.report.stored += int(np.count_nonzero(kept)) - quarantined
+            n = table.num_rows
+            if not n:
+                continue
+            tables.append(table.append_column("source_file", pa.repeat(target.report.source_file, n))
+                          .append_column("source_format", pa.repeat(target.fmt.name, n))
+                          .append_column("_qformat", pa.repeat(target.report.source_format, n))
+                          .append_column("_t", pa.repeat(pa.scalar(len(tables), pa.int32()), n))
+                          .append_column("_keep", pa.array(kept)))
+        if not tables:
+            return
+        all_rows = pa.concat_tables(tables, promote_options="default")
+        con = self.con
+        con.register("_pending", all_rows)
+        con.execute("BEGIN")
+        try:
+            con.execute("INSERT INTO events BY NAME SELECT * EXCLUDE (_error, _raw, _h, _qformat, _t, _keep) "
+                        "FROM _pending WHERE _error IS NULL AND _keep")
+            if all_rows["_error"].null_count < all_rows.num_rows:
+                con.execute("INSERT INTO quarantine SELECT event_id, ?, now(), source_file, _qformat, source_line, "
+                            "source_offset, _error, _raw FROM _pending WHERE _error IS NOT NULL AND _keep "
+                            "ORDER BY _t, source_line", [self.run_id])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_pending")
+
+    def _keep(self, pending: list[tuple[_FileTarget, pa.Table]]) -> list[np.ndarray]:
+        """Per pending table, which rows to write: not stored before, not met earlier in this flush."""
+        ids = pa.concat_tables([
+            pa.table({"event_id": t["event_id"], "_h": t["_h"], "_t": pa.repeat(pa.scalar(i, pa.int32()), t.num_rows)})
+            for i, (_, t) in enumerate(pending)
+        ])
+        self.con.register("_ids", ids)
+        try:
+            rows = self.con.execute("""
+                WITH stored AS (
+                    SELECT event_id FROM events WHERE event_id IN (SELECT event_id FROM _ids)
+                    UNION ALL
+                    SELECT quarantine_id FROM quarantine WHERE quarantine_id IN (SELECT event_id FROM _ids)),
+                repeats AS (
+                    SELECT _h FROM _ids GROUP BY _h HAVING count(DISTINCT _t) > 1),
+                later AS (
+                    SELECT event_id, _t FROM (
+                        SELECT event_id, _t, min(_t) OVER (PARTITION BY event_id) AS first_t
+                        FROM _ids SEMI JOIN repeats USING (_h))
+                    WHERE _t > first_t)
+                SELECT i._t, list(DISTINCT i.event_id) FROM _ids i SEMI JOIN stored USING (event_id) GROUP BY i._t
+                UNION ALL
+                SELECT _t, list(DISTINCT event_id) FROM later GROUP BY _t
+            """).fetchall()
+        finally:
+            self.con.unregister("_ids")
+        keep = [np.ones(t.num_rows, bool) for _, t in pending]
+        for i, skip in rows:
+            table = pending[i][1]
+            keep[i] &= ~pc.is_in(table["event_id"], value_set=pa.array(skip, pa.string())).to_numpy(zero_copy_only=False)
+        return keep
 
 
-def _commit(con, report: FileReport, run_id: int, fmt: Format) -> None:
-    """Give records their ids, skip the known ones, store the rest, in one transaction."""
-    cols = ", ".join(c for c in schema.COLUMN_NAMES if c not in ("event_id", "source_file", "source_format"))
-    con.execute("BEGIN")
-    try:
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _final AS
-            SELECT *, NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)
-                      AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.quarantine_id = s.event_id) AS _new
-            FROM (SELECT * REPLACE (md5(_hash || ':' || (row_number() OVER (PARTITION BY _hash ORDER BY source_line) - 1)) AS event_id)
-                  FROM _staging) s""")
-        stored = con.execute(
-            f"INSERT INTO events (event_id, source_file, source_format, {cols}) "
-            f"SELECT event_id, ?, ?, {cols} FROM _final WHERE _new AND _error IS NULL ORDER BY time",
-            [report.source_file, fmt.name]).fetchone()[0]
-        quarantined = con.execute(
-            "INSERT INTO quarantine SELECT event_id, ?, now(), ?, ?, source_line, source_offset, _error, _raw "
-            "FROM _final WHERE _new AND _error IS NOT NULL ORDER BY source_line",
-            [run_id, report.source_file, report.source_format]).fetchone()[0]
-        con.execute("DROP TABLE _staging")
-        con.execute("DROP TABLE _final")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    report.stored, report.quarantined = stored, quarantined
-    report.duplicates = report.read - stored - quarantined
+def _split(mapped: pa.Table, parts: int) -> Iterator[tuple[int, pa.Table]]:
+    """The rows of a mapped batch per input part (file), in part order."""
+    if parts == 1:
+        yield 0, mapped
+        return
+    part = mapped["_part"].to_numpy()
+    order = np.argsort(part, kind="stable")
+    ordered = mapped.take(pa.array(order))
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(part, minlength=parts))))
+    for i in range(parts):
+        if bounds[i + 1] > bounds[i]:
+            yield i, ordered.slice(bounds[i], bounds[i + 1] - bounds[i])
 
 
 def _ingest_intel(con, stream: ScrubbedStream, report: FileReport) -> None:

@@ -10,17 +10,20 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import lzma
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-BLOCK_BYTES = 32 << 20
+from storewatch.ingest.privacy import Scrubber
+
+BLOCK_BYTES = 16 << 20
 MAX_LINE_BYTES = 256 << 20
 HEAD_BYTES = 64 << 10
 
@@ -52,26 +55,46 @@ class ScrubbedStream:
     """Line-aligned, scrubbed, UTF-8 blocks of a file, with the damage it met noted on the way."""
 
     path: Path
-    scrub: Callable[[bytes], tuple[bytes, int]]
+    scrub: Scrubber
     notes: list[str] = field(default_factory=list)
     pans: int = 0
     raw_pos: int = 0  # bytes consumed from disk, for progress
 
     def blocks(self) -> Iterator[tuple[int, bytes]]:
-        """(offset, block) pairs; each block ends at a newline except possibly the last."""
+        """(offset, block) pairs, scrubbed; each block ends at a newline except possibly the last."""
+        for offset, block in self.raw_blocks():
+            yield offset, self._scrubbed(block)
+
+    def line_batches(self) -> Iterator[LineBatch]:
+        """The file as Arrow batches of scrubbed, non-blank lines (see `line_batch`)."""
+        line_no = 1
+        for offset, block in self.raw_blocks():
+            batch = line_batch(block, line_no, offset, self.scrub)
+            line_no += batch.seen
+            self.pans += batch.pans
+            yield batch
+
+    def raw_blocks(self) -> Iterator[tuple[int, bytes]]:
+        """(offset, block) pairs before scrubbing: callers must scrub them (`blocks`, `line_batches` do)."""
         offset, carry = 0, b""
         for chunk in self._decoded_chunks():
-            data = carry + chunk
+            data = carry + chunk if carry else chunk
+            del chunk
             cut = data.rfind(b"\n")
             if cut < 0 and len(data) < MAX_LINE_BYTES:
                 carry = data
                 continue
             cut = cut if cut >= 0 else len(data) - 1
-            block, carry = data[: cut + 1], data[cut + 1 :]
-            yield offset, self._scrubbed(block)
+            if cut == len(data) - 1:
+                block, carry = data, b""
+            else:
+                block, carry = data[: cut + 1], data[cut + 1 :]
+            del data  # only the block and the carried partial line stay alive while the block is used
+            yield offset, block
             offset += len(block)
+            del block
         if carry:
-            yield offset, self._scrubbed(carry)
+            yield offset, carry
 
     def _scrubbed(self, block: bytes) -> bytes:
         clean, found = self.scrub(block)
@@ -79,14 +102,16 @@ class ScrubbedStream:
         return clean
 
     def _decoded_chunks(self) -> Iterator[bytes]:
-        """Decompressed, UTF-8 chunks. Reads in small steps so that a damaged stream still yields every
-        byte before the damage."""
+        """Decompressed, UTF-8 chunks. Compressed streams are read in small steps so that a damaged one
+        still yields every byte before the damage; plain files a block at a time."""
         decoder, pending = None, []
         try:
             with open_raw(self.path) as raw:
-                read = getattr(raw, "read1", raw.read)
+                plain = isinstance(raw, io.BufferedReader)
+                read = raw.read if plain else getattr(raw, "read1", raw.read)
+                step = BLOCK_BYTES if plain else 1 << 16
                 size = 0
-                while piece := read(1 << 16):
+                while piece := read(step):
                     if decoder is None and not pending:
                         decoder = _utf16_decoder(piece) or False
                     pending.append(piece)
@@ -142,42 +167,83 @@ def _disk_position(raw: BinaryIO) -> int:
         return 0
 
 
-def decode_text(block: bytes) -> tuple[str, int]:
-    """UTF-8 where possible; lines that are not UTF-8 are read as Windows-1252/Latin-1 and counted."""
+def _decode_line(line: bytes) -> tuple[str, int]:
+    """UTF-8 where possible; a line that is not is read as Windows-1252 (or Latin-1) and counted."""
     try:
-        return block.decode("utf-8"), 0
+        return line.decode("utf-8"), 0
     except UnicodeDecodeError:
         pass
-    recoded, out = 0, []
-    for line in block.split(b"\n"):
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            recoded += 1
-            try:
-                out.append(line.decode("cp1252"))
-            except UnicodeDecodeError:
-                out.append(line.decode("latin-1"))
-    return "\n".join(out), recoded
+    try:
+        return line.decode("cp1252"), 1
+    except UnicodeDecodeError:
+        return line.decode("latin-1"), 1
 
 
-def line_batch(block: bytes, first_line: int, base_offset: int) -> tuple[pa.Table, int, int]:
-    """Arrow table (line_no, line_offset, line) of a block's non-blank lines; lines seen; lines recoded."""
-    starts = np.concatenate(([0], np.flatnonzero(np.frombuffer(block, np.uint8) == 10) + 1))
-    text, recoded = decode_text(block)
-    lines = text.split("\n")
-    if block.endswith(b"\n"):
-        lines.pop()
-        starts = starts[:-1]
-    if "\x00" in text:
-        lines = [line.replace("\x00", "\\x00") for line in lines]
-    arr = pc.utf8_rtrim(pa.array(lines, pa.string()), characters="\r")
-    table = pa.table(
-        {
-            "line_no": pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64)),
-            "line_offset": pa.array(starts.astype(np.int64) + base_offset),
-            "line": arr,
-        }
+@dataclass
+class LineBatch:
+    """The non-blank lines of one block as Arrow (line_no, line_offset, line), and what reading them met."""
+
+    table: pa.Table
+    seen: int  # lines in the block, blank ones included (line numbers advance by this much)
+    recoded: int  # lines that were not UTF-8
+    pans: int  # card numbers replaced
+
+
+def line_batch(block: bytes, first_line: int, base_offset: int, scrub: Scrubber | None = None) -> LineBatch:
+    """Split a block into an Arrow batch of lines without a Python object per line.
+
+    The lines are cut out of the block's own buffer (zero copy); card numbers are replaced on the few lines
+    that hold one (see `Scrubber.pan_lines`) before the bytes are read as text. Trailing CR, and the
+    newline, are trimmed; blank lines are dropped but counted.
+    """
+    if not block:
+        return LineBatch(_lines_table([], [], pa.array([], pa.string())), 0, 0, 0)
+    newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    ends = newlines + 1
+    if not block.endswith(b"\n"):
+        ends = np.append(ends, len(block))
+    count = len(ends)
+    offsets = np.empty(count + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends
+    large = len(block) >= (1 << 31) - 1
+    lines = pa.Array.from_buffers(
+        pa.large_binary() if large else pa.binary(), count,
+        [None, pa.py_buffer(offsets if large else offsets.astype(np.int32)), pa.py_buffer(block)],
     )
-    keep = pc.not_equal(pc.utf8_trim_whitespace(arr), "")
-    return table.filter(keep), len(lines), recoded
+    pans = 0
+    if scrub is not None and (pan_lines := scrub.pan_lines(block)):
+        lines, pans = _scrub_lines(lines, offsets, pan_lines, scrub)
+    recoded = 0
+    try:
+        text = lines.cast(pa.large_string() if large else pa.string())  # validates UTF-8
+    except pa.ArrowInvalid:
+        decoded = [_decode_line(b) for b in lines.to_pylist()]
+        recoded = sum(bad for _, bad in decoded)
+        text = pa.array([t for t, _ in decoded], pa.large_string() if large else pa.string())
+    if b"\x00" in block:
+        text = pc.replace_substring(text, "\x00", "\\x00")
+    text = pc.utf8_rtrim(text, characters="\r\n")
+    keep = pc.not_equal(pc.utf8_trim_whitespace(text), "")
+    starts = offsets[:-1] + base_offset
+    table = _lines_table(np.arange(first_line, first_line + count, dtype=np.int64), starts, text)
+    if not pc.all(keep).as_py():
+        table = table.filter(keep)
+    return LineBatch(table, count, recoded, pans)
+
+
+def _lines_table(line_no, offsets, text) -> pa.Table:
+    return pa.table({"line_no": pa.array(line_no, pa.int64()), "line_offset": pa.array(offsets, pa.int64()), "line": text})
+
+
+def _scrub_lines(lines: pa.Array, offsets: np.ndarray, starts: list[int], scrub: Scrubber) -> tuple[pa.Array, int]:
+    """Replace the lines starting at `starts` (byte offsets in the block) by their scrubbed text."""
+    rows = np.searchsorted(offsets, starts, "right") - 1
+    replacements, found = [], 0
+    for row in rows:
+        clean, n = scrub.replace(lines[int(row)].as_py())
+        replacements.append(clean)
+        found += n
+    flags = np.zeros(len(lines), bool)
+    flags[rows] = True
+    return pc.replace_with_mask(lines, pa.array(flags), pa.array(replacements, lines.type)), found

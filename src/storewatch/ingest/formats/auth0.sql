@@ -1,34 +1,45 @@
 -- Auth0 log events, one JSON object per line (tenant log streams, `GET /api/v2/logs`).
 -- Event type codes: https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes
+-- Each line is parsed once into the fields below (`from_json`); a field of another JSON type than the
+-- structure says reads as NULL, and a VARCHAR field holding an object or array reads as its JSON text.
+WITH e AS (
+  SELECT line_no, ok, CASE WHEN ok THEN from_json(line, '{
+    "date": "VARCHAR", "type": "VARCHAR", "description": "VARCHAR", "user_name": "VARCHAR", "user_id": "VARCHAR",
+    "ip": "VARCHAR", "user_agent": "VARCHAR", "hostname": "VARCHAR", "client_name": "VARCHAR",
+    "connection": "VARCHAR", "log_id": "VARCHAR",
+    "details": {"email": "VARCHAR", "country": "VARCHAR", "new_email": "VARCHAR"},
+    "location_info": {"country_code": "VARCHAR"}}') END AS j
+  FROM (SELECT line_no, line, json_valid(line) AS ok FROM batch)
+)
 SELECT
   line_no,
-  CASE WHEN line IS NULL THEN 'invalid JSON' END AS _error,
-  sw_time(line->>'$.date') AS time,
-  line->>'$.type' AS event_code,
+  CASE WHEN NOT ok THEN 'invalid JSON' END AS _error,
+  sw_time(j.date) AS time,
+  j.type AS event_code,
   CASE
-    WHEN line->>'$.type' IN ('s', 'f', 'fp', 'fu', 'fcoa', 'scoa', 'fsa', 'ssa', 'w', 'gd_auth_failed', 'gd_auth_succeed') THEN 'logon'
-    WHEN line->>'$.type' IN ('slo', 'flo') THEN 'logoff'
-    WHEN line->>'$.type' IN ('ss', 'fs') THEN 'signup'
-    WHEN line->>'$.type' IN ('scp', 'fcp', 'scpr', 'fcpr', 'scpn', 'fcpn') THEN 'password_change'
-    WHEN line->>'$.type' IN ('sce', 'fce', 'sv', 'fv') THEN 'email_change'
-    WHEN line->>'$.type' LIKE 'limit_%' OR line->>'$.type' = 'pwd_leak' THEN 'blocked'
+    WHEN j.type IN ('s', 'f', 'fp', 'fu', 'fcoa', 'scoa', 'fsa', 'ssa', 'w', 'gd_auth_failed', 'gd_auth_succeed') THEN 'logon'
+    WHEN j.type IN ('slo', 'flo') THEN 'logoff'
+    WHEN j.type IN ('ss', 'fs') THEN 'signup'
+    WHEN j.type IN ('scp', 'fcp', 'scpr', 'fcpr', 'scpn', 'fcpn') THEN 'password_change'
+    WHEN j.type IN ('sce', 'fce', 'sv', 'fv') THEN 'email_change'
+    WHEN j.type LIKE 'limit_%' OR j.type = 'pwd_leak' THEN 'blocked'
     ELSE 'other'
   END AS activity,
   CASE
-    WHEN line->>'$.type' IN ('s', 'slo', 'ss', 'scp', 'sce', 'scoa', 'ssa', 'scpr', 'scpn', 'sv', 'gd_auth_succeed') THEN 'success'
-    WHEN line->>'$.type' LIKE 'f%' OR line->>'$.type' LIKE 'limit_%' OR line->>'$.type' IN ('pwd_leak', 'gd_auth_failed') THEN 'failure'
+    WHEN j.type IN ('s', 'slo', 'ss', 'scp', 'sce', 'scoa', 'ssa', 'scpr', 'scpn', 'sv', 'gd_auth_succeed') THEN 'success'
+    WHEN j.type LIKE 'f%' OR j.type LIKE 'limit_%' OR j.type IN ('pwd_leak', 'gd_auth_failed') THEN 'failure'
     ELSE 'unknown'
   END AS outcome,
-  CASE WHEN line->>'$.type' IN ('ss', 'fs', 'scp', 'fcp', 'scpr', 'fcpr', 'scpn', 'fcpn', 'sce', 'fce', 'sv', 'fv')
+  CASE WHEN j.type IN ('ss', 'fs', 'scp', 'fcp', 'scpr', 'fcpr', 'scpn', 'fcpn', 'sce', 'fce', 'sv', 'fv')
        THEN 'Account Change' ELSE 'Authentication' END AS class_name,
-  line->>'$.description' AS reason,
-  line->>'$.user_name' AS user_name,
-  line->>'$.user_id' AS user_id,
-  coalesce(line->>'$.details.email', CASE WHEN contains(line->>'$.user_name', '@') THEN lower(line->>'$.user_name') END) AS email,
-  line->>'$.ip' AS src_ip,
-  line->>'$.user_agent' AS user_agent,
-  coalesce(line->>'$.location_info.country_code', line->>'$.details.country') AS country,
-  line->>'$.hostname' AS url_host,
-  json_object('client_name', line->>'$.client_name', 'connection', line->>'$.connection',
-              'log_id', line->>'$.log_id', 'new_email', line->>'$.details.new_email') AS attributes
-FROM (SELECT line_no, CASE WHEN json_valid(line) THEN line END AS line FROM batch)
+  j.description AS reason,
+  j.user_name AS user_name,
+  j.user_id AS user_id,
+  coalesce(j.details.email, CASE WHEN contains(j.user_name, '@') THEN lower(j.user_name) END) AS email,
+  j.ip AS src_ip,
+  j.user_agent AS user_agent,
+  coalesce(j.location_info.country_code, j.details.country) AS country,
+  j.hostname AS url_host,
+  json_object('client_name', j.client_name, 'connection', j.connection,
+              'log_id', j.log_id, 'new_email', j.details.new_email) AS attributes
+FROM e

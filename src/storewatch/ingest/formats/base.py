@@ -42,6 +42,9 @@ class Format:
     description: str = ""
     ignore: str | None = None  # regex for lines that are not records (headers, comments); not counted
     specialize: "Callable[[str], Format] | None" = None  # formats whose header defines the columns
+    # The mapping depends on the file as a whole (a window over its lines, its modification time), so its
+    # batches are never mapped together with other files' records.
+    whole_file: bool = False
 
 
 def load_sql(name: str) -> str:

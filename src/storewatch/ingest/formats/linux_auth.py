@@ -9,4 +9,4 @@ _LINE = re.compile(
 )
 
 FORMAT = Format(name="linux_auth", channel="endpoint", sql=load_sql("linux_auth"), looks_like=lambda line: bool(_LINE.match(line)),
-                description="Linux auth.log / syslog")
+                description="Linux auth.log / syslog", whole_file=True)

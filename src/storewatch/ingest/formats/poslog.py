@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 from lxml import etree
 
 from storewatch.ingest.formats.base import Format, Record, load_sql
-from storewatch.ingest.xmlstream import attr, child, children, iter_xml_records, local_name, text
+from storewatch.ingest.xmlstream import attr, iter_xml_records, local_name
 
 _TRUE = {"true", "1", "yes", "y"}
 _VOIDED_STATUS = {"postvoided", "postvoid", "voided"}
@@ -40,10 +40,61 @@ def iter_transactions(stream: BinaryIO) -> Iterator[Record]:
     return iter_xml_records(stream, ("Transaction",), transaction_record)
 
 
-def _flag(el: etree._Element | None, name: str) -> bool:
-    """A boolean given as attribute or as child element (ARTS uses both)."""
-    value = attr(el, name) or text(el, name)
-    return (value or "").lower() in _TRUE
+_LOCAL: dict[str, str] = {}  # "{namespace}Name" -> "Name"; tags repeat, so each is split once
+
+
+class _Tree:
+    """Children of each element by local name, built once per element: a transaction is read by many
+    lookups (`child`, `text`, `children`), and a dictionary lookup is far cheaper than lxml's
+    namespace-wildcard matching for each of them."""
+
+    __slots__ = ("_kids",)
+
+    def __init__(self) -> None:
+        self._kids: dict[etree._Element, dict[str, list[etree._Element]]] = {}
+
+    def kids(self, el: etree._Element) -> dict[str, list[etree._Element]]:
+        found = self._kids.get(el)
+        if found is None:
+            found = {}
+            for kid in el:
+                tag = kid.tag
+                if tag.__class__ is str:
+                    name = _LOCAL.get(tag)
+                    if name is None:
+                        if len(_LOCAL) > 10_000:  # odd input with endless distinct tags
+                            _LOCAL.clear()
+                        name = _LOCAL[tag] = tag.rpartition("}")[2]
+                    same = found.get(name)
+                    if same is None:
+                        found[name] = [kid]
+                    else:
+                        same.append(kid)
+            self._kids[el] = found
+        return found
+
+    def children(self, el: etree._Element | None, name: str) -> list[etree._Element]:
+        return self.kids(el).get(name, []) if el is not None else []
+
+    def child(self, el: etree._Element | None, *path: str) -> etree._Element | None:
+        for name in path:
+            if el is None:
+                return None
+            found = self.kids(el).get(name)
+            el = found[0] if found else None
+        return el
+
+    def text(self, el: etree._Element | None, *path: str) -> str | None:
+        found = self.child(el, *path) if path else el
+        if found is None:
+            return None
+        value = found.text
+        return (value.strip() or None) if value else None
+
+    def flag(self, el: etree._Element | None, name: str) -> bool:
+        """A boolean given as attribute or as child element (ARTS uses both)."""
+        value = attr(el, name) or self.text(el, name)
+        return (value or "").lower() in _TRUE
 
 
 def _first(*elements: etree._Element | None) -> etree._Element | None:
@@ -62,45 +113,46 @@ def _money(value: Decimal | None) -> float | None:
     return float(value) if value is not None and value.is_finite() else None
 
 
-def _voided(line_item: etree._Element) -> bool:
+def _voided(t: _Tree, line_item: etree._Element) -> bool:
     """A line cancelled on the till: LineItem@VoidFlag, LineItem/Void, or a VoidFlag on the line's content."""
-    if _flag(line_item, "VoidFlag") or child(line_item, "Void") is not None:
+    if t.flag(line_item, "VoidFlag") or t.child(line_item, "Void") is not None:
         return True
-    return any(_flag(part, "VoidFlag") for part in line_item if isinstance(part.tag, str))
+    return any(t.flag(part, "VoidFlag") for part in line_item if isinstance(part.tag, str))
 
 
-def _no_receipt(ret: etree._Element) -> bool:
+def _no_receipt(t: _Tree, ret: etree._Element) -> bool:
     """Return without proof of purchase: Disposal@Method=NoReceipt, a NoReceipt flag, or no receipt link."""
-    method = (attr(child(ret, "Disposal"), "Method") or text(ret, "Disposal") or "").replace(" ", "").lower()
+    method = (attr(t.child(ret, "Disposal"), "Method") or t.text(ret, "Disposal") or "").replace(" ", "").lower()
     if method:
         return method in {"noreceipt", "unreceipted", "withoutreceipt", "nonreceipted"}
-    if _flag(ret, "NoReceiptFlag") or _flag(ret, "NoReceipt"):
+    if t.flag(ret, "NoReceiptFlag") or t.flag(ret, "NoReceipt"):
         return True
-    has_link = any(child(ret, name) is not None for name in ("TransactionLink", "OriginalTransaction", "Receipt", "ReceiptNumber"))
+    has_link = any(t.child(ret, name) is not None for name in ("TransactionLink", "OriginalTransaction", "Receipt", "ReceiptNumber"))
     return not has_link
 
 
-def _tender(tender: etree._Element) -> dict:
-    card = _first(child(tender, "CreditDebit"), child(tender, "Card"))
-    pan = text(card, "PrimaryAccountNumber") or text(card, "MaskedPAN") or attr(card, "PrimaryAccountNumber")
+def _tender(t: _Tree, tender: etree._Element) -> dict:
+    card = _first(t.child(tender, "CreditDebit"), t.child(tender, "Card"))
+    pan = t.text(card, "PrimaryAccountNumber") or t.text(card, "MaskedPAN") or attr(card, "PrimaryAccountNumber")
     digits = re.sub(r"\D", "", pan or "")
-    tender_type = attr(tender, "TenderType") or text(tender, "TenderType")
+    tender_type = attr(tender, "TenderType") or t.text(tender, "TenderType")
     if tender_type is None and card is not None:
         tender_type = "CreditDebit"
     return {
         "type": tender_type,
-        "type_code": attr(tender, "TypeCode") or text(tender, "TypeCode"),
-        "amount": _amount(text(tender, "Amount")),
-        "card_type": attr(card, "CardType") or text(card, "CardType") or attr(card, "CardBrand") or text(card, "CardBrand"),
+        "type_code": attr(tender, "TypeCode") or t.text(tender, "TypeCode"),
+        "amount": _amount(t.text(tender, "Amount")),
+        "card_type": attr(card, "CardType") or t.text(card, "CardType") or attr(card, "CardBrand") or t.text(card, "CardBrand"),
         "last4": digits[-4:] if len(digits) >= 4 else None,
     }
 
 
-def _kind(retail: etree._Element | None, control: etree._Element | None, status: str | None, sales: int, returns: int) -> str:
+def _kind(t: _Tree, retail: etree._Element | None, control: etree._Element | None, status: str | None, sales: int,
+          returns: int) -> str:
     if control is not None:
-        if child(control, "NoSale") is not None:
+        if t.child(control, "NoSale") is not None:
             return "no_sale"
-        if child(control, "PostVoid") is not None or child(control, "VoidTransaction") is not None:
+        if t.child(control, "PostVoid") is not None or t.child(control, "VoidTransaction") is not None:
             return "post_void"
         return "control"
     if retail is None:
@@ -116,50 +168,51 @@ def _kind(retail: etree._Element | None, control: etree._Element | None, status:
 
 def transaction_record(tx: etree._Element) -> dict:
     """Flatten one ARTS Transaction into the record described in the module docstring."""
-    retail = child(tx, "RetailTransaction")
-    control = child(tx, "ControlTransaction")
-    status = attr(retail, "TransactionStatus") or text(retail, "TransactionStatus") or attr(tx, "TransactionStatus")
-    operator = child(tx, "OperatorID")
+    t = _Tree()
+    retail = t.child(tx, "RetailTransaction")
+    control = t.child(tx, "ControlTransaction")
+    status = attr(retail, "TransactionStatus") or t.text(retail, "TransactionStatus") or attr(tx, "TransactionStatus")
+    operator = t.child(tx, "OperatorID")
 
-    line_items = list(children(retail, "LineItem")) if retail is not None else []
-    live = [li for li in line_items if not _voided(li)]
-    sales = [s for li in live for s in children(li, "Sale")]
-    returns = [r for li in live for r in children(li, "Return")]
-    any_sales = sales or [s for li in line_items for s in children(li, "Sale")]
-    any_returns = returns or [r for li in line_items for r in children(li, "Return")]
-    tenders = [_tender(t) for li in live for t in children(li, "Tender")]
+    line_items = t.children(retail, "LineItem")
+    live = [li for li in line_items if not _voided(t, li)]
+    sales = [s for li in live for s in t.children(li, "Sale")]
+    returns = [r for li in live for r in t.children(li, "Return")]
+    any_sales = sales or [s for li in line_items for s in t.children(li, "Sale")]
+    any_returns = returns or [r for li in line_items for r in t.children(li, "Return")]
+    tenders = [_tender(t, tender) for li in live for tender in t.children(li, "Tender")]
 
-    totals = list(children(retail, "Total")) if retail is not None else []
-    total = next((t for t in totals if attr(t, "TotalType") == "TransactionGrandAmount"), None)
+    totals = t.children(retail, "Total")
+    total = next((x for x in totals if attr(x, "TotalType") == "TransactionGrandAmount"), None)
     if total is None:  # exports with a single untyped Total
-        total = next((t for t in totals if attr(t, "TotalType") is None), None)
-    refunds = [t["amount"] for t in tenders if (t["type_code"] or "").lower() == "refund" and t["amount"] is not None]
-    first_card = next((t for t in tenders if t["last4"] or (t["type"] or "").lower() in _CARD_TENDERS), None)
+        total = next((x for x in totals if attr(x, "TotalType") is None), None)
+    refunds = [x["amount"] for x in tenders if (x["type_code"] or "").lower() == "refund" and x["amount"] is not None]
+    first_card = next((x for x in tenders if x["last4"] or (x["type"] or "").lower() in _CARD_TENDERS), None)
     void_ref = None
     if control is not None:
-        voided = _first(child(control, "PostVoid"), child(control, "VoidTransaction"))
+        voided = _first(t.child(control, "PostVoid"), t.child(control, "VoidTransaction"))
         if voided is not None:
             void_ref = next((s.text.strip() for s in voided.iter("{*}SequenceNumber") if s.text and s.text.strip()), None)
 
     return {
-        "store_id": text(tx, "RetailStoreID") or text(tx, "BusinessUnit", "UnitID"),
-        "workstation_id": text(tx, "WorkstationID"),
-        "sequence": text(tx, "SequenceNumber"),
-        "transaction_ref": text(tx, "TransactionID"),
-        "business_day": text(tx, "BusinessDayDate"),
-        "begin": text(tx, "BeginDateTime"),
-        "end": text(tx, "EndDateTime"),
-        "operator_id": text(operator) or attr(operator, "OperatorID"),
+        "store_id": t.text(tx, "RetailStoreID") or t.text(tx, "BusinessUnit", "UnitID"),
+        "workstation_id": t.text(tx, "WorkstationID"),
+        "sequence": t.text(tx, "SequenceNumber"),
+        "transaction_ref": t.text(tx, "TransactionID"),
+        "business_day": t.text(tx, "BusinessDayDate"),
+        "begin": t.text(tx, "BeginDateTime"),
+        "end": t.text(tx, "EndDateTime"),
+        "operator_id": t.text(operator) or attr(operator, "OperatorID"),
         "operator_name": attr(operator, "OperatorName"),
-        "currency": text(tx, "CurrencyCode") or attr(total, "Currency") or attr(total, "CurrencyCode"),
+        "currency": t.text(tx, "CurrencyCode") or attr(total, "Currency") or attr(total, "CurrencyCode"),
         "status": status,
-        "kind": _kind(retail, control, status, len(any_sales), len(any_returns)),
-        "total": _money(_amount(text(total))),
+        "kind": _kind(t, retail, control, status, len(any_sales), len(any_returns)),
+        "total": _money(_amount(t.text(total))),
         "item_count": len(sales) + len(returns),
         "return_count": len(returns),
-        "return_no_receipt_count": sum(1 for r in returns if _no_receipt(r)),
+        "return_no_receipt_count": sum(1 for r in returns if _no_receipt(t, r)),
         "line_void_count": len(line_items) - len(live),
-        "tenders": [{**t, "amount": _money(t["amount"])} for t in tenders],
+        "tenders": [{**x, "amount": _money(x["amount"])} for x in tenders],
         "card_last4": first_card["last4"] if first_card else None,
         "card_brand": first_card["card_type"] if first_card else None,
         "refund_amount": _money(sum(refunds, Decimal(0))) if refunds else None,

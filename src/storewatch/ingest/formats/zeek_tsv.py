@@ -6,6 +6,7 @@ mapping serves both forms.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
@@ -34,17 +35,31 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_PARSE = re.compile(r"WITH z AS \(.*?\n\)\n", re.S)  # the JSON mapping's parsing step, replaced for TSV
+_FIELDS = re.compile(r"from_json\(line, '(\{.*?\})'\)", re.S)
+
+
 def specialize(head: str) -> Format:
+    """The Zeek JSON mapping, with its parsing step replaced by one that fills the same structure (the
+    fields it reads, with their types) from this file's TSV columns."""
     fields, sep, unset, empty = header_fields(head)
-    pairs = ", ".join(
-        f"{_sql_literal(name)}, CASE WHEN f[{i}] IN ({_sql_literal(unset)}, {_sql_literal(empty)}) THEN NULL ELSE f[{i}] END"
-        for i, name in enumerate(fields, start=1)
-    )
-    base = load_sql("zeek").replace("FROM batch", "FROM tsv")
-    sql = (f"WITH split AS (SELECT line_no, string_split(line, {_sql_literal(sep)}) AS f, len(string_split(line, {_sql_literal(sep)})) AS n FROM batch),\n"
-           f"tsv AS (SELECT line_no, CASE WHEN n = {len(fields)} THEN json_object({pairs})::VARCHAR ELSE 'not enough fields' END AS line FROM split)\n"
-           + base)
-    return replace(FORMAT, sql=sql)
+    base = load_sql("zeek")
+    wanted = json.loads(_FIELDS.search(base).group(1))
+    position = {}
+    for i, name in enumerate(fields, start=1):
+        position.setdefault(name, i)
+
+    def value(name: str, sql_type: str) -> str:
+        if name not in position:
+            return f"NULL::{sql_type}"
+        i = position[name]
+        text = f"CASE WHEN f[{i}] IN ({_sql_literal(unset)}, {_sql_literal(empty)}) THEN NULL ELSE f[{i}] END"
+        return f"to_json({text})" if sql_type == "JSON" else text
+
+    struct = ", ".join(f"{_sql_literal(name)}: {value(name, sql_type)}" for name, sql_type in wanted.items())
+    parse = (f"WITH z AS (\n  SELECT line_no, len(f) = {len(fields)} AS ok, CASE WHEN len(f) = {len(fields)} THEN {{{struct}}} END AS j\n"
+             f"  FROM (SELECT line_no, string_split(line, {_sql_literal(sep)}) AS f FROM batch)\n)\n")
+    return replace(FORMAT, sql=_PARSE.sub(lambda _: parse, base, count=1))
 
 
 _LINE = re.compile(r"^(#separator |#fields\t|\d{9,10}\.\d+\t\S+\t[0-9a-fA-F:.]+\t\d+\t)")
