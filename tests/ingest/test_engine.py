@@ -112,6 +112,17 @@ def test_malformed_lines_are_quarantined_with_line_numbers(run, query, tmp_path:
     assert "timestamp" in rows[1]["reason"]
 
 
+def test_json_lines_with_a_broken_first_line_are_still_json_lines(run, query, tmp_path: Path) -> None:
+    good = (SAMPLES / "auth" / "auth0.jsonl").read_text().splitlines()
+    path = tmp_path / "auth0.jsonl"
+    path.write_text("\n".join(['{"date": "2026-11-16T00:0', *good[:4]]) + "\n")
+    report = run(path)
+    accounted(report)
+    assert report.files[0].source_format == "auth0"
+    assert (report.totals["stored"], report.totals["quarantined"]) == (4, 1)
+    assert [r["source_line"] for r in query("SELECT source_line FROM quarantine")] == [1]
+
+
 def test_ten_megabyte_line_is_quarantined_and_neighbours_stored(run, query, tmp_path: Path) -> None:
     path = tmp_path / "big.log"
     path.write_text(nginx_lines(3) + "x" * (10 << 20) + "\n" + nginx_lines(3, start=3))

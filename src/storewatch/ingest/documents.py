@@ -30,11 +30,19 @@ def is_json_document(head: str) -> bool:
     stripped = head.lstrip()
     if not stripped.startswith(("{", "[")):
         return False
-    first = stripped.split("\n", 1)[0]
+    lines = [line for line in stripped.splitlines()[:50] if line.strip()]
+    if _is_object(lines[0]):
+        return False
+    # A JSON-lines file whose first record is cut or broken is still JSON lines: most other lines are objects.
+    rest = lines[1:-1] if len(lines) > 2 else lines[1:]
+    return not (len(rest) >= 2 and sum(map(_is_object, rest)) * 2 > len(rest))
+
+
+def _is_object(line: str) -> bool:
     try:
-        return not isinstance(orjson.loads(first), dict)
+        return isinstance(orjson.loads(line), dict)
     except orjson.JSONDecodeError:
-        return True
+        return False
 
 
 def json_records(reader: BlockReader, notes: list[str]) -> Iterator[Record]:
