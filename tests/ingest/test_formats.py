@@ -40,14 +40,14 @@ def test_postgres_continuations_logins_and_rows(run, query, tmp_path: Path) -> N
         "2026-11-16 02:00:00.000 UTC [7] etl@shop LOG:  AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.customers,\"SELECT * FROM customers\",<not logged>,184223\n"
         "2026-11-16 02:00:00.500 UTC [7] etl@shop LOG:  AUDIT: SESSION,4,1,READ,SELECT,TABLE,public.orders,\"SELECT *\n"
         "\tFROM orders\",<not logged>\n"
-        "2026-11-16 02:00:01.000 UTC [8] LOG:  connection received: host=10.0.0.7 port=5000\n"
+        "2026-11-16 02:00:01.000 UTC [8] [unknown]@[unknown] LOG:  connection received: host=10.0.0.7 port=5000\n"
         "2026-11-16 02:00:01.100 UTC [8] mallory@shop FATAL:  password authentication failed for user \"mallory\"\n")
     report = run(tmp_path / "pg.log")
     assert report.totals["stored"] == 5
     rows = query("SELECT activity, outcome, user_name, src_ip, attributes->>'$.rows' AS rows, time FROM events ORDER BY source_line")
     assert [r["activity"] for r in rows] == ["select", "select", "continuation", "connect", "logon"]
     assert rows[0]["rows"] == "184223" and rows[2]["time"] == rows[1]["time"]
-    assert rows[3]["src_ip"] == "10.0.0.7"
+    assert (rows[3]["src_ip"], rows[3]["user_name"]) == ("10.0.0.7", None)  # `[unknown]` is no user
     assert (rows[4]["outcome"], rows[4]["user_name"]) == ("failure", "mallory")
 
 
