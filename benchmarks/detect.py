@@ -72,12 +72,12 @@ def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
             print(f"  errors: {r['errors']}", file=sys.stderr)
 
 
-def quality(root: Path, reuse: Path | None, seeds: list[int]) -> None:
+def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0) -> None:
     print("| seed | labels | detected | recall | incidents | precision | FP incidents/day | critical in top | missed |")
     print("|---|---|---|---|---|---|---|---|---|")
     totals = {"labels": 0, "detected": 0, "fp": 0.0}
     for seed in seeds:
-        raw, ws = prepared(root, seed, 2, 1.0, reuse)
+        raw, ws = prepared(root, seed, 2, scale, reuse)
         run_json(sys.executable, "-c", DETECT, str(ws))
         r = run_json(sys.executable, "-m", "storewatch.cli", "evaluate", "--home", str(ws),
                      "--labels", str(raw / "labels.jsonl"), "--json")
@@ -99,11 +99,12 @@ def main() -> None:
     ap.add_argument("--quality", action="store_true", help="Score detection quality per seed instead of speed.")
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--scales", default="1,4", help="Scales (2 days each) for the speed run.")
+    ap.add_argument("--scale", type=float, default=1.0, help="Scale (2 days) of the quality run's estates.")
     ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
         if args.quality:
-            quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")])
+            quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale)
         else:
             speed(Path(tmp), args.estates, [float(s) for s in args.scales.split(",")])
 
