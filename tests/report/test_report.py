@@ -115,3 +115,16 @@ def test_pdf_without_chromium_says_what_to_install(hostile, tmp_path, monkeypatc
     assert result.exit_code == 1
     assert "apt-get install chromium" in result.output
     assert (tmp_path / "r.html").exists()
+
+
+def test_top_entities_count_incidents_then_put_the_attacker_side_first() -> None:
+    def inc(iid: str, risk: int, *entities: tuple[str, str]) -> dict:
+        return {"id": iid, "risk_score": risk, "entities": [{"type": t, "value": v} for t, v in entities]}
+
+    incidents = [inc("A", 90, ("card", "c1"), ("card", "c2"), ("ip", "198.51.100.4"), ("store", "0042")),
+                 inc("B", 40, ("email", "x@example.com"), ("user", "kim")),
+                 inc("C", 50, ("user", "kim"))]
+    ranked = [(r["type"], r["value"]) for r in aggregate.top_entities(incidents)]
+    assert ranked[0] == ("user", "kim")  # two incidents beat one
+    assert ranked[1] == ("ip", "198.51.100.4")  # then the attacker's side before the cards it tested
+    assert ("store", "0042") not in ranked and ranked[-2:] == [("card", "c1"), ("card", "c2")]

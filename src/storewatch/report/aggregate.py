@@ -15,6 +15,9 @@ from storewatch.correlate.incidents import SEVERITY_RANK
 SEVERITIES = tuple(sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True))  # critical first
 # Entities that are where an attack happened, not who did it.
 NOT_ATTACKERS = {"store"}
+# Among equally frequent entities, the attacker's side first: where it came from, then who acted, then
+# what it touched (tested cards are the attack's tools, but also someone else's cards).
+ATTACKER_SIDE = ("ip", "domain", "url", "hash", "user", "email", "employee", "device", "host", "card")
 
 
 def parse_time(text: str) -> datetime:
@@ -60,7 +63,9 @@ def top_entities(incidents: Iterable[Mapping], limit: int = 10) -> list[dict]:
             row["incidents"] += 1
             row["risk"] += inc["risk_score"]
             row["ids"].append(inc["id"])
-    ranked = sorted(seen.values(), key=lambda r: (-r["incidents"], -r["risk"], r["type"], r["value"]))
+    side = {t: i for i, t in enumerate(ATTACKER_SIDE)}
+    ranked = sorted(seen.values(), key=lambda r: (-r["incidents"], side.get(r["type"], len(side)), -r["risk"],
+                                                   r["type"], r["value"]))
     return ranked[:limit]
 
 
