@@ -83,6 +83,14 @@ def test_money_from_blast_radius_does_not_add_channels():
     assert aggregate.money_at_risk(incident) == {"USD": 90.0}
 
 
+def test_amount_without_currency_takes_the_one_the_events_name_else_says_it_is_unknown():
+    blast = {"money": [{"currency": "USD", "channel": "payments", "activity": "charge", "events": 3, "amount": "70.00"}]}
+    incident = {"alert_details": [{"evidence": {"amount": 120}}], "timeline": {"blast_radius": blast}}
+    assert aggregate.money_at_risk(incident) == {"USD": 120.0}
+    alone = aggregate.money_at_risk({"alert_details": [{"evidence": {"amount": 120}}], "timeline": {}})
+    assert aggregate.format_money(alone) == "120.00 (currency not stated)"
+
+
 def test_incidents_over_time_buckets_by_hour_within_two_days():
     incidents = [{"first_seen": "2026-11-16T10:05:00Z", "severity": "high"},
                  {"first_seen": "2026-11-16T12:59:00Z", "severity": "low"},

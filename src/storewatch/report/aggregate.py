@@ -107,6 +107,10 @@ def money_at_risk(incident: Mapping) -> dict[str, float]:
         if amount:
             from_alerts[str(evidence.get("currency") or "").upper()] += amount
     blast = _blast_money(incident.get("timeline", {}).get("blast_radius") or {})
+    if "" in from_alerts and len(blast) == 1:
+        # Detections state amounts without a currency; the events behind them name one: the same money.
+        (currency,) = blast
+        from_alerts[currency] += from_alerts.pop("")
     return {c: round(max(from_alerts.get(c, 0.0), blast.get(c, 0.0)), 2)
             for c in sorted(set(from_alerts) | set(blast))}
 
@@ -120,5 +124,5 @@ def total_money(incidents: Iterable[Mapping]) -> dict[str, float]:
 
 
 def format_money(money: Mapping[str, float]) -> str:
-    """'USD 1,025.50 + EUR 10.00'; amounts whose currency is unknown show bare."""
-    return " + ".join(f"{c} {v:,.2f}".strip() for c, v in money.items()) or "none"
+    """'USD 1,025.50 + EUR 10.00'; an amount whose currency is unknown says so."""
+    return " + ".join(f"{c} {v:,.2f}" if c else f"{v:,.2f} (currency not stated)" for c, v in money.items()) or "none"
