@@ -40,10 +40,14 @@ def ingest(
     tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none (syslog, naive ISO)."),
 ) -> None:
     """Read logs as the systems wrote them into the normalized store; report every record's fate."""
-    ws = Workspace.at(home)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"[yellow]not found:[/] {p}")
+    _ingest_and_report(paths, Workspace.at(home), tz, json)
+
+
+def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) -> None:
+    """Ingest what exists, say what does not, print the report; exit 1 when nothing could be read."""
+    for p in paths:
+        if not p.exists():
+            err.print(f"[yellow]not found:[/] {p}")
     report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=json)
     if json:
         _json_out(report.as_dict())
@@ -351,14 +355,7 @@ def run(
     from storewatch.correlate.queries import list_incidents
 
     ws = Workspace.at(home)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"[yellow]not found:[/] {p}")
-    report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=False)
-    _print_report(report)
-    if report.totals["read"] == 0:
-        err.print("[red]Nothing could be read.[/]")
-        raise typer.Exit(1)
+    _ingest_and_report(paths, ws, tz, json=False)
     _print_detect_report(_detect_with_progress(ws, rules, quiet=False))
     with db.opened(ws) as con:
         _print_incidents(list_incidents(con))

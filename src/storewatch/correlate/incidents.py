@@ -16,6 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import duckdb
 import orjson
+import pyarrow as pa
 
 from storewatch.correlate import scoring
 from storewatch.correlate.summary import incident_summary
@@ -153,8 +154,6 @@ def correlate(con: duckdb.DuckDBPyConnection, now: float) -> tuple[int, int]:
 
 
 def _write(con: duckdb.DuckDBPyConnection, rows: list[dict], links: list[tuple[str, str]]) -> None:
-    import pyarrow as pa
-
     con.execute("BEGIN")
     try:
         con.execute("DELETE FROM incidents")

@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import duckdb
+import orjson
 import pyarrow as pa
 
-from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
 from storewatch import audit
+from storewatch.correlate.incidents import correlate
+from storewatch.correlate.summary import render_alert_summaries
+from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
 from storewatch.detect.registry import load_detections
 from storewatch.learn.feedback import apply_suppressions
+from storewatch.store import db
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -97,8 +101,6 @@ def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Tab
 
 def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, started: float) -> tuple[int, int]:
     """Replace the alert set with this run's, keeping when each alert was first raised. Returns (all, new)."""
-    from storewatch.correlate.summary import render_alert_summaries
-
     con.execute("BEGIN")
     try:
         existing = dict(con.execute("SELECT alert_id, detected_at FROM alerts").fetchall())
@@ -130,9 +132,6 @@ def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, st
 
 def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Optional[Path] = None) -> DetectReport:
     """Run every detection, store the alerts, correlate them into incidents; one call per `storewatch detect`."""
-    from storewatch.correlate.incidents import correlate
-    from storewatch.store import db
-
     started = time.time()
     with db.opened(ws) as con:
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
@@ -159,6 +158,4 @@ def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Option
 
 
 def _json(value: object) -> str:
-    import orjson
-
     return orjson.dumps(value).decode()
