@@ -79,8 +79,8 @@ def test_false_positive_feedback_suppresses_the_pattern_on_the_next_run(estate, 
     from storewatch.learn.feedback import record_feedback
     from storewatch.workspace import Workspace
 
+    shutil.copytree(estate.ws.home, tmp_path / "copy")
     ws = Workspace.at(tmp_path / "copy")
-    shutil.copy(estate.ws.db_path, ws.db_path)
     with db.opened(ws) as con:
         target, others = con.execute("""SELECT min(incident_id), count(*) - 1 FROM incidents""").fetchall()[0]
         alerts = con.execute("SELECT count(*) FROM incident_alerts WHERE incident_id = ?", [target]).fetchall()[0][0]

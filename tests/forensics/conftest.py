@@ -41,10 +41,7 @@ def add_events(con, rows: list[dict]) -> None:
     """Events with only the given columns set (event_id generated when absent)."""
     full = [{c: r.get(c) for c in schema.COLUMN_NAMES} | {"event_id": r.get("event_id") or f"ev-{next(_ids)}"}
             for r in rows]
-    table = pa.Table.from_pylist(full)
-    con.register("_new_events", table)
-    con.execute("INSERT INTO events BY NAME SELECT * REPLACE (attributes::JSON AS attributes) FROM _new_events")
-    con.unregister("_new_events")
+    db.append_events(con, pa.Table.from_pylist(full))
 
 
 def incident_with(con, entity: tuple[str, str]) -> str:

@@ -39,9 +39,7 @@ def add_incident(ws: Workspace, alerts: list[dict], events: list[dict] | None = 
     """Insert events and alerts, correlate, return the id of the incident holding the first alert."""
     with db.opened(ws) as con:
         if events:
-            con.register("_e", pa.Table.from_pylist(events))
-            con.execute("INSERT INTO events BY NAME SELECT * FROM _e")
-            con.unregister("_e")
+            db.append_events(con, pa.Table.from_pylist(events))
         con.register("_a", pa.Table.from_pylist(alerts))
         con.execute("INSERT INTO alerts BY NAME SELECT * REPLACE (evidence::JSON AS evidence, "
                     "entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities, event_ids::VARCHAR[] AS event_ids) FROM _a")

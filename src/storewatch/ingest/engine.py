@@ -20,6 +20,8 @@ import hashlib
 import os
 import queue
 import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,22 +37,22 @@ from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
 from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
-from storewatch.store import db, schema
+from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 RECORDS_PER_BATCH = 200_000
-PREFETCH_BATCHES = 2  # batches read ahead of the mapping
+PREFETCH_BYTES = 256 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
-ROW_GROUP_ROWS = 122_880  # DuckDB's row group size: flushes are cut to whole row groups
 # DuckDB's own memory. Kept small: DuckDB keeps table blocks it has read or written cached up to its limit,
 # so a large limit makes the process grow with the store rather than with the batch sizes. A batch with
 # a very long line raises it for the rest of the run (`_Writer.add`).
-MEMORY_LIMIT_MB = 128
+MEMORY_LIMIT_MB = 512
 LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
 THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
+MAPPERS = 2  # mapping queries under way at once (one per core)
 
 
 @dataclass
@@ -112,7 +114,7 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         con.execute(f"SET threads = {THREADS}")
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
         started = datetime.now(timezone.utc)
-        writer = _Writer(con, run_id)
+        writer = _Writer(con, ws, run_id, tz)
         try:
             reports = _ingest_files(con, files, scrub, progress, writer)
             writer.finish()
@@ -147,7 +149,7 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, files: list[Path], scrub, prog
     reports: list[FileReport] = []
     target: _FileTarget | None = None
     total = 0
-    for kind, report, *rest in _prefetched(_read_files(files, scrub), PREFETCH_BATCHES):
+    for kind, report, *rest in _prefetched(_read_files(files, scrub), PREFETCH_BYTES):
         if kind == "start":
             fmt, year_ref, total = rest
             reports.append(report)
@@ -203,39 +205,55 @@ class _Failed(NamedTuple):
     error: BaseException
 
 
-def _prefetched(items: Iterator, depth: int) -> Iterator:
-    """The items of an iterator, produced up to `depth` ahead on a thread of their own."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+def _prefetched(items: Iterator[tuple], budget: int) -> Iterator[tuple]:
+    """The items of an iterator, produced on a thread of their own up to `budget` bytes of batches ahead
+    (always at least one item, however large), so reading runs ahead while earlier files are mapped."""
+    ready: deque = deque()
+    held = 0  # bytes of the batches in `ready`
+    cond = threading.Condition()
+    stop = False
     end = object()
 
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def put(item, size: int) -> bool:
+        nonlocal held
+        with cond:
+            while not stop and ready and held + size > budget:
+                cond.wait()
+            if stop:
+                return False
+            ready.append((item, size))
+            held += size
+            cond.notify_all()
+            return True
 
     def produce() -> None:
         try:
             for item in items:
-                if not put(item):
+                if not put(item, item[2].nbytes if item[0] == "batch" else 0):
                     return
-            put(end)
+            put(end, 0)
         except BaseException as exc:  # handed to the consumer, raised there
-            put(_Failed(exc))
+            put(_Failed(exc), 0)
 
     thread = threading.Thread(target=produce, name="storewatch-reader", daemon=True)
     thread.start()
     try:
-        while (item := ready.get()) is not end:
+        while True:
+            with cond:
+                while not ready:
+                    cond.wait()
+                item, size = ready.popleft()
+                held -= size
+                cond.notify_all()
+            if item is end:
+                return
             if isinstance(item, _Failed):
                 raise item.error
             yield item
     finally:
-        stop.set()
+        with cond:
+            stop = True
+            cond.notify_all()
         thread.join()
 
 
@@ -384,16 +402,24 @@ class _Writer:
     """Maps batches of records, then hands them to a `_Store` that writes them.
 
     Batches wait until enough rows share one mapping, so small files of one format (a till's daily
-    POSLog) are mapped together in one query; each mapped record remembers its file.
+    POSLog) are mapped together in one query; each mapped record remembers its file. Mapping queries run
+    on `MAPPERS` threads, each with its own cursor (DuckDB releases the GIL while it works), and their
+    results are numbered and stored in the order the batches came in.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int):
+    def __init__(self, con: duckdb.DuckDBPyConnection, ws: Workspace, run_id: int, tz: str):
         self.con = con
-        self.store = _Store(con, run_id)
+        self.store = _Store(con, ws, run_id)
         self.inputs: list[tuple[_FileTarget, pa.Table]] = []  # waiting to be mapped, all with one mapping
         self.input_rows = 0
         self.memory_mb = MEMORY_LIMIT_MB
         self._sql: dict[str, str] = {}
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+        self._ws, self._tz = ws, tz
+        self._pool = ThreadPoolExecutor(MAPPERS, thread_name_prefix="storewatch-mapper")
+        self._mapping: deque[tuple[Future, list[tuple[_FileTarget, pa.Table]], list[pa.Table]]] = deque()
 
     def add(self, target: _FileTarget, batch: pa.Table) -> None:
         longest = pc.max(pc.binary_length(batch["line"])).as_py() or 0
@@ -417,17 +443,27 @@ class _Writer:
 
     def finish(self) -> None:
         self._map_inputs()
+        while self._mapping:
+            self._collect()
+        self._close_pool()
         self.store.finish()
 
     def abort(self) -> None:
+        self._close_pool()
         self.store.abort()
 
+    def _close_pool(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors = []
+
     def _map_inputs(self) -> None:
+        """Send the waiting inputs to a mapper; store the oldest results once enough are under way."""
         if not self.inputs:
             return
         inputs, self.inputs, self.input_rows = self.inputs, [], 0
         fmt = inputs[0][0].fmt
-        self.con.execute("SET VARIABLE sw_year_ref = ?", [inputs[0][0].year_ref])
         parts = []
         for i, (_, batch) in enumerate(inputs):
             parts.append(pa.table({
@@ -437,42 +473,64 @@ class _Writer:
         combined = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         # The mapping sees a unique, ordered `line_no` even when several files share the batch.
         combined = combined.add_column(0, "line_no", pa.array(np.arange(combined.num_rows, dtype=np.int64)))
-        for mapped in self._map(combined, fmt, fmt.sql, fmt.name):
+        future = self._pool.submit(self._map_batch, combined, fmt, inputs[0][0].year_ref)
+        self._mapping.append((future, inputs, parts))
+        while len(self._mapping) > MAPPERS:
+            self._collect()
+
+    def _collect(self) -> None:
+        future, inputs, parts = self._mapping.popleft()
+        for mapped in future.result():
             for i, piece in _split(mapped, len(inputs)):
                 target = inputs[i][0]
                 self.store.add(target, target.number(piece.drop_columns(["_part"]), parts[i]))
 
-    def _map(self, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This mapper thread's own cursor: registered batches and variables belong to a connection."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.cursor()
+            db.prepare(cursor, self._ws)
+            cursor.execute("SET VARIABLE sw_tz = ?", [self._tz])
+            with self._lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def _map_batch(self, batch: pa.Table, fmt: Format, year_ref: datetime) -> list[pa.Table]:
+        con = self._cursor()
+        con.execute("SET VARIABLE sw_year_ref = ?", [year_ref])
+        return list(self._map(con, batch, fmt, fmt.sql, fmt.name))
+
+    def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
         """Map a batch. A record the mapping chokes on is found by halving the batch and quarantined alone
         with the error; the rest of the batch is mapped as usual."""
-        con = self.con
         con.register("batch", batch)
         try:
-            yield self._run(fmt, mapping, name)
+            yield self._run(con, fmt, mapping, name)
             return
         except duckdb.Error as exc:
             if batch.num_rows == 1:
                 failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
-                yield self._run(fmt, failed, name)
+                yield self._run(con, fmt, failed, name)
                 return
         finally:
             con.unregister("batch")
         half = batch.num_rows // 2
-        yield from self._map(batch.slice(0, half), fmt, mapping, name)
-        yield from self._map(batch.slice(half), fmt, mapping, name)
+        yield from self._map(con, batch.slice(0, half), fmt, mapping, name)
+        yield from self._map(con, batch.slice(half), fmt, mapping, name)
 
-    def _run(self, fmt: Format, mapping: str, name: str) -> pa.Table:
-        mapped = self.con.sql(self._query(fmt, mapping, name, _BY_POSITION)).to_arrow_table()
+    def _run(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str, name: str) -> pa.Table:
+        mapped = con.sql(self._query(con, fmt, mapping, name, _BY_POSITION)).to_arrow_table()
         if pc.any(mapped["_moved"]).as_py():
-            mapped = self.con.sql(self._query(fmt, mapping, name, _BY_LINE)).to_arrow_table()
+            mapped = con.sql(self._query(con, fmt, mapping, name, _BY_LINE)).to_arrow_table()
         return mapped.drop_columns(["_moved"])
 
-    def _query(self, fmt: Format, mapping: str, name: str, join: str) -> str:
+    def _query(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str, name: str, join: str) -> str:
         """The batch query around a mapping: the schema columns it fills, cast to their types, plus the
         checks every record gets and its id. Built once per mapping (binding it reads no rows)."""
         sql = self._sql.get(mapping)
         if sql is None:
-            names = self.con.sql(f"SELECT * FROM ({mapping}) LIMIT 0").columns
+            names = con.sql(f"SELECT * FROM ({mapping}) LIMIT 0").columns
             cols = [c for c in names if c in _EVENT_TYPES and c not in schema.PROVENANCE and c != "class_uid"]
             columns = "".join(f"CAST(m.{c} AS {_EVENT_TYPES[c]}) AS {c}, " for c in cols)
             sql = _MAP_SQL.format(mapping=mapping, columns=columns, not_recognized=_sql_text(f"not recognized as {name}"),
@@ -487,14 +545,15 @@ class _Store:
 
     Mapped records wait until `FLUSH_ROWS` of them (or `FLUSH_BYTES`) are ready; a flush drops those
     already stored (in `events` or `quarantine`) or met earlier in the run (the same content in another
-    file), then appends the rest with one INSERT per table. Flushing in large steps keeps the duplicate
-    check (one scan of the stored ids) cheap, and flushing at all keeps memory flat however large the input.
+    file), then writes the new events as one segment (`storewatch.store.segments`) and the malformed ones
+    to `quarantine`. Flushing in large steps keeps the duplicate check (one scan of the stored ids) cheap
+    and the segments large, and flushing at all keeps memory flat however large the input.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int):
+    def __init__(self, con: duckdb.DuckDBPyConnection, ws: Workspace, run_id: int):
         self.con = con.cursor()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.run_id = run_id
+        db.prepare(self.con, ws)
+        self.ws, self.run_id = ws, run_id
         self.batch: list[tuple[_FileTarget, pa.Table]] = []  # mapped, not yet handed over
         self.batch_rows = 0
         self.batch_bytes = 0
@@ -543,7 +602,7 @@ class _Store:
             try:
                 if self.error is None:
                     self.pending += tables
-                    self._flush(final)
+                    self._flush()
             except BaseException as exc:  # reported to the main thread at its next hand-over
                 self.error = exc
             finally:
@@ -552,68 +611,36 @@ class _Store:
                 self.done.put(True)
         self.jobs.task_done()
 
-    def _flush(self, final: bool) -> None:
-        """Write the pending records. Except at the end, as many as fill whole row groups of `events`: a
-        partly filled row group followed by another one makes DuckDB's checkpoint merge (rewrite) them,
-        which costs as much as the insert itself. The rest waits for the next flush."""
-        if not self.pending:
+    def _flush(self) -> None:
+        """Write the pending records: new events as one segment, new malformed records to `quarantine`."""
+        pending, self.pending = self.pending, []
+        if not pending:
             return
-        pending = self.pending
         keep = self._keep(pending)
-        errors = [t["_error"].is_valid().to_numpy(zero_copy_only=False) for _, t in pending]
-        to_events = [k & ~e for k, e in zip(keep, errors)]
-        total = sum(int(np.count_nonzero(m)) for m in to_events)
-        wanted = total if final else total // ROW_GROUP_ROWS * ROW_GROUP_ROWS
-        if wanted == 0:
-            wanted = total  # (almost) all duplicates or quarantined: no row group to fill, write what there is
-        now: list[tuple[int, int]] = []  # (pending index, rows of it to write now)
-        done = 0
-        for i, (_, table) in enumerate(pending):
-            n = int(np.count_nonzero(to_events[i]))
-            if done + n <= wanted:
-                now.append((i, table.num_rows))
-                done += n
-                continue
-            cut = int(np.searchsorted(np.cumsum(to_events[i]), wanted - done)) + 1 if wanted > done else 0
-            now.append((i, cut))
-            break
-        last, cut = now[-1]
-        self.pending = ([(pending[last][0], pending[last][1].slice(cut))] if cut < pending[last][1].num_rows else []) + pending[last + 1:]
         tables = []
-        for i, stop in now:
-            target, table = pending[i]
-            kept, error = keep[i][:stop], errors[i][:stop]
-            table = table.slice(0, stop)
+        for (target, table), kept in zip(pending, keep):
+            error = table["_error"].is_valid().to_numpy(zero_copy_only=False)
             quarantined = int(np.count_nonzero(error & kept))
             target.report.quarantined += quarantined
             target.report.stored += int(np.count_nonzero(kept)) - quarantined
             n = table.num_rows
-            if not n:
-                continue
             tables.append(table.append_column("source_file", pa.repeat(target.report.source_file, n))
                           .append_column("source_format", pa.repeat(target.fmt.name, n))
                           .append_column("_qformat", pa.repeat(target.report.source_format, n))
                           .append_column("_t", pa.repeat(pa.scalar(len(tables), pa.int32()), n))
                           .append_column("_keep", pa.array(kept)))
-        if not tables:
-            return
         all_rows = pa.concat_tables(tables, promote_options="default")
-        con = self.con
-        con.register("_pending", all_rows)
-        con.execute("BEGIN")
-        try:
-            con.execute("INSERT INTO events BY NAME SELECT * EXCLUDE (_error, _raw, _h, _qformat, _t, _keep) "
-                        "FROM _pending WHERE _error IS NULL AND _keep")
-            if all_rows["_error"].null_count < all_rows.num_rows:
+        new = pc.and_(all_rows["_keep"], all_rows["_error"].is_null())
+        segments.append(self.ws, all_rows if pc.all(new).as_py() else all_rows.filter(new))
+        if all_rows["_error"].null_count < all_rows.num_rows:
+            con = self.con
+            con.register("_pending", all_rows)
+            try:
                 con.execute("INSERT INTO quarantine SELECT event_id, ?, now(), source_file, _qformat, source_line, "
                             "source_offset, _error, _raw FROM _pending WHERE _error IS NOT NULL AND _keep "
                             "ORDER BY _t, source_line", [self.run_id])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_pending")
+            finally:
+                con.unregister("_pending")
 
     def _keep(self, pending: list[tuple[_FileTarget, pa.Table]]) -> list[np.ndarray]:
         """Per pending table, which rows to write: not stored before, not met earlier in this flush."""

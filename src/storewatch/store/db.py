@@ -6,11 +6,13 @@ Every stage opens the store through `connect`, so a later engine can replace thi
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pyarrow as pa
 
-from storewatch.store import schema
+from storewatch.store import schema, segments
 from storewatch.workspace import Workspace
 
 # Time parsing shared by every mapping: text with a zone designator is honoured, naive text is read in
@@ -28,7 +30,6 @@ MACROS = (
 )
 
 TABLES = (
-    schema.create_table_sql("events"),
     schema.create_table_sql("intel", schema.INTEL_COLUMNS),
     """CREATE TABLE IF NOT EXISTS quarantine (
         quarantine_id VARCHAR, run_id BIGINT, quarantined_at TIMESTAMPTZ, source_file VARCHAR,
@@ -69,15 +70,29 @@ TABLES = (
 def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the workspace store, creating its tables on first use."""
     con = duckdb.connect(str(ws.db_path), read_only=read_only)
-    con.execute("SET TimeZone = 'UTC'")
-    for macro in MACROS:
-        con.execute(macro)
     if not read_only:
         for ddl in TABLES:
             con.execute(ddl)
-        con.execute(schema.entities_view_sql())
+        segments.migrate_table(con, ws)
         _write_pii_catalog(con)
+    segments.ensure(ws, writer=not read_only)
+    prepare(con, ws)
     return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """What every connection to the store needs and keeps to itself: UTC, the SQL macros, and the
+    `events` and `event_entities` views (temporary, so a moved workspace still finds its segments).
+    A cursor of a connection is a connection of its own, and needs this too."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET parquet_metadata_cache = true")
+    for macro in MACROS:
+        con.execute(macro)
+    legacy = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                         "AND table_name = 'events'").fetchall()[0][0]
+    if not legacy:  # a store from before segments, opened read-only: its table serves until migrated
+        con.execute(segments.view_sql(ws))
+    con.execute(schema.entities_view_sql())
 
 
 @contextmanager
@@ -98,3 +113,18 @@ def _write_pii_catalog(con: duckdb.DuckDBPyConnection) -> None:
     ]
     con.execute("DELETE FROM pii_catalog")
     con.executemany("INSERT INTO pii_catalog VALUES (?, ?, ?, ?)", rows)
+
+
+def append_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+    """Add events given as any subset of the schema's columns, in any type DuckDB can cast to the
+    column's, as one new segment of the store `con` is open on; returns how many were added."""
+    con.register("_append_events", table)
+    try:
+        cols = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" if c.name in table.column_names
+                         else f"NULL::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
+        events = con.sql(f"SELECT {cols} FROM _append_events").to_arrow_table()
+    finally:
+        con.unregister("_append_events")
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    segments.append(Workspace(Path(path).parent), events)
+    return events.num_rows

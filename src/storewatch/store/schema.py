@@ -136,7 +136,7 @@ def entities_view_sql() -> str:
         f"SELECT event_id, time, '{etype}' AS entity_type, {col} AS value FROM events WHERE {col} IS NOT NULL"
         for col, etype in entity_columns().items()
     ]
-    return "CREATE OR REPLACE VIEW event_entities AS\n" + "\nUNION ALL\n".join(parts)
+    return "CREATE OR REPLACE TEMP VIEW event_entities AS\n" + "\nUNION ALL\n".join(parts)
 
 
 def markdown() -> str:
