@@ -1,13 +1,15 @@
 """The ingest stage: files in, normalized events, intel and quarantine out, every record accounted for.
 
-A pipeline of three threads, so that Python work (reading, scrubbing, parsing) overlaps with DuckDB work:
+A pipeline of threads, so that Python work (reading, scrubbing, parsing) overlaps with DuckDB and Arrow
+work, which run outside the GIL:
 
 1. reader (`_read_files`): per file, sniff the format from content and stream scrubbed Arrow batches of
-   lines (or of document records), a block at a time;
-2. mapper (the calling thread, `_Writer`): run the format's SQL mapping over the batches, several small
-   files of one format at once, check every record (timestamp, parse errors) and give it a stable id;
-3. writer (`_Store`): every `FLUSH_ROWS` records, skip those already stored and append the rest to
-   `events` or `quarantine` in one transaction.
+   lines (or of document records), a block at a time, up to `PREFETCH_BYTES` ahead of the mapping;
+2. mappers (`_Writer`, `MAPPERS` threads fed by the calling thread): run the format's SQL mapping over
+   the batches, several small files of one format at once, check every record (timestamp, parse errors)
+   and give it a stable id;
+3. writer (`_Store`): every `FLUSH_ROWS` records, skip those already stored and write the rest as one
+   events segment (`storewatch.store.segments`) and, if malformed, to `quarantine`.
 
 A record's id is the MD5 of its scrubbed text and its occurrence number within the file: identical
 records within one file stay distinct, while the same file read twice, a copy of it, or a file that grew
@@ -16,6 +18,7 @@ adds only what is new. Memory is bounded by the block, batch and flush sizes, no
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import queue
@@ -32,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storewatch.ingest import documents, intel, sniff
+from storewatch.ingest import documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
@@ -46,9 +49,9 @@ PREFETCH_BYTES = 256 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
-# DuckDB's own memory. Kept small: DuckDB keeps table blocks it has read or written cached up to its limit,
-# so a large limit makes the process grow with the store rather than with the batch sizes. A batch with
-# a very long line raises it for the rest of the run (`_Writer.add`).
+# DuckDB's own memory, shared by the mapping queries and the writer's duplicate check. Bounded: DuckDB
+# caches what it reads up to its limit, so an unbounded one makes the process grow with the store rather
+# than with the batch sizes. A batch with a very long line raises it for the rest of the run (`_Writer.add`).
 MEMORY_LIMIT_MB = 512
 LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
 THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
@@ -116,8 +119,9 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         started = datetime.now(timezone.utc)
         writer = _Writer(con, ws, run_id, tz)
         try:
-            reports = _ingest_files(con, files, scrub, progress, writer)
-            writer.finish()
+            with memory.reused_memory():
+                reports = _ingest_files(con, files, scrub, progress, writer)
+                writer.finish()
         except BaseException:
             writer.abort()
             raise
@@ -445,6 +449,9 @@ class _Writer:
         self._map_inputs()
         while self._mapping:
             self._collect()
+            # Nothing more will be read: write each result as it comes, so that writing overlaps with the
+            # last mappings instead of following them all.
+            self.store.hand_over()
         self._close_pool()
         self.store.finish()
 
@@ -571,6 +578,11 @@ class _Store:
         if self.batch_rows >= FLUSH_ROWS or self.batch_bytes >= FLUSH_BYTES:
             self._hand_over(final=False)
 
+    def hand_over(self) -> None:
+        """Give the records waiting so far to the writer now (once it is done with the previous ones)."""
+        if self.batch:
+            self._hand_over(final=False)
+
     def finish(self) -> None:
         """Write everything still waiting; raise what went wrong on the writer's side, if anything."""
         self._hand_over(final=True)
@@ -631,7 +643,8 @@ class _Store:
                           .append_column("_keep", pa.array(kept)))
         all_rows = pa.concat_tables(tables, promote_options="default")
         new = pc.and_(all_rows["_keep"], all_rows["_error"].is_null())
-        segments.append(self.ws, all_rows if pc.all(new).as_py() else all_rows.filter(new))
+        events = segments.conform(all_rows)  # the event columns alone: fewer to copy when filtering
+        segments.append(self.ws, events if pc.all(new).as_py() else events.filter(new))
         if all_rows["_error"].null_count < all_rows.num_rows:
             con = self.con
             con.register("_pending", all_rows)

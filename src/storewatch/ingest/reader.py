@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from storewatch.ingest.privacy import Scrubber
 
 BLOCK_BYTES = 16 << 20
+FIRST_BLOCK_BYTES = 1 << 20
 MAX_LINE_BYTES = 256 << 20
 HEAD_BYTES = 64 << 10
 
@@ -109,17 +110,17 @@ class ScrubbedStream:
             with open_raw(self.path) as raw:
                 plain = isinstance(raw, io.BufferedReader)
                 read = raw.read if plain else getattr(raw, "read1", raw.read)
-                step = BLOCK_BYTES if plain else 1 << 16
+                limit = FIRST_BLOCK_BYTES  # a small first block lets the next stages start sooner
                 size = 0
-                while piece := read(step):
+                while piece := read(limit if plain else 1 << 16):
                     if decoder is None and not pending:
                         decoder = _utf16_decoder(piece) or False
                     pending.append(piece)
                     size += len(piece)
-                    if size >= BLOCK_BYTES:
+                    if size >= limit:
                         self.raw_pos = _disk_position(raw)
                         yield self._transcode(decoder, b"".join(pending))
-                        pending, size = [], 0
+                        pending, size, limit = [], 0, BLOCK_BYTES
         except _STREAM_ERRORS as exc:
             self.notes.append(f"stream ended early ({exc.__class__.__name__}: {exc}); records before the damage were read")
         if pending:
@@ -223,8 +224,8 @@ def line_batch(block: bytes, first_line: int, base_offset: int, scrub: Scrubber 
         text = pa.array([t for t, _ in decoded], pa.large_string() if large else pa.string())
     if b"\x00" in block:
         text = pc.replace_substring(text, "\x00", "\\x00")
+    keep = pc.invert(pc.utf8_is_space(text))  # before trimming, every line holds at least its newline
     text = pc.utf8_rtrim(text, characters="\r\n")
-    keep = pc.not_equal(pc.utf8_trim_whitespace(text), "")
     starts = offsets[:-1] + base_offset
     table = _lines_table(np.arange(first_line, first_line + count, dtype=np.int64), starts, text)
     if not pc.all(keep).as_py():

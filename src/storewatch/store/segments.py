@@ -119,10 +119,26 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     return True
 
 
+# Free text and ids: nearly every value differs, so a dictionary is built only to be dropped, and the
+# min/max of a row group prunes nothing. Everything else keeps both (they make scans smaller and faster).
+_UNIQUE = {"event_id", "message", "attributes", "command_line", "query", "url_query", "referrer", "user_agent"}
+
+
+@lru_cache(maxsize=1)
+def _dictionary_columns() -> list[str]:
+    return [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE]
+
+
+@lru_cache(maxsize=1)
+def _statistics_columns() -> list[str]:
+    return [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE - {"event_id"}]
+
+
 def _write(where: Path, table: pa.Table, name: str) -> Path:
     where.mkdir(parents=True, exist_ok=True)
     tmp, target = where / f".{name}.{secrets.token_hex(4)}.tmp", where / name
-    pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS,
+                   use_dictionary=_dictionary_columns(), write_statistics=_statistics_columns())
     _sync_rename(tmp, target)
     return target
 
