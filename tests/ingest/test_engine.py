@@ -169,3 +169,17 @@ def test_cli_json_report_and_exit_codes(tmp_path: Path) -> None:
     empty.mkdir()
     result = CliRunner().invoke(app, ["ingest", str(empty), "--home", str(home)])
     assert result.exit_code != 0
+
+
+def test_many_small_runs_leave_few_segments_and_every_event_once(run, query, ws, tmp_path: Path) -> None:
+    from storewatch.store import segments
+
+    for i in range(segments.COMPACT_WHEN + 2):  # a log shipped every few minutes
+        log = tmp_path / f"access-{i}.log"
+        log.write_text(nginx_lines(30, start=i * 30))
+        assert run(log).totals["stored"] == 30
+    files = [p for p in segments.folder(ws).glob("*.parquet") if "-schema-" not in p.name]
+    assert len(files) < segments.COMPACT_WHEN
+    n = (segments.COMPACT_WHEN + 2) * 30
+    assert query("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events") == [{"n": n, "d": n}]
+    assert run(*sorted(tmp_path.glob("access-*.log"))).totals["duplicates"] == n

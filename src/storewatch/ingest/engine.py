@@ -125,6 +125,7 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         except BaseException:
             writer.abort()
             raise
+        segments.compact(ws)
         for r in reports:
             if r.source_format != "stix":
                 r.duplicates = r.read - r.stored - r.quarantined
