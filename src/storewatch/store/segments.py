@@ -188,14 +188,15 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     return True
 
 
-# Free text and ids: nearly every value differs, so a dictionary is built only to be dropped, and the
-# min/max of a row group prunes nothing. Everything else keeps both (they make scans smaller and faster).
+# Ids and free text: nearly every value differs, so the min/max of a row group prunes nothing; ids also
+# never repeat, so a dictionary for them is built only to be dropped. Other columns keep both: user
+# agents, referrers and URLs repeat a lot, and DuckDB evaluates a filter once per dictionary entry.
 _UNIQUE = {"event_id", "message", "attributes", "command_line", "query", "url_query", "referrer", "user_agent"}
 
 
 @lru_cache(maxsize=1)
 def _dictionary_columns() -> list[str]:
-    return [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE]
+    return [c.name for c in schema.EVENT_COLUMNS if c.name != "event_id"]
 
 
 @lru_cache(maxsize=1)
