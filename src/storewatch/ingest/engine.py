@@ -45,14 +45,14 @@ from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 RECORDS_PER_BATCH = 200_000
-PREFETCH_BYTES = 256 << 20  # read-ahead: batches read but not yet mapped
+PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
 # DuckDB's own memory, shared by the mapping queries and the writer's duplicate check. Bounded: DuckDB
 # caches what it reads up to its limit, so an unbounded one makes the process grow with the store rather
 # than with the batch sizes. A batch with a very long line raises it for the rest of the run (`_Writer.add`).
-MEMORY_LIMIT_MB = 512
+MEMORY_LIMIT_MB = 256
 LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
 THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
 MAPPERS = 2  # mapping queries under way at once (one per core)
@@ -108,13 +108,15 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     files = expand(paths, skip=ws.home)
     scrub = make_scrubber(ws.token_key())
     con = db.connect(ws)
-    settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads'), "
+                           "current_setting('enable_external_file_cache')").fetchall()[0]
     try:
         con.execute("SET VARIABLE sw_tz = ?", [tz])
         # Bound DuckDB's own memory so large inputs spill to disk instead of growing the process. One
         # DuckDB thread per query: the mapping and the writer's inserts already run side by side.
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT_MB}MB'")
         con.execute(f"SET threads = {THREADS}")
+        con.execute("SET enable_external_file_cache = false")  # segments read for the duplicate check
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
         started = datetime.now(timezone.utc)
         writer = _Writer(con, ws, run_id, tz)
@@ -144,6 +146,7 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         # The settings belong to the database, which other connections of this process may share.
         con.execute(f"SET memory_limit = '{settings[0]}'")
         con.execute(f"SET threads = {settings[1]}")
+        con.execute(f"SET enable_external_file_cache = {settings[2]}")
         con.close()
 
 
@@ -562,6 +565,14 @@ class _Store:
         self.con = con.cursor()
         db.prepare(self.con, ws)
         self.ws, self.run_id = ws, run_id
+        # The duplicate check looks at the segments stored before the run (none in a new store) and at
+        # the ids this run wrote, kept in memory: scanning every segment again at each flush made a large
+        # first ingest quadratic.
+        before = segments.files(ws)
+        source = (f"read_parquet([{', '.join(_sql_text(str(p)) for p in before)}], union_by_name = true)" if before
+                  else "(SELECT NULL::VARCHAR AS event_id WHERE false)")
+        self.con.execute(f"CREATE TEMP VIEW _stored_before AS SELECT event_id FROM {source}")
+        self.con.execute("CREATE TEMP TABLE _run_ids (event_id VARCHAR)")
         self.batch: list[tuple[_FileTarget, pa.Table]] = []  # mapped, not yet handed over
         self.batch_rows = 0
         self.batch_bytes = 0
@@ -645,7 +656,13 @@ class _Store:
         all_rows = pa.concat_tables(tables, promote_options="default")
         new = pc.and_(all_rows["_keep"], all_rows["_error"].is_null())
         events = segments.conform(all_rows)  # the event columns alone: fewer to copy when filtering
-        segments.append(self.ws, events if pc.all(new).as_py() else events.filter(new))
+        events = events if pc.all(new).as_py() else events.filter(new)
+        segments.append(self.ws, events)
+        self.con.register("_written", events.select(["event_id"]))
+        try:
+            self.con.execute("INSERT INTO _run_ids SELECT event_id FROM _written")
+        finally:
+            self.con.unregister("_written")
         if all_rows["_error"].null_count < all_rows.num_rows:
             con = self.con
             con.register("_pending", all_rows)
@@ -666,7 +683,9 @@ class _Store:
         try:
             rows = self.con.execute("""
                 WITH stored AS (
-                    SELECT event_id FROM events WHERE event_id IN (SELECT event_id FROM _ids)
+                    SELECT event_id FROM _stored_before WHERE event_id IN (SELECT event_id FROM _ids)
+                    UNION ALL
+                    SELECT event_id FROM _run_ids WHERE event_id IN (SELECT event_id FROM _ids)
                     UNION ALL
                     SELECT quarantine_id FROM quarantine WHERE quarantine_id IN (SELECT event_id FROM _ids)),
                 repeats AS (

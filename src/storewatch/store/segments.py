@@ -75,6 +75,11 @@ def conform(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=target)
 
 
+def files(ws: Workspace) -> list[Path]:
+    """The segments holding events, in the order they were written."""
+    return sorted(p for p in folder(ws).glob("*.parquet") if "-schema-" not in p.name)
+
+
 def append(ws: Workspace, table: pa.Table) -> Path | None:
     """Store events as one new segment; nothing is written for an empty table."""
     if not table.num_rows:
@@ -105,7 +110,7 @@ def compact(ws: Workspace, below_rows: int = COMPACT_BELOW_ROWS, when: int = COM
     a crash in between is finished by the next writer (`ensure`). Call it holding the store's write lock
     (an open read-write connection). Returns how many segments were merged."""
     where = folder(ws)
-    small = [(p, pq.ParquetFile(p).metadata.num_rows) for p in sorted(where.glob("*.parquet")) if "-schema-" not in p.name]
+    small = [(p, pq.ParquetFile(p).metadata.num_rows) for p in files(ws)]
     small = [(p, n) for p, n in small if n < below_rows]
     if len(small) < when:
         return 0
