@@ -168,7 +168,8 @@ def test_cli_json_report_and_exit_codes(tmp_path: Path) -> None:
     empty = tmp_path / "nothing"
     empty.mkdir()
     result = CliRunner().invoke(app, ["ingest", str(empty), "--home", str(home)])
-    assert result.exit_code != 0
+    assert result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None))), result.exception
+    assert "Nothing could be read" in result.output
 
 
 def test_many_small_runs_leave_few_segments_and_every_event_once(run, query, ws, tmp_path: Path) -> None:

@@ -137,10 +137,12 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, started, datetime.now(timezone.utc), len(files), t["read"], t["stored"], t["quarantined"], t["duplicates"]],
         )
-        con.executemany(
-            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, r.source_file, r.source_format, r.read, r.stored, r.quarantined, r.duplicates, r.pans_scrubbed, "; ".join(r.notes)] for r in reports],
-        )
+        if reports:  # (an empty folder is a run with no files)
+            con.executemany(
+                "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[run_id, r.source_file, r.source_format, r.read, r.stored, r.quarantined, r.duplicates,
+                  r.pans_scrubbed, "; ".join(r.notes)] for r in reports],
+            )
         return report
     finally:
         # The settings belong to the database, which other connections of this process may share.
