@@ -144,3 +144,28 @@ def test_a_compaction_cut_short_before_deleting_the_merged_segments_is_finished(
     with db.opened(ws) as con:  # the next writer finishes the job
         assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall() == [(60, 60)]
     assert len(_segment_files(ws)) == 1
+
+
+def test_the_appender_shows_a_segment_once_it_is_full_or_closed_and_drops_it_on_abort(tmp_path: Path) -> None:
+    ws = Workspace.at(tmp_path)
+    db.connect(ws).close()
+
+    def batch(start: int) -> pa.Table:
+        return segments.conform(pa.Table.from_pylist([_event(start + i, event_id=f"a{start + i}") for i in range(60)]))
+
+    def stored() -> int:
+        with db.opened(ws, read_only=True) as con:
+            return con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+
+    appender = segments.Appender(ws, rows=100)
+    appender.write(batch(0))
+    assert stored() == 0  # still being written
+    appender.write(batch(60))
+    assert stored() == 120 and len(segments.files(ws)) == 1  # full: visible
+    appender.write(batch(120))
+    assert stored() == 120
+    appender.close()
+    assert stored() == 180 and len(segments.files(ws)) == 2
+    appender.write(batch(180))
+    appender.abort()
+    assert stored() == 180 and not list(segments.folder(ws).glob(".*.tmp"))

@@ -575,6 +575,7 @@ class _Store:
                   else "(SELECT NULL::VARCHAR AS event_id WHERE false)")
         self.con.execute(f"CREATE TEMP VIEW _stored_before AS SELECT event_id FROM {source}")
         self.con.execute("CREATE TEMP TABLE _run_ids (event_id VARCHAR)")
+        self.appender = segments.Appender(ws)
         self.batch: list[tuple[_FileTarget, pa.Table]] = []  # mapped, not yet handed over
         self.batch_rows = 0
         self.batch_bytes = 0
@@ -610,6 +611,7 @@ class _Store:
         if self.thread.is_alive():
             self.jobs.put(None)
             self.thread.join()
+        self.appender.abort()
         self.con.close()
 
     def _hand_over(self, final: bool) -> None:
@@ -629,6 +631,8 @@ class _Store:
                 if self.error is None:
                     self.pending += tables
                     self._flush()
+                    if final:
+                        self.appender.close()
             except BaseException as exc:  # reported to the main thread at its next hand-over
                 self.error = exc
             finally:
@@ -659,7 +663,7 @@ class _Store:
         new = pc.and_(all_rows["_keep"], all_rows["_error"].is_null())
         events = segments.conform(all_rows)  # the event columns alone: fewer to copy when filtering
         events = events if pc.all(new).as_py() else events.filter(new)
-        segments.append(self.ws, events)
+        self.appender.write(events)
         self.con.register("_written", events.select(["event_id"]))
         try:
             self.con.execute("INSERT INTO _run_ids SELECT event_id FROM _written")

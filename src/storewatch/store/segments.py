@@ -32,7 +32,8 @@ FOLDER = "events"
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size: its scans and zone maps work per row group
 COMPRESSION = "lz4"  # fastest to write and to scan; zstd would make segments 40% smaller for 0.25 µs more per event
 LEGACY_SEGMENT = "00000000000000000000-legacy.parquet"  # a store written before segments, migrated once
-COMPACT_BELOW_ROWS = 1_000_000  # segments smaller than this are merged ...
+SEGMENT_ROWS = 1_000_000  # a large ingest writes segments of this many events
+COMPACT_BELOW_ROWS = SEGMENT_ROWS  # smaller segments are merged ...
 COMPACT_WHEN = 16  # ... once there are this many of them
 _COMPACTED = "-compacted.parquet"
 _REPLACES = "storewatch.replaces"
@@ -87,6 +88,46 @@ def append(ws: Workspace, table: pa.Table) -> Path | None:
     return _write(folder(ws), conform(table), f"{time.time_ns():020d}-{secrets.token_hex(4)}.parquet")
 
 
+class Appender:
+    """Events written as row groups of one segment that grows to `rows` events before the next one
+    starts. A segment becomes visible (renamed into place) when it is full or the appender closes, so a
+    large ingest writes a few large segments instead of many small ones to merge later. Until then its
+    events are invisible, which suits ingest: its duplicate check keeps the run's own ids."""
+
+    def __init__(self, ws: Workspace, rows: int = SEGMENT_ROWS):
+        self._where, self._limit = folder(ws), rows
+        self._out: pq.ParquetWriter | None = None
+        self._tmp = self._target = None
+        self._rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        if self._out is None:
+            self._where.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.parquet"
+            self._tmp, self._target = self._where / f".{name}.tmp", self._where / name
+            self._out = pq.ParquetWriter(self._tmp, arrow_schema(), **_WRITE_OPTIONS)
+        self._out.write_table(conform(table), row_group_size=ROW_GROUP_ROWS)
+        self._rows += table.num_rows
+        if self._rows >= self._limit:
+            self.close()
+
+    def close(self) -> None:
+        """Make the segment being written visible."""
+        if self._out is not None:
+            self._out.close()
+            _sync_rename(self._tmp, self._target)
+            self._out, self._rows = None, 0
+
+    def abort(self) -> None:
+        """Drop the segment being written (its events were never visible)."""
+        if self._out is not None:
+            self._out.close()
+            self._tmp.unlink(missing_ok=True)
+            self._out, self._rows = None, 0
+
+
 def ensure(ws: Workspace, writer: bool) -> None:
     """The folder with at least the empty segment of the current schema, so the view always has a file
     to read its columns from (a glob matching nothing is an error in DuckDB), even in a new workspace.
@@ -134,8 +175,7 @@ def _merge(where: Path, group: list[Path]) -> None:
     name = f"{group[0].name[:20]}-{secrets.token_hex(4)}{_COMPACTED}"
     tmp = where / f".{name}.tmp"
     meta = {_REPLACES: json.dumps([p.name for p in group])}
-    with pq.ParquetWriter(tmp, arrow_schema().with_metadata(meta), compression=COMPRESSION,
-                          use_dictionary=_dictionary_columns(), write_statistics=_statistics_columns()) as out:
+    with pq.ParquetWriter(tmp, arrow_schema().with_metadata(meta), **_WRITE_OPTIONS) as out:
         pending: list[pa.Table] = []
         held = 0
         for path in group:
@@ -209,11 +249,14 @@ def _statistics_columns() -> list[str]:
     return [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE - {"event_id"}]
 
 
+_WRITE_OPTIONS = {"compression": COMPRESSION, "use_dictionary": _dictionary_columns(),
+                  "write_statistics": _statistics_columns()}
+
+
 def _write(where: Path, table: pa.Table, name: str) -> Path:
     where.mkdir(parents=True, exist_ok=True)
     tmp, target = where / f".{name}.{secrets.token_hex(4)}.tmp", where / name
-    pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS,
-                   use_dictionary=_dictionary_columns(), write_statistics=_statistics_columns())
+    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
     _sync_rename(tmp, target)
     return target
 
