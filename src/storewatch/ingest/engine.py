@@ -8,8 +8,8 @@ work, which run outside the GIL:
 2. mappers (`_Writer`, `MAPPERS` threads fed by the calling thread): run the format's SQL mapping over
    the batches, several small files of one format at once, check every record (timestamp, parse errors)
    and give it a stable id;
-3. writer (`_Store`): every `FLUSH_ROWS` records, skip those already stored and write the rest as one
-   events segment (`storewatch.store.segments`) and, if malformed, to `quarantine`.
+3. writer (`_Store`): every `FLUSH_ROWS` records, skip those already stored and append the rest to the
+   run's events segment (`storewatch.store.segments.Appender`) or, if malformed, to `quarantine`.
 
 A record's id is the MD5 of its scrubbed text and its occurrence number within the file: identical
 records within one file stay distinct, while the same file read twice, a copy of it, or a file that grew
@@ -18,7 +18,6 @@ adds only what is new. Memory is bounded by the block, batch and flush sizes, no
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import queue
@@ -558,9 +557,9 @@ class _Store:
 
     Mapped records wait until `FLUSH_ROWS` of them (or `FLUSH_BYTES`) are ready; a flush drops those
     already stored (in `events` or `quarantine`) or met earlier in the run (the same content in another
-    file), then writes the new events as one segment (`storewatch.store.segments`) and the malformed ones
-    to `quarantine`. Flushing in large steps keeps the duplicate check (one scan of the stored ids) cheap
-    and the segments large, and flushing at all keeps memory flat however large the input.
+    file), then appends the new events to the run's segment as one row group and the malformed ones to
+    `quarantine`. Flushing in large steps keeps the duplicate check (a scan of the ids stored before the
+    run and of the run's own) cheap, and flushing at all keeps memory flat however large the input.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, ws: Workspace, run_id: int):
@@ -642,7 +641,7 @@ class _Store:
         self.jobs.task_done()
 
     def _flush(self) -> None:
-        """Write the pending records: new events as one segment, new malformed records to `quarantine`."""
+        """Write the pending records: new events to the run's segment, new malformed ones to `quarantine`."""
         pending, self.pending = self.pending, []
         if not pending:
             return
