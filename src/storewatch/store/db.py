@@ -88,9 +88,7 @@ def prepare(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     con.execute("SET parquet_metadata_cache = true")
     for macro in MACROS:
         con.execute(macro)
-    legacy = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
-                         "AND table_name = 'events'").fetchall()[0][0]
-    if not legacy:  # a store from before segments, opened read-only: its table serves until migrated
+    if not segments.has_legacy_table(con):  # else a store from before segments, opened read-only: its table serves
         con.execute(segments.view_sql(ws))
     con.execute(schema.entities_view_sql())
 

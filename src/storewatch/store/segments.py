@@ -5,8 +5,8 @@ Why files and not a DuckDB table: appending to DuckDB's own storage costs about 
 the event; Arrow's Parquet writer does the same job in a third of the time, outside the GIL, and the
 result is readable as is by Spark, Polars or pandas when a store outgrows one machine.
 
-Every append is one whole file, written beside the folder's segments under a hidden name and renamed
-into place, so a reader sees a segment entirely or not at all, and a crash leaves no partial events
+A segment is written beside the folder's segments under a hidden name and renamed into place once
+complete, so a reader sees a segment entirely or not at all, and a crash leaves no partial events
 behind. DuckDB reads the folder through the `events` view that `storewatch.store.db` creates on every
 connection; the file names sort in the order they were written.
 """
@@ -62,6 +62,8 @@ def conform(table: pa.Table) -> pa.Table:
     """The table with exactly the schema's columns, in order and typed; columns it lacks are NULL and
     columns the schema does not know are dropped."""
     target = arrow_schema()
+    if table.schema == target:  # already conformed (ingest conforms before filtering)
+        return table
     columns = []
     for field in target:
         if field.name in table.column_names:
@@ -81,11 +83,11 @@ def files(ws: Workspace) -> list[Path]:
     return sorted(p for p in folder(ws).glob("*.parquet") if "-schema-" not in p.name)
 
 
-def append(ws: Workspace, table: pa.Table) -> Path | None:
+def append(ws: Workspace, table: pa.Table) -> None:
     """Store events as one new segment; nothing is written for an empty table."""
-    if not table.num_rows:
-        return None
-    return _write(folder(ws), conform(table), f"{time.time_ns():020d}-{secrets.token_hex(4)}.parquet")
+    appender = Appender(ws, rows=max(table.num_rows, 1))
+    appender.write(table)
+    appender.close()
 
 
 class Appender:
@@ -105,8 +107,8 @@ class Appender:
             return
         if self._out is None:
             self._where.mkdir(parents=True, exist_ok=True)
-            name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.parquet"
-            self._tmp, self._target = self._where / f".{name}.tmp", self._where / name
+            self._target = self._where / f"{time.time_ns():020d}-{secrets.token_hex(4)}.parquet"
+            self._tmp = _tmp_for(self._target)
             self._out = pq.ParquetWriter(self._tmp, arrow_schema(), **_WRITE_OPTIONS)
         self._out.write_table(conform(table), row_group_size=ROW_GROUP_ROWS)
         self._rows += table.num_rows
@@ -173,7 +175,7 @@ def compact(ws: Workspace, below_rows: int = COMPACT_BELOW_ROWS, when: int = COM
 
 def _merge(where: Path, group: list[Path]) -> None:
     name = f"{group[0].name[:20]}-{secrets.token_hex(4)}{_COMPACTED}"
-    tmp = where / f".{name}.tmp"
+    tmp = _tmp_for(where / name)
     meta = {_REPLACES: json.dumps([p.name for p in group])}
     with pq.ParquetWriter(tmp, arrow_schema().with_metadata(meta), **_WRITE_OPTIONS) as out:
         pending: list[pa.Table] = []
@@ -213,17 +215,21 @@ def view_sql(ws: Workspace) -> str:
     return f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)"
 
 
+def has_legacy_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store still keeps its events in a DuckDB table (written before segments)."""
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = 'main' AND table_name = 'events'").fetchall()[0][0] > 0
+
+
 def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     """Move the events of a store written before segments (a DuckDB table) into a segment, once.
     The segment is written before the table is dropped; a crash in between is finished on next open."""
-    legacy = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                         "AND schema_name = 'main' AND table_name = 'events'").fetchall()[0][0]
-    if not legacy:
+    if not has_legacy_table(con):
         return False
     target = folder(ws) / LEGACY_SEGMENT
     if not target.exists():
         folder(ws).mkdir(parents=True, exist_ok=True)
-        tmp = folder(ws) / f".{LEGACY_SEGMENT}.{secrets.token_hex(4)}.tmp"
+        tmp = _tmp_for(target)
         path = str(tmp).replace("'", "''")
         con.execute(f"COPY (SELECT * FROM main.events) TO '{path}' "
                     f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
@@ -233,29 +239,26 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     return True
 
 
-# Ids and free text: nearly every value differs, so the min/max of a row group prunes nothing; ids also
-# never repeat, so a dictionary for them is built only to be dropped. Other columns keep both: user
-# agents, referrers and URLs repeat a lot, and DuckDB evaluates a filter once per dictionary entry.
-_UNIQUE = {"event_id", "message", "attributes", "command_line", "query", "url_query", "referrer", "user_agent"}
+# Ids never repeat, so a dictionary for them is built only to be dropped; every other column keeps one
+# (user agents, referrers and URLs repeat a lot, and DuckDB evaluates a filter once per dictionary
+# entry). Free text varies in every row, so the min/max of a row group prunes nothing there.
+_FREE_TEXT = {"message", "attributes", "command_line", "query", "url_query", "referrer", "user_agent"}
+_WRITE_OPTIONS = {
+    "compression": COMPRESSION,
+    "use_dictionary": [c.name for c in schema.EVENT_COLUMNS if c.name != "event_id"],
+    "write_statistics": [c.name for c in schema.EVENT_COLUMNS if c.name not in _FREE_TEXT],
+}
 
 
-@lru_cache(maxsize=1)
-def _dictionary_columns() -> list[str]:
-    return [c.name for c in schema.EVENT_COLUMNS if c.name != "event_id"]
-
-
-@lru_cache(maxsize=1)
-def _statistics_columns() -> list[str]:
-    return [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE - {"event_id"}]
-
-
-_WRITE_OPTIONS = {"compression": COMPRESSION, "use_dictionary": _dictionary_columns(),
-                  "write_statistics": _statistics_columns()}
+def _tmp_for(target: Path) -> Path:
+    """The hidden name a segment is written under before it is renamed to `target` (never globbed)."""
+    return target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
 
 
 def _write(where: Path, table: pa.Table, name: str) -> Path:
     where.mkdir(parents=True, exist_ok=True)
-    tmp, target = where / f".{name}.{secrets.token_hex(4)}.tmp", where / name
+    target = where / name
+    tmp = _tmp_for(target)
     pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
     _sync_rename(tmp, target)
     return target
