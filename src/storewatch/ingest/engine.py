@@ -106,6 +106,12 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     """Ingest files and folders into the workspace store."""
     files = expand(paths, skip=ws.home)
     scrub = make_scrubber(ws.token_key())
+    # Reading starts at once, while the store is opened.
+    with memory.reused_memory(), _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
+        return _ingest(items, len(files), ws, tz, progress)
+
+
+def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress: Progress | None) -> IngestReport:
     con = db.connect(ws)
     settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads'), "
                            "current_setting('enable_external_file_cache')").fetchall()[0]
@@ -120,9 +126,8 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         started = datetime.now(timezone.utc)
         writer = _Writer(con, ws, run_id, tz)
         try:
-            with memory.reused_memory():
-                reports = _ingest_files(con, files, scrub, progress, writer)
-                writer.finish()
+            reports = _ingest_files(con, items, progress, writer)
+            writer.finish()
         except BaseException:
             writer.abort()
             raise
@@ -134,14 +139,15 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         t = report.totals
         con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started, datetime.now(timezone.utc), len(files), t["read"], t["stored"], t["quarantined"], t["duplicates"]],
+            [run_id, started, datetime.now(timezone.utc), file_count, t["read"], t["stored"], t["quarantined"], t["duplicates"]],
         )
-        if reports:  # (an empty folder is a run with no files)
-            con.executemany(
-                "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[run_id, r.source_file, r.source_format, r.read, r.stored, r.quarantined, r.duplicates,
-                  r.pans_scrubbed, "; ".join(r.notes)] for r in reports],
-            )
+        if reports:  # (an empty folder is a run with no files); one insert, not one statement per file
+            con.register("_files", pa.Table.from_pylist([r.as_dict() for r in reports]))
+            try:
+                con.execute("INSERT INTO ingest_files SELECT ?, source_file, source_format, read, stored, quarantined, "
+                            "duplicates, pans_scrubbed, notes FROM _files", [run_id])
+            finally:
+                con.unregister("_files")
         return report
     finally:
         # The settings belong to the database, which other connections of this process may share.
@@ -151,14 +157,14 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         con.close()
 
 
-def _ingest_files(con: duckdb.DuckDBPyConnection, files: list[Path], scrub, progress: Progress | None,
+def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progress: Progress | None,
                   writer: "_Writer") -> list[FileReport]:
     """Read the files on a thread of their own (decompressing, scrubbing, splitting and parsing them is
     Python and Arrow work) while this thread maps the batches in DuckDB and the writer stores them."""
     reports: list[FileReport] = []
     target: _FileTarget | None = None
     total = 0
-    for kind, report, *rest in _prefetched(_read_files(files, scrub), PREFETCH_BYTES):
+    for kind, report, *rest in items:
         if kind == "start":
             fmt, year_ref, total = rest
             reports.append(report)
@@ -214,56 +220,67 @@ class _Failed(NamedTuple):
     error: BaseException
 
 
-def _prefetched(items: Iterator[tuple], budget: int) -> Iterator[tuple]:
-    """The items of an iterator, produced on a thread of their own up to `budget` bytes of batches ahead
-    (always at least one item, however large), so reading runs ahead while earlier files are mapped."""
-    ready: deque = deque()
-    held = 0  # bytes of the batches in `ready`
-    cond = threading.Condition()
-    stop = False
-    end = object()
+class _ReadAhead:
+    """The items of an iterator, produced on a thread of their own from construction on, up to `budget`
+    bytes of batches ahead (always at least one item, however large), so reading runs ahead while the
+    store is opened and earlier files are mapped. Close it (or use it as a context manager) to stop it."""
 
-    def put(item, size: int) -> bool:
-        nonlocal held
-        with cond:
-            while not stop and ready and held + size > budget:
-                cond.wait()
-            if stop:
-                return False
-            ready.append((item, size))
-            held += size
-            cond.notify_all()
-            return True
+    _END = object()
 
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(item, item[2].nbytes if item[0] == "batch" else 0):
-                    return
-            put(end, 0)
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(_Failed(exc), 0)
+    def __init__(self, items: Iterator[tuple], budget: int):
+        self._items, self._budget = items, budget
+        self._ready: deque = deque()
+        self._held = 0  # bytes of the batches in `_ready`
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread = threading.Thread(target=self._produce, name="storewatch-reader", daemon=True)
+        self._thread.start()
 
-    thread = threading.Thread(target=produce, name="storewatch-reader", daemon=True)
-    thread.start()
-    try:
+    def __enter__(self) -> "_ReadAhead":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[tuple]:
         while True:
-            with cond:
-                while not ready:
-                    cond.wait()
-                item, size = ready.popleft()
-                held -= size
-                cond.notify_all()
-            if item is end:
+            with self._cond:
+                while not self._ready:
+                    self._cond.wait()
+                item, size = self._ready.popleft()
+                self._held -= size
+                self._cond.notify_all()
+            if item is self._END:
                 return
             if isinstance(item, _Failed):
                 raise item.error
             yield item
-    finally:
-        with cond:
-            stop = True
-            cond.notify_all()
-        thread.join()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _put(self, item, size: int) -> bool:
+        with self._cond:
+            while not self._stop and self._ready and self._held + size > self._budget:
+                self._cond.wait()
+            if self._stop:
+                return False
+            self._ready.append((item, size))
+            self._held += size
+            self._cond.notify_all()
+            return True
+
+    def _produce(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put(item, item[2].nbytes if item[0] == "batch" else 0):
+                    return
+            self._put(self._END, 0)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(_Failed(exc), 0)
 
 
 def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
@@ -645,38 +662,39 @@ class _Store:
         pending, self.pending = self.pending, []
         if not pending:
             return
-        keep = self._keep(pending)
-        tables = []
-        for (target, table), kept in zip(pending, keep):
+        events: list[pa.Table] = []
+        bad: list[pa.Table] = []
+        for (target, table), kept in zip(pending, self._keep(pending)):
             error = table["_error"].is_valid().to_numpy(zero_copy_only=False)
-            quarantined = int(np.count_nonzero(error & kept))
-            target.report.quarantined += quarantined
-            target.report.stored += int(np.count_nonzero(kept)) - quarantined
-            n = table.num_rows
-            tables.append(table.append_column("source_file", pa.repeat(target.report.source_file, n))
-                          .append_column("source_format", pa.repeat(target.fmt.name, n))
-                          .append_column("_qformat", pa.repeat(target.report.source_format, n))
-                          .append_column("_t", pa.repeat(pa.scalar(len(tables), pa.int32()), n))
-                          .append_column("_keep", pa.array(kept)))
-        all_rows = pa.concat_tables(tables, promote_options="default")
-        new = pc.and_(all_rows["_keep"], all_rows["_error"].is_null())
-        events = segments.conform(all_rows)  # the event columns alone: fewer to copy when filtering
-        events = events if pc.all(new).as_py() else events.filter(new)
-        self.appender.write(events)
-        self.con.register("_written", events.select(["event_id"]))
-        try:
-            self.con.execute("INSERT INTO _run_ids SELECT event_id FROM _written")
-        finally:
-            self.con.unregister("_written")
-        if all_rows["_error"].null_count < all_rows.num_rows:
-            con = self.con
-            con.register("_pending", all_rows)
+            new, quarantined = kept & ~error, kept & error
+            target.report.stored += int(np.count_nonzero(new))
+            target.report.quarantined += int(np.count_nonzero(quarantined))
+            if new.any():
+                rows = _rows(table, new)
+                n = rows.num_rows
+                events.append(segments.conform(
+                    rows.append_column("source_file", pa.repeat(target.report.source_file, n))
+                        .append_column("source_format", pa.repeat(target.fmt.name, n))))
+            if quarantined.any():
+                rows = table.select(["event_id", "source_line", "source_offset", "_error", "_raw"]).filter(quarantined)
+                n = rows.num_rows
+                bad.append(rows.append_column("source_file", pa.repeat(target.report.source_file, n))
+                           .append_column("source_format", pa.repeat(target.report.source_format, n)))
+        if events:
+            written = pa.concat_tables(events)
+            self.appender.write(written)
+            self.con.register("_written", written.select(["event_id"]))
             try:
-                con.execute("INSERT INTO quarantine SELECT event_id, ?, now(), source_file, _qformat, source_line, "
-                            "source_offset, _error, _raw FROM _pending WHERE _error IS NOT NULL AND _keep "
-                            "ORDER BY _t, source_line", [self.run_id])
+                self.con.execute("INSERT INTO _run_ids SELECT event_id FROM _written")
             finally:
-                con.unregister("_pending")
+                self.con.unregister("_written")
+        if bad:
+            self.con.register("_bad", pa.concat_tables(bad))
+            try:
+                self.con.execute("INSERT INTO quarantine SELECT event_id, ?, now(), source_file, source_format, "
+                                 "source_line, source_offset, _error, _raw FROM _bad", [self.run_id])
+            finally:
+                self.con.unregister("_bad")
 
     def _keep(self, pending: list[tuple[_FileTarget, pa.Table]]) -> list[np.ndarray]:
         """Per pending table, which rows to write: not stored before, not met earlier in this flush."""
@@ -711,6 +729,18 @@ class _Store:
             table = pending[i][1]
             keep[i] &= ~pc.is_in(table["event_id"], value_set=pa.array(skip, pa.string())).to_numpy(zero_copy_only=False)
         return keep
+
+
+def _rows(table: pa.Table, mask: np.ndarray, max_runs: int = 64) -> pa.Table:
+    """The rows where `mask` holds. Usually nearly all rows are kept: the kept runs are then sliced out
+    (no copy) instead of filtered, since filtering copies every column of every row."""
+    if mask.all():
+        return table
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if len(starts) > max_runs:
+        return table.filter(pa.array(mask))
+    return pa.concat_tables([table.slice(s, e - s) for s, e in zip(starts, ends)])
 
 
 def _split(mapped: pa.Table, parts: int) -> Iterator[tuple[int, pa.Table]]:

@@ -74,8 +74,20 @@ def conform(table: pa.Table) -> pa.Table:
                        else col.cast(field.type))
             columns.append(col)
         else:
-            columns.append(pa.nulls(table.num_rows, field.type))
+            columns.append(_nulls(field.type, table.num_rows))
     return pa.Table.from_arrays(columns, schema=target)
+
+
+_NULLS: dict[pa.DataType, pa.Array] = {}
+
+
+def _nulls(type_: pa.DataType, rows: int) -> pa.Array:
+    """`rows` NULLs of a type, sliced from one shared array: most columns of most events are NULL, and
+    allocating (and zeroing) fresh buffers for each of them in every batch costs more than writing them."""
+    shared = _NULLS.get(type_)
+    if shared is None or len(shared) < rows:
+        shared = _NULLS[type_] = pa.nulls(max(rows, ROW_GROUP_ROWS), type_)
+    return shared.slice(0, rows)
 
 
 def files(ws: Workspace) -> list[Path]:
