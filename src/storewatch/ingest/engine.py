@@ -181,7 +181,7 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
                 progress(report.source_file, total, total)
         elif kind == "intel":
             reports.append(report)
-            _ingest_intel(con, rest[0], report)  # appends to intel and quarantine while the writer appends too
+            _store_intel(con, *rest, report)  # appends to intel and quarantine while the writer appends too
         else:  # nothing to read
             reports.append(report)
     return reports
@@ -189,7 +189,8 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
 
 def _read_files(files: list[Path], scrub) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
-    ("end", report); or ("intel", report, stream) for STIX bundles, ("none", report) when unreadable."""
+    ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
+    feeds the mappers), ("none", report) when unreadable."""
     for path in files:
         name = str(Path(path).resolve())
         name = scrub(name.encode())[0].decode("utf-8", "replace")
@@ -204,7 +205,7 @@ def _read_files(files: list[Path], scrub) -> Iterator[tuple]:
             report.notes.append(problem)
         stream = ScrubbedStream(path, scrub)
         if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
-            yield "intel", report, stream
+            yield ("intel", report, *_read_intel(stream, report))
             continue
         fmt, batches = _plan(path, head, stream, report)
         yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
@@ -757,13 +758,18 @@ def _split(mapped: pa.Table, parts: int) -> Iterator[tuple[int, pa.Table]]:
             yield i, ordered.slice(bounds[i], bounds[i + 1] - bounds[i])
 
 
-def _ingest_intel(con, stream: ScrubbedStream, report: FileReport) -> None:
-    """STIX 2.1 bundles feed the intel table; an indicator already known is a duplicate."""
+def _read_intel(stream: ScrubbedStream, report: FileReport) -> tuple[list[dict], list[str]]:
+    """A STIX 2.1 bundle's intel rows and the notes on what was skipped."""
     report.source_format = "stix"
     rows, errors = intel.read_bundle(stream.reader().read(), report.source_file)
     report.read = len(rows) + len(errors)
     report.notes += stream.notes + errors[:5] + ([f"... and {len(errors) - 5} more"] if len(errors) > 5 else [])
     report.pans_scrubbed = stream.pans
+    return rows, errors
+
+
+def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -> None:
+    """Intel rows go to the intel table; an indicator already known is a duplicate."""
     cols = [c.name for c in schema.INTEL_COLUMNS]
     con.execute("BEGIN")
     if rows:
