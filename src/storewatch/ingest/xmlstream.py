@@ -34,37 +34,6 @@ def local_name(el: etree._Element) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def children(el: etree._Element, name: str) -> Iterator[etree._Element]:
-    """Direct children with this local name, whatever their namespace."""
-    return el.iterchildren("{*}" + name)
-
-
-def child(el: etree._Element | None, *path: str) -> etree._Element | None:
-    """First element down a path of local names, or None."""
-    for name in path:
-        if el is None:
-            return None
-        el = next(children(el, name), None)
-    return el
-
-
-def text(el: etree._Element | None, *path: str) -> str | None:
-    """Stripped text at a path of local names; None when absent or blank."""
-    found = child(el, *path) if path else el
-    value = found.text.strip() if found is not None and found.text else ""
-    return value or None
-
-
-def attr(el: etree._Element | None, name: str) -> str | None:
-    """Attribute by local name (prefixed attributes included); None when absent or blank."""
-    if el is None:
-        return None
-    for key, value in el.attrib.items():
-        if key.rpartition("}")[2] == name:
-            return value.strip() or None
-    return None
-
-
 class _Tape:
     """File-like that lxml reads from: optional wrapper prefix/suffix, and a memory of recent raw bytes.
 

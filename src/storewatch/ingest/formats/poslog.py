@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 from lxml import etree
 
 from storewatch.ingest.formats.base import Format, Record, load_sql
-from storewatch.ingest.xmlstream import attr, iter_xml_records, local_name
+from storewatch.ingest.xmlstream import iter_xml_records
 
 _TRUE = {"true", "1", "yes", "y"}
 _VOIDED_STATUS = {"postvoided", "postvoid", "voided"}
@@ -41,65 +41,66 @@ def iter_transactions(stream: BinaryIO) -> Iterator[Record]:
 
 
 _LOCAL: dict[str, str] = {}  # "{namespace}Name" -> "Name"; tags repeat, so each is split once
+Kids = dict[str, list[etree._Element]]
 
 
-class _Tree:
-    """Children of each element by local name, built once per element: a transaction is read by many
-    lookups (`child`, `text`, `children`), and a dictionary lookup is far cheaper than lxml's
-    namespace-wildcard matching for each of them."""
-
-    __slots__ = ("_kids",)
-
-    def __init__(self) -> None:
-        self._kids: dict[etree._Element, dict[str, list[etree._Element]]] = {}
-
-    def kids(self, el: etree._Element) -> dict[str, list[etree._Element]]:
-        found = self._kids.get(el)
-        if found is None:
-            found = {}
-            for kid in el:
-                tag = kid.tag
-                if tag.__class__ is str:
-                    name = _LOCAL.get(tag)
-                    if name is None:
-                        if len(_LOCAL) > 10_000:  # odd input with endless distinct tags
-                            _LOCAL.clear()
-                        name = _LOCAL[tag] = tag.rpartition("}")[2]
-                    same = found.get(name)
-                    if same is None:
-                        found[name] = [kid]
-                    else:
-                        same.append(kid)
-            self._kids[el] = found
+def _kids(el: etree._Element | None) -> Kids:
+    """Children of an element by local name, in document order. Every fact of a transaction is looked
+    up by local name (exports mix default namespaces, prefixes and none), and indexing each element's
+    children once is far cheaper than lxml's namespace-wildcard matching for every lookup: the till
+    estates hold millions of transactions, and this walk is the reader's largest cost."""
+    found: Kids = {}
+    if el is None:
         return found
-
-    def children(self, el: etree._Element | None, name: str) -> list[etree._Element]:
-        return self.kids(el).get(name, []) if el is not None else []
-
-    def child(self, el: etree._Element | None, *path: str) -> etree._Element | None:
-        for name in path:
-            if el is None:
-                return None
-            found = self.kids(el).get(name)
-            el = found[0] if found else None
-        return el
-
-    def text(self, el: etree._Element | None, *path: str) -> str | None:
-        found = self.child(el, *path) if path else el
-        if found is None:
-            return None
-        value = found.text
-        return (value.strip() or None) if value else None
-
-    def flag(self, el: etree._Element | None, name: str) -> bool:
-        """A boolean given as attribute or as child element (ARTS uses both)."""
-        value = attr(el, name) or self.text(el, name)
-        return (value or "").lower() in _TRUE
+    for kid in el:
+        tag = kid.tag
+        if tag.__class__ is str:
+            name = _LOCAL.get(tag)
+            if name is None:
+                if len(_LOCAL) > 10_000:  # odd input with endless distinct tags
+                    _LOCAL.clear()
+                name = _LOCAL[tag] = tag.rpartition("}")[2]
+            same = found.get(name)
+            if same is None:
+                found[name] = [kid]
+            else:
+                same.append(kid)
+    return found
 
 
-def _first(*elements: etree._Element | None) -> etree._Element | None:
-    """First element that exists (lxml elements without children are falsy, so `or` would skip them)."""
-    return next((el for el in elements if el is not None), None)
+def _first(kids: Kids, name: str) -> etree._Element | None:
+    found = kids.get(name)
+    return found[0] if found else None
+
+
+def _own_text(el: etree._Element | None) -> str | None:
+    value = el.text if el is not None else None
+    return (value.strip() or None) if value else None
+
+
+def _text(kids: Kids, name: str) -> str | None:
+    """Stripped text of the first child with this local name; None when absent or blank."""
+    found = kids.get(name)
+    if not found:
+        return None
+    value = found[0].text
+    return (value.strip() or None) if value else None
+
+
+def _attr(el: etree._Element | None, name: str) -> str | None:
+    """Attribute by local name (prefixed attributes included); None when absent or blank."""
+    if el is None:
+        return None
+    for key, value in el.items():
+        if key == name or key.rpartition("}")[2] == name:
+            return value.strip() or None
+    return None
+
+
+def _flag(el: etree._Element | None, kids: Kids, name: str) -> bool:
+    """A boolean given as attribute or as child element (ARTS uses both)."""
+    value = _attr(el, name) or _text(kids, name)
+    return value is not None and value.lower() in _TRUE
 
 
 def _amount(value: str | None) -> Decimal | None:
@@ -113,46 +114,55 @@ def _money(value: Decimal | None) -> float | None:
     return float(value) if value is not None and value.is_finite() else None
 
 
-def _voided(t: _Tree, line_item: etree._Element) -> bool:
+def _voided(line_item: etree._Element, kids: Kids) -> bool:
     """A line cancelled on the till: LineItem@VoidFlag, LineItem/Void, or a VoidFlag on the line's content."""
-    if t.flag(line_item, "VoidFlag") or t.child(line_item, "Void") is not None:
+    if _flag(line_item, kids, "VoidFlag") or "Void" in kids:
         return True
-    return any(t.flag(part, "VoidFlag") for part in line_item if isinstance(part.tag, str))
+    for parts in kids.values():
+        for part in parts:  # one lookup each: lxml's own matching beats indexing the part's children
+            value = _attr(part, "VoidFlag") or _own_text(next(part.iterchildren("{*}VoidFlag"), None))
+            if value is not None and value.lower() in _TRUE:
+                return True
+    return False
 
 
-def _no_receipt(t: _Tree, ret: etree._Element) -> bool:
+def _no_receipt(ret: etree._Element) -> bool:
     """Return without proof of purchase: Disposal@Method=NoReceipt, a NoReceipt flag, or no receipt link."""
-    method = (attr(t.child(ret, "Disposal"), "Method") or t.text(ret, "Disposal") or "").replace(" ", "").lower()
+    kids = _kids(ret)
+    disposal = _first(kids, "Disposal")
+    method = (_attr(disposal, "Method") or _own_text(disposal) or "").replace(" ", "").lower()
     if method:
         return method in {"noreceipt", "unreceipted", "withoutreceipt", "nonreceipted"}
-    if t.flag(ret, "NoReceiptFlag") or t.flag(ret, "NoReceipt"):
+    if _flag(ret, kids, "NoReceiptFlag") or _flag(ret, kids, "NoReceipt"):
         return True
-    has_link = any(t.child(ret, name) is not None for name in ("TransactionLink", "OriginalTransaction", "Receipt", "ReceiptNumber"))
-    return not has_link
+    return not any(name in kids for name in ("TransactionLink", "OriginalTransaction", "Receipt", "ReceiptNumber"))
 
 
-def _tender(t: _Tree, tender: etree._Element) -> dict:
-    card = _first(t.child(tender, "CreditDebit"), t.child(tender, "Card"))
-    pan = t.text(card, "PrimaryAccountNumber") or t.text(card, "MaskedPAN") or attr(card, "PrimaryAccountNumber")
+def _tender(tender: etree._Element) -> dict:
+    kids = _kids(tender)
+    card = _first(kids, "CreditDebit")
+    if card is None:
+        card = _first(kids, "Card")
+    cards = _kids(card)
+    pan = _text(cards, "PrimaryAccountNumber") or _text(cards, "MaskedPAN") or _attr(card, "PrimaryAccountNumber")
     digits = re.sub(r"\D", "", pan or "")
-    tender_type = attr(tender, "TenderType") or t.text(tender, "TenderType")
+    tender_type = _attr(tender, "TenderType") or _text(kids, "TenderType")
     if tender_type is None and card is not None:
         tender_type = "CreditDebit"
     return {
         "type": tender_type,
-        "type_code": attr(tender, "TypeCode") or t.text(tender, "TypeCode"),
-        "amount": _amount(t.text(tender, "Amount")),
-        "card_type": attr(card, "CardType") or t.text(card, "CardType") or attr(card, "CardBrand") or t.text(card, "CardBrand"),
+        "type_code": _attr(tender, "TypeCode") or _text(kids, "TypeCode"),
+        "amount": _amount(_text(kids, "Amount")),
+        "card_type": _attr(card, "CardType") or _text(cards, "CardType") or _attr(card, "CardBrand") or _text(cards, "CardBrand"),
         "last4": digits[-4:] if len(digits) >= 4 else None,
     }
 
 
-def _kind(t: _Tree, retail: etree._Element | None, control: etree._Element | None, status: str | None, sales: int,
-          returns: int) -> str:
+def _kind(control: Kids | None, retail: etree._Element | None, status: str | None, sales: int, returns: int) -> str:
     if control is not None:
-        if t.child(control, "NoSale") is not None:
+        if "NoSale" in control:
             return "no_sale"
-        if t.child(control, "PostVoid") is not None or t.child(control, "VoidTransaction") is not None:
+        if "PostVoid" in control or "VoidTransaction" in control:
             return "post_void"
         return "control"
     if retail is None:
@@ -168,56 +178,60 @@ def _kind(t: _Tree, retail: etree._Element | None, control: etree._Element | Non
 
 def transaction_record(tx: etree._Element) -> dict:
     """Flatten one ARTS Transaction into the record described in the module docstring."""
-    t = _Tree()
-    retail = t.child(tx, "RetailTransaction")
-    control = t.child(tx, "ControlTransaction")
-    status = attr(retail, "TransactionStatus") or t.text(retail, "TransactionStatus") or attr(tx, "TransactionStatus")
-    operator = t.child(tx, "OperatorID")
+    top = _kids(tx)
+    retail = _first(top, "RetailTransaction")
+    control = _first(top, "ControlTransaction")
+    rkids = _kids(retail)
+    ckids = _kids(control) if control is not None else None
+    status = _attr(retail, "TransactionStatus") or _text(rkids, "TransactionStatus") or _attr(tx, "TransactionStatus")
+    operator = _first(top, "OperatorID")
 
-    line_items = t.children(retail, "LineItem")
-    live = [li for li in line_items if not _voided(t, li)]
-    sales = [s for li in live for s in t.children(li, "Sale")]
-    returns = [r for li in live for r in t.children(li, "Return")]
-    any_sales = sales or [s for li in line_items for s in t.children(li, "Sale")]
-    any_returns = returns or [r for li in line_items for r in t.children(li, "Return")]
-    tenders = [_tender(t, tender) for li in live for tender in t.children(li, "Tender")]
+    line_items = [(li, _kids(li)) for li in rkids.get("LineItem", ())]
+    live = [(li, kids) for li, kids in line_items if not _voided(li, kids)]
+    sales = [s for _, kids in live for s in kids.get("Sale", ())]
+    returns = [r for _, kids in live for r in kids.get("Return", ())]
+    any_sales = len(sales) or sum(len(kids.get("Sale", ())) for _, kids in line_items)
+    any_returns = len(returns) or sum(len(kids.get("Return", ())) for _, kids in line_items)
+    tenders = [_tender(tender) for _, kids in live for tender in kids.get("Tender", ())]
 
-    totals = t.children(retail, "Total")
-    total = next((x for x in totals if attr(x, "TotalType") == "TransactionGrandAmount"), None)
+    totals = rkids.get("Total", ())
+    total = next((x for x in totals if _attr(x, "TotalType") == "TransactionGrandAmount"), None)
     if total is None:  # exports with a single untyped Total
-        total = next((x for x in totals if attr(x, "TotalType") is None), None)
+        total = next((x for x in totals if _attr(x, "TotalType") is None), None)
     refunds = [x["amount"] for x in tenders if (x["type_code"] or "").lower() == "refund" and x["amount"] is not None]
     first_card = next((x for x in tenders if x["last4"] or (x["type"] or "").lower() in _CARD_TENDERS), None)
     void_ref = None
-    if control is not None:
-        voided = _first(t.child(control, "PostVoid"), t.child(control, "VoidTransaction"))
+    if ckids is not None:
+        voided = _first(ckids, "PostVoid")
+        if voided is None:
+            voided = _first(ckids, "VoidTransaction")
         if voided is not None:
             void_ref = next((s.text.strip() for s in voided.iter("{*}SequenceNumber") if s.text and s.text.strip()), None)
 
     return {
-        "store_id": t.text(tx, "RetailStoreID") or t.text(tx, "BusinessUnit", "UnitID"),
-        "workstation_id": t.text(tx, "WorkstationID"),
-        "sequence": t.text(tx, "SequenceNumber"),
-        "transaction_ref": t.text(tx, "TransactionID"),
-        "business_day": t.text(tx, "BusinessDayDate"),
-        "begin": t.text(tx, "BeginDateTime"),
-        "end": t.text(tx, "EndDateTime"),
-        "operator_id": t.text(operator) or attr(operator, "OperatorID"),
-        "operator_name": attr(operator, "OperatorName"),
-        "currency": t.text(tx, "CurrencyCode") or attr(total, "Currency") or attr(total, "CurrencyCode"),
+        "store_id": _text(top, "RetailStoreID") or _text(_kids(_first(top, "BusinessUnit")), "UnitID"),
+        "workstation_id": _text(top, "WorkstationID"),
+        "sequence": _text(top, "SequenceNumber"),
+        "transaction_ref": _text(top, "TransactionID"),
+        "business_day": _text(top, "BusinessDayDate"),
+        "begin": _text(top, "BeginDateTime"),
+        "end": _text(top, "EndDateTime"),
+        "operator_id": _own_text(operator) or _attr(operator, "OperatorID"),
+        "operator_name": _attr(operator, "OperatorName"),
+        "currency": _text(top, "CurrencyCode") or _attr(total, "Currency") or _attr(total, "CurrencyCode"),
         "status": status,
-        "kind": _kind(t, retail, control, status, len(any_sales), len(any_returns)),
-        "total": _money(_amount(t.text(total))),
+        "kind": _kind(ckids, retail, status, any_sales, any_returns),
+        "total": _money(_amount(_own_text(total))),
         "item_count": len(sales) + len(returns),
         "return_count": len(returns),
-        "return_no_receipt_count": sum(1 for r in returns if _no_receipt(t, r)),
+        "return_no_receipt_count": sum(1 for r in returns if _no_receipt(r)),
         "line_void_count": len(line_items) - len(live),
         "tenders": [{**x, "amount": _money(x["amount"])} for x in tenders],
         "card_last4": first_card["last4"] if first_card else None,
         "card_brand": first_card["card_type"] if first_card else None,
         "refund_amount": _money(sum(refunds, Decimal(0))) if refunds else None,
         "voided_sequence": void_ref,
-        "control": next((local_name(c) for c in control if isinstance(c.tag, str)), None) if control is not None else None,
+        "control": next(iter(ckids), None) if ckids is not None else None,
     }
 
 
