@@ -54,7 +54,7 @@ class Scrubber:
         self.key = key
         self._runs: dict[bytes, bool] = {}
 
-    def __call__(self, data: bytes) -> tuple[bytes, int]:
+    def __call__(self, data: bytes | bytearray) -> tuple[bytes | bytearray, int]:
         starts = self.pan_lines(data)
         if not starts:
             return data, 0
@@ -69,7 +69,7 @@ class Scrubber:
         out.append(data[pos:])
         return b"".join(out), found
 
-    def pan_lines(self, data: bytes) -> list[int]:
+    def pan_lines(self, data: bytes | bytearray) -> list[int]:
         """Start offsets of the lines that hold a PAN, in order (usually none)."""
         marks = data.translate(_RUN_BYTES)
         starts: list[int] = []
@@ -77,7 +77,7 @@ class Scrubber:
         while i >= 0:
             j = marks.find(b"0", i)
             j = len(data) if j < 0 else j
-            if self._holds_pan(data[i:j]):
+            if self._holds_pan(bytes(data[i:j])):
                 line = data.rfind(b"\n", 0, i) + 1
                 if not starts or starts[-1] != line:
                     starts.append(line)

@@ -15,7 +15,7 @@ import lzma
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -61,7 +61,7 @@ class ScrubbedStream:
     pans: int = 0
     raw_pos: int = 0  # bytes consumed from disk, for progress
 
-    def blocks(self) -> Iterator[tuple[int, bytes]]:
+    def blocks(self) -> Iterator[tuple[int, bytes | bytearray]]:
         """(offset, block) pairs, scrubbed; each block ends at a newline except possibly the last."""
         for offset, block in self.raw_blocks():
             yield offset, self._scrubbed(block)
@@ -75,60 +75,67 @@ class ScrubbedStream:
             self.pans += batch.pans
             yield batch
 
-    def raw_blocks(self) -> Iterator[tuple[int, bytes]]:
-        """(offset, block) pairs before scrubbing: callers must scrub them (`blocks`, `line_batches` do)."""
+    def raw_blocks(self) -> Iterator[tuple[int, bytearray]]:
+        """(offset, block) pairs before scrubbing: callers must scrub them (`blocks`, `line_batches` do).
+
+        Each block is a buffer of its own, filled once: the partial line left over from the previous block
+        comes first and the file's bytes are read in behind it, then the new partial line is cut off its
+        end in place. Copying blocks (joining, slicing) cost more than splitting them into lines, most of
+        it the kernel zeroing the fresh pages of every copy."""
         offset, carry = 0, b""
-        for chunk in self._decoded_chunks():
-            data = carry + chunk if carry else chunk
-            del chunk
+        for data in self._decoded_chunks(lambda: carry):
             cut = data.rfind(b"\n")
             if cut < 0 and len(data) < MAX_LINE_BYTES:
-                carry = data
+                carry = bytes(data)  # a line longer than the block: read on
                 continue
             cut = cut if cut >= 0 else len(data) - 1
-            if cut == len(data) - 1:
-                block, carry = data, b""
-            else:
-                block, carry = data[: cut + 1], data[cut + 1 :]
-            del data  # only the block and the carried partial line stay alive while the block is used
-            yield offset, block
-            offset += len(block)
-            del block
+            carry = bytes(data[cut + 1:])
+            del data[cut + 1:]  # a short tail: the buffer shrinks in place
+            yield offset, data
+            offset += len(data)
         if carry:
-            yield offset, carry
+            yield offset, bytearray(carry)
 
-    def _scrubbed(self, block: bytes) -> bytes:
+    def _scrubbed(self, block: bytearray) -> bytes | bytearray:
         clean, found = self.scrub(block)
         self.pans += found
         return clean
 
-    def _decoded_chunks(self) -> Iterator[bytes]:
-        """Decompressed, UTF-8 chunks. Compressed streams are read in small steps so that a damaged one
-        still yields every byte before the damage; plain files a block at a time."""
-        decoder, pending = None, []
+    def _decoded_chunks(self, carry: Callable[[], bytes]) -> Iterator[bytearray]:
+        """Decompressed UTF-8 chunks, each starting with `carry()`. Compressed streams are read in small
+        steps so that a damaged one still yields every byte before the damage; plain files a block at a
+        time, straight into the chunk."""
+        chunk, head = None, b""
         try:
             with open_raw(self.path) as raw:
-                plain = isinstance(raw, io.BufferedReader)
-                read = raw.read if plain else getattr(raw, "read1", raw.read)
+                decoder = _utf16_decoder(raw.peek(2)[:2]) if hasattr(raw, "peek") else None
+                direct = isinstance(raw, io.BufferedReader) and decoder is None
+                read = getattr(raw, "read1", raw.read)
                 limit = FIRST_BLOCK_BYTES  # a small first block lets the next stages start sooner
-                size = 0
-                while piece := read(limit if plain else 1 << 16):
-                    if decoder is None and not pending:
-                        decoder = _utf16_decoder(piece) or False
-                    pending.append(piece)
-                    size += len(piece)
-                    if size >= limit:
-                        self.raw_pos = _disk_position(raw)
-                        yield self._transcode(decoder, b"".join(pending))
-                        pending, size, limit = [], 0, BLOCK_BYTES
+                while True:
+                    head = carry()
+                    if direct:
+                        chunk = bytearray(len(head) + limit)
+                        chunk[: len(head)] = head
+                        got = raw.readinto(memoryview(chunk)[len(head):])
+                        if got < limit:
+                            del chunk[len(head) + got:]
+                    else:
+                        chunk, got = bytearray(head), 0
+                        while got < limit and (piece := read(1 << 16)):
+                            chunk += decoder.decode(piece).encode("utf-8") if decoder else piece
+                            got += len(piece)
+                    if not got:
+                        chunk = None
+                        break
+                    self.raw_pos = _disk_position(raw)
+                    out, chunk = chunk, None
+                    yield out
+                    limit = BLOCK_BYTES
         except _STREAM_ERRORS as exc:
             self.notes.append(f"stream ended early ({exc.__class__.__name__}: {exc}); records before the damage were read")
-        if pending:
-            yield self._transcode(decoder, b"".join(pending))
-
-    @staticmethod
-    def _transcode(decoder, chunk: bytes) -> bytes:
-        return decoder.decode(chunk).encode("utf-8") if decoder else chunk
+        if chunk is not None and len(chunk) > len(head):  # what was read before the damage
+            yield chunk
 
     def reader(self) -> "BlockReader":
         return BlockReader(self.blocks())
