@@ -750,8 +750,10 @@ def _split(mapped: pa.Table, parts: int) -> Iterator[tuple[int, pa.Table]]:
         yield 0, mapped
         return
     part = mapped["_part"].to_numpy()
-    order = np.argsort(part, kind="stable")
-    ordered = mapped.take(pa.array(order))
+    if (np.diff(part) >= 0).all():  # mapped in batch order, as mappings usually are: no copy needed
+        ordered = mapped
+    else:
+        ordered = mapped.take(pa.array(np.argsort(part, kind="stable")))
     bounds = np.concatenate(([0], np.cumsum(np.bincount(part, minlength=parts))))
     for i in range(parts):
         if bounds[i + 1] > bounds[i]:
