@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import shutil
@@ -184,3 +185,44 @@ def test_many_small_runs_leave_few_segments_and_every_event_once(run, query, ws,
     n = (segments.COMPACT_WHEN + 2) * 30
     assert query("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events") == [{"n": n, "d": n}]
     assert run(*sorted(tmp_path.glob("access-*.log"))).totals["duplicates"] == n
+
+
+def test_a_mapping_that_drops_or_reorders_rows_is_matched_by_line(run, query, tmp_path: Path, monkeypatch) -> None:
+    """Mappings are matched to their batch by position when they keep its order; one that reorders rows
+    or drops some is matched by line number instead, and a line it dropped is quarantined, not lost."""
+    from storewatch.ingest.formats import LINE_FORMATS
+
+    at = next(i for i, f in enumerate(LINE_FORMATS) if f.name == "nginx")
+    sql = "SELECT * FROM (\n" + LINE_FORMATS[at].sql + "\n) WHERE NOT contains(url_path, '/p/3') ORDER BY line_no DESC"
+    formats = list(LINE_FORMATS)
+    formats[at] = dataclasses.replace(formats[at], sql=sql)
+    monkeypatch.setattr("storewatch.ingest.engine.LINE_FORMATS", formats)
+    log = tmp_path / "a.log"
+    log.write_text(nginx_lines(6))
+    report = run(log)
+    accounted(report)
+    assert (report.totals["stored"], report.totals["quarantined"]) == (5, 1)
+    rows = query("SELECT source_line, url_path, bytes_in FROM events ORDER BY source_line")
+    assert [(r["source_line"], r["url_path"], r["bytes_in"]) for r in rows] == [
+        (i + 1, f"/p/{i}", i) for i in (0, 1, 2, 4, 5)]
+    [bad] = query("SELECT source_line, reason, raw FROM quarantine")
+    assert bad["source_line"] == 4 and bad["reason"] == "not recognized as nginx" and "/p/3 " in bad["raw"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_rows_are_sliced_or_filtered_to_the_same_result(seed: int) -> None:
+    """The writer keeps rows by slicing their runs when there are few, by filtering when there are many:
+    both give exactly the rows the mask selects, in order."""
+    import numpy as np
+    import pyarrow as pa
+
+    from storewatch.ingest.engine import _rows
+
+    rng = np.random.default_rng(seed)
+    table = pa.table({"n": np.arange(1000), "s": [f"row {i}" for i in range(1000)]})
+    for dropped in (0, 1, 5, 40, 300, 1000):
+        mask = np.ones(1000, bool)
+        mask[rng.choice(1000, dropped, replace=False)] = False
+        expected = table.filter(pa.array(mask))
+        for max_runs in (1, 64, 10_000):
+            assert _rows(table, mask, max_runs).equals(expected)

@@ -353,36 +353,22 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-# One query per batch: the format's mapping, the checks every record gets, and the record's id (for its
-# first occurrence in the file; repeats are renumbered in Python, see `_FileTarget.number`).
+# The query per batch: the format's mapping, cast to the schema's types, with the checks every mapped
+# record gets. The record's id (for its first occurrence in the file; repeats are renumbered in Python, see
+# `_FileTarget.number`) is a second query over the batch alone: joining the two in SQL cost more than both.
 _MAP_SQL = """
-WITH m AS ({mapping}),
-j AS (
-  SELECT {columns}b.line_no, b.line_offset, b.line, b._line, b._part, m.line_no IS DISTINCT FROM b.line_no AS _moved,
-         coalesce(b._read_error, m._error,
-           CASE WHEN m.line_no IS NULL THEN {not_recognized}
-                WHEN m.time IS NULL THEN 'missing or unparseable timestamp'
-                WHEN m.time < TIMESTAMPTZ '1990-01-01' OR m.time > now() + INTERVAL 10 YEAR
-                THEN 'timestamp out of range: ' || m.time::VARCHAR
-           END) AS _error
-  FROM {join}
-)
-SELECT * EXCLUDE (line, line_no, line_offset, _line, _moved),
+WITH m AS ({mapping})
+SELECT {columns}m.line_no AS _mapped_line,
+       coalesce(m._error,
+         CASE WHEN m.time IS NULL THEN 'missing or unparseable timestamp'
+              WHEN m.time < TIMESTAMPTZ '1990-01-01' OR m.time > now() + INTERVAL 10 YEAR
+              THEN 'timestamp out of range: ' || m.time::VARCHAR
+         END) AS _error,
        {class_uid} AS class_uid,
-       {channel} AS channel,
-       _line AS source_line,
-       line_offset AS source_offset,
-       md5(md5(line) || ':0') AS event_id,
-       hash(line) AS _h,
-       CASE WHEN _error IS NOT NULL THEN line END AS _raw,
-       _moved
-FROM j
+       {channel} AS channel
+FROM m
 """.replace("{class_uid}", _CLASS_UID)
-# Mappings return one row per batch row, in batch order, so rows are matched by position; a mapping that
-# drops, adds or reorders rows is noticed (`_moved`) and its batch matched again by line number.
-_BY_POSITION = "batch b POSITIONAL JOIN m"
-_BY_LINE = "batch b LEFT JOIN m ON m.line_no = b.line_no"
-
+_IDS_SQL = "SELECT md5(md5(line) || ':0') AS event_id, hash(line) AS _h FROM batch"
 _FAILED_MAPPING = "SELECT line_no, {error} AS _error, NULL::TIMESTAMPTZ AS time, NULL::VARCHAR AS class_name FROM batch"
 
 
@@ -536,12 +522,12 @@ class _Writer:
         with the error; the rest of the batch is mapped as usual."""
         con.register("batch", batch)
         try:
-            yield self._run(con, fmt, mapping, name)
+            yield self._run(con, batch, fmt, mapping, name)
             return
         except duckdb.Error as exc:
             if batch.num_rows == 1:
                 failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
-                yield self._run(con, fmt, failed, name)
+                yield self._run(con, batch, fmt, failed, name)
                 return
         finally:
             con.unregister("batch")
@@ -549,24 +535,43 @@ class _Writer:
         yield from self._map(con, batch.slice(0, half), fmt, mapping, name)
         yield from self._map(con, batch.slice(half), fmt, mapping, name)
 
-    def _run(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str, name: str) -> pa.Table:
-        mapped = con.sql(self._query(con, fmt, mapping, name, _BY_POSITION)).to_arrow_table()
-        if pc.any(mapped["_moved"]).as_py():
-            mapped = con.sql(self._query(con, fmt, mapping, name, _BY_LINE)).to_arrow_table()
-        return mapped.drop_columns(["_moved"])
+    def _run(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> pa.Table:
+        mapped = con.sql(self._query(con, fmt, mapping)).to_arrow_table()
+        ids = con.sql(_IDS_SQL).to_arrow_table()
+        lines = mapped["_mapped_line"].fill_null(-1).to_numpy()
+        if len(lines) != batch.num_rows or not np.array_equal(lines, batch["line_no"].to_numpy()):
+            mapped = _align(mapped, lines, batch.num_rows, f"not recognized as {name}")
+        error = pc.coalesce(batch["_read_error"], mapped["_error"])
+        raw = (pc.if_else(error.is_valid(), batch["line"], pa.scalar(None, pa.string()))
+               if error.null_count < len(error) else pa.nulls(len(error), pa.string()))
+        out = mapped.drop_columns(["_mapped_line", "_error"])
+        for column, values in (("_part", batch["_part"]), ("_error", error), ("source_line", batch["_line"]),
+                               ("source_offset", batch["line_offset"]), ("event_id", ids["event_id"]),
+                               ("_h", ids["_h"]), ("_raw", raw)):
+            out = out.append_column(column, values)
+        return out
 
-    def _query(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str, name: str, join: str) -> str:
+    def _query(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str) -> str:
         """The batch query around a mapping: the schema columns it fills, cast to their types, plus the
-        checks every record gets and its id. Built once per mapping (binding it reads no rows)."""
+        checks every record gets. Built once per mapping (binding it reads no rows)."""
         sql = self._sql.get(mapping)
         if sql is None:
             names = con.sql(f"SELECT * FROM ({mapping}) LIMIT 0").columns
             cols = [c for c in names if c in _EVENT_TYPES and c not in schema.PROVENANCE and c != "class_uid"]
             columns = "".join(f"CAST(m.{c} AS {_EVENT_TYPES[c]}) AS {c}, " for c in cols)
-            sql = _MAP_SQL.format(mapping=mapping, columns=columns, not_recognized=_sql_text(f"not recognized as {name}"),
-                                  channel=_sql_text(fmt.channel), join="{join}")
-            self._sql[mapping] = sql
-        return sql.replace("{join}", join)
+            sql = self._sql[mapping] = _MAP_SQL.format(mapping=mapping, columns=columns, channel=_sql_text(fmt.channel))
+        return sql
+
+
+def _align(mapped: pa.Table, lines: np.ndarray, rows: int, missing: str) -> pa.Table:
+    """A mapping that dropped, added or reordered rows, matched back to the batch by line number (-1 for
+    none): one row per batch row, and a batch row the mapping did not return is an error of its own."""
+    at = np.full(rows, -1, np.int64)
+    known = (lines >= 0) & (lines < rows)
+    at[lines[known]] = np.flatnonzero(known)
+    aligned = mapped.take(pa.array(at, mask=at < 0))
+    error = pc.if_else(pa.array(at < 0), pa.scalar(missing), aligned["_error"])
+    return aligned.set_column(aligned.schema.get_field_index("_error"), "_error", error)
 
 
 class _Store:
@@ -741,6 +746,8 @@ def _rows(table: pa.Table, mask: np.ndarray, max_runs: int = 64) -> pa.Table:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     if len(starts) > max_runs:
         return table.filter(pa.array(mask))
+    if not len(starts):
+        return table.slice(0, 0)
     return pa.concat_tables([table.slice(s, e - s) for s, e in zip(starts, ends)])
 
 
