@@ -54,6 +54,7 @@ class _Tape:
         self._line = 1  # line number of _buf[0]
         self._offset = 0
         self._at_line_start = True  # False once the cap dropped bytes mid-line
+        self._line_bytes = 40  # recent average line length, to find a line's offset in few steps
 
     def _source(self, size: int) -> bytes:
         chunk = self._stream.read(size)
@@ -103,14 +104,12 @@ class _Tape:
 
     def mark(self, line: int) -> int:
         """Forget bytes before `line`; return that line's byte offset (0 when no longer known)."""
-        pos, need = 0, line - self._line
-        while need > 0:
-            end = self._buf.find(b"\n", pos)
-            if end < 0:
-                break
-            pos, need = end + 1, need - 1
-        if pos:
-            self._drop(pos)
+        need = line - self._line
+        if need > 0:
+            pos = _past_newlines(self._buf, need, need * self._line_bytes)
+            if pos > 0:
+                self._line_bytes = max(1, pos // need)
+                self._drop(pos)
         return self._offset if self._line == line and self._at_line_start else 0
 
     def rest(self, line: int, limit: int = SNIPPET_LIMIT) -> tuple[int, int, str]:
@@ -126,6 +125,25 @@ class _Tape:
                 break
             data += chunk
         return self._line, offset, bytes(data[:limit]).decode("utf-8", errors="replace")
+
+
+def _past_newlines(buf: bytearray, n: int, guess: int) -> int:
+    """Offset just past the n-th newline of `buf` (n >= 1), or past its last newline if it holds fewer (0
+    if none). Counting in C up to a guessed offset and then stepping line by line from there takes a few
+    calls instead of one per line: records span dozens of lines, and this runs for every record."""
+    end = min(len(buf), max(guess, 1))
+    count = buf.count(b"\n", 0, end)
+    pos = end
+    if count >= n:
+        for _ in range(count - n + 1):
+            pos = buf.rfind(b"\n", 0, pos)
+        return pos + 1
+    for _ in range(n - count):
+        found = buf.find(b"\n", pos)
+        if found < 0:
+            return buf.rfind(b"\n", 0, pos) + 1
+        pos = found + 1
+    return pos
 
 
 def iter_xml_records(
