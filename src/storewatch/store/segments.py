@@ -65,9 +65,10 @@ def conform(table: pa.Table) -> pa.Table:
     if table.schema == target:  # already conformed (ingest conforms before filtering)
         return table
     columns = []
+    present = {name: i for i, name in enumerate(table.column_names)}
     for field in target:
-        if field.name in table.column_names:
-            col = table[field.name]
+        if (at := present.get(field.name)) is not None:
+            col = table.column(at)
             if col.type != field.type:
                 col = (pa.chunked_array([pa.ExtensionArray.from_storage(field.type, c) for c in col.chunks], field.type)
                        if isinstance(field.type, pa.ExtensionType) and col.type == field.type.storage_type
@@ -251,13 +252,15 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     return True
 
 
-# Ids never repeat, so a dictionary for them is built only to be dropped; every other column keeps one
+# Ids, times, positions and byte counts hardly repeat, so a dictionary for them is built only to be
+# dropped when it overflows (12% of the writing time, and larger files); every other column keeps one
 # (user agents, referrers and URLs repeat a lot, and DuckDB evaluates a filter once per dictionary
 # entry). Free text varies in every row, so the min/max of a row group prunes nothing there.
+_UNIQUE = {"event_id", "time", "source_line", "source_offset", "bytes_in", "bytes_out", "duration"}
 _FREE_TEXT = {"message", "attributes", "command_line", "query", "url_query", "referrer", "user_agent"}
 _WRITE_OPTIONS = {
     "compression": COMPRESSION,
-    "use_dictionary": [c.name for c in schema.EVENT_COLUMNS if c.name != "event_id"],
+    "use_dictionary": [c.name for c in schema.EVENT_COLUMNS if c.name not in _UNIQUE],
     "write_statistics": [c.name for c in schema.EVENT_COLUMNS if c.name not in _FREE_TEXT],
 }
 
