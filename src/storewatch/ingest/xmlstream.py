@@ -28,10 +28,23 @@ _DECL = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*\?>")
 Converter = Callable[[etree._Element], dict]
 
 
+_LOCAL: dict[str, str] = {}  # "{namespace}Name" -> "Name"
+
+
+def local_tag(tag: str) -> str:
+    """A tag without its namespace, remembered: documents repeat a few tags millions of times."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        if len(_LOCAL) > 10_000:  # odd input with endless distinct tags
+            _LOCAL.clear()
+        name = _LOCAL[tag] = tag.rpartition("}")[2]
+    return name
+
+
 def local_name(el: etree._Element) -> str:
     """Tag without namespace: sources mix default namespaces, prefixes and none at all."""
     tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    return local_tag(tag) if tag.__class__ is str else ""
 
 
 class _Tape:

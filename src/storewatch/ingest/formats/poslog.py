@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 from lxml import etree
 
 from storewatch.ingest.formats.base import Format, Record, load_sql
-from storewatch.ingest.xmlstream import iter_xml_records
+from storewatch.ingest.xmlstream import iter_xml_records, local_tag
 
 _TRUE = {"true", "1", "yes", "y"}
 _VOIDED_STATUS = {"postvoided", "postvoid", "voided"}
@@ -40,7 +40,6 @@ def iter_transactions(stream: BinaryIO) -> Iterator[Record]:
     return iter_xml_records(stream, ("Transaction",), transaction_record)
 
 
-_LOCAL: dict[str, str] = {}  # "{namespace}Name" -> "Name"; tags repeat, so each is split once
 Kids = dict[str, list[etree._Element]]
 
 
@@ -55,11 +54,7 @@ def _kids(el: etree._Element | None) -> Kids:
     for kid in el:
         tag = kid.tag
         if tag.__class__ is str:
-            name = _LOCAL.get(tag)
-            if name is None:
-                if len(_LOCAL) > 10_000:  # odd input with endless distinct tags
-                    _LOCAL.clear()
-                name = _LOCAL[tag] = tag.rpartition("}")[2]
+            name = local_tag(tag)
             same = found.get(name)
             if same is None:
                 found[name] = [kid]

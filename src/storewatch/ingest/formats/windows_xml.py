@@ -25,7 +25,7 @@ from typing import BinaryIO, Iterator
 from lxml import etree
 
 from storewatch.ingest.formats.base import Format, Record, load_sql
-from storewatch.ingest.xmlstream import iter_xml_records, local_name
+from storewatch.ingest.xmlstream import iter_xml_records, local_name, local_tag
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 
@@ -70,14 +70,15 @@ def _attributes(el: etree._Element) -> dict:
 
 def _leaf(el: etree._Element, typed: bool) -> object:
     """An element the evtx way: text, {#attributes}, {#attributes, #text}, nested dict, or null."""
-    kids = [c for c in el if isinstance(c.tag, str)]
-    attrs = _attributes(el)
+    kids = [c for c in el if c.tag.__class__ is str]
+    attrs = _attributes(el) if el.attrib else None
     if kids:
         node: dict = {"#attributes": attrs} if attrs else {}
         for kid in kids:
-            _put(node, local_name(kid), _leaf(kid, typed))
+            _put(node, local_tag(kid.tag), _leaf(kid, typed))
         return node
-    value = el.text if el.text and el.text.strip() else None
+    value = el.text
+    value = value if value and value.strip() else None
     if typed and value is not None and local_name(el) in _SYSTEM_INTS:
         value = _int(value.strip())
     if not attrs:
@@ -110,13 +111,16 @@ def _event_data(el: etree._Element) -> dict | None:
     named: dict = {}
     unnamed: list = []
     for kid in el:
-        if not isinstance(kid.tag, str):
+        tag = kid.tag
+        if tag.__class__ is not str:
             continue
-        kind = local_name(kid)
-        if kind == "Data" and kid.get("Name") is not None:
-            named[kid.get("Name")] = _data_value(kid.get("Name"), kid.text)
-        elif kind == "Data":
-            unnamed.append(kid.text)
+        kind = local_tag(tag)
+        if kind == "Data":
+            name = kid.get("Name")
+            if name is not None:
+                named[name] = _data_value(name, kid.text)
+            else:
+                unnamed.append(kid.text)
         else:
             _put(named, kind, _leaf(kid, typed=False))
     if unnamed:
