@@ -74,6 +74,21 @@ def test_same_content_under_another_name_or_gzipped_is_a_duplicate(run, tmp_path
     assert report.files[1].duplicates == 40
 
 
+def test_a_copy_met_flushes_later_in_the_run_is_a_duplicate(run, query, tmp_path: Path, monkeypatch) -> None:
+    """The run's own ids are remembered across flushes: with tiny flushes the copy, and the repeats of a
+    line within one file (distinct events), are judged against what earlier flushes wrote."""
+    monkeypatch.setattr("storewatch.ingest.engine.FLUSH_ROWS", 7)
+    monkeypatch.setattr("storewatch.ingest.engine.MAP_ROWS", 5)
+    text = nginx_lines(30) + nginx_lines(30)  # every line twice: repeats, not duplicates
+    (tmp_path / "a.log").write_text(text)
+    (tmp_path / "b.log").write_text(nginx_lines(10, start=25) + text)
+    report = run(tmp_path / "a.log", tmp_path / "b.log")
+    accounted(report)
+    # b: lines 30-34 are new, and lines 25-29 come a third time (a.log has them twice)
+    assert [(f.stored, f.duplicates) for f in report.files] == [(60, 0), (10, 60)]
+    assert query("SELECT count(*) n, count(DISTINCT event_id) d FROM events")[0] == {"n": 70, "d": 70}
+
+
 def test_truncated_gzip_keeps_what_was_readable(run, tmp_path: Path) -> None:
     blob = gzip.compress(nginx_lines(2000).encode())
     path = tmp_path / "cut.gz"
