@@ -461,5 +461,16 @@ from storewatch.commands import register_all  # noqa: E402  (commands reuse this
 
 register_all(app)
 
+
+
+def main() -> None:
+    """The `storewatch` command: the Typer app, with the errors a user can act on said plainly."""
+    try:
+        app()
+    except db.StoreBusy as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

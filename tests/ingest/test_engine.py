@@ -188,6 +188,28 @@ def test_cli_json_report_and_exit_codes(tmp_path: Path) -> None:
     assert "Nothing could be read" in result.output
 
 
+def test_a_store_another_process_writes_is_refused_plainly(tmp_path: Path) -> None:
+    """DuckDB lets one process write a store: the second gets a sentence saying so, not a traceback, and
+    the reading it had already started stops."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    (tmp_path / "a.log").write_text(nginx_lines(10))
+    home = tmp_path / "home"
+    home.mkdir()
+    holder = duckdb.connect(str(home / "storewatch.duckdb"))
+    try:
+        result = subprocess.run([sys.executable, "-m", "storewatch.cli", "ingest", str(tmp_path / "a.log"),
+                                 "--home", str(home)], capture_output=True, text=True, timeout=120)
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    assert "is in use by another process" in result.stderr and "--home" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "IOException" not in result.stderr
+
+
 def test_many_small_runs_leave_few_segments_and_every_event_once(run, query, ws, tmp_path: Path) -> None:
     from storewatch.store import segments
 

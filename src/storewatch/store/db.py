@@ -67,9 +67,20 @@ TABLES = (
 )
 
 
+class StoreBusy(RuntimeError):
+    """The store is open for writing in another process: DuckDB lets one process write a database."""
+
+
 def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the workspace store, creating its tables on first use."""
-    con = duckdb.connect(str(ws.db_path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(ws.db_path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        holder = str(exc).partition("Conflicting lock is held in")[2].split(". See")[0].strip()
+        raise StoreBusy(f"The store {ws.db_path} is in use by another process{f' ({holder})' if holder else ''}: "
+                        "wait for it to finish, or give this command another --home.") from exc
     if not read_only:
         for ddl in TABLES:
             con.execute(ddl)
