@@ -46,8 +46,12 @@ def is_binary(head: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    control = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
-    return control > len(head[:4096]) * 0.05
+    sample = head[:4096]
+    control = len(sample.translate(None, _NOT_CONTROL))  # counted in C: this runs for every file
+    return control > len(sample) * 0.05
+
+
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
 
 
 def best_line_format(lines: list[str], formats: list[Format]) -> Format | None:
