@@ -17,14 +17,14 @@ WITH s AS (
     CASE WHEN NOT fast THEN regexp_extract(line,
       '^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?',
       ['ip', 'ident', 'user', 'ts', 'request', 'status', 'bytes', 'referrer', 'ua']) END AS rx,
-    fast AND len(q) >= 7 AND q[5] = ' ' AND length(q[3]) = length(b) + 6 AND ends_with(q[3], ' ') AS has_ref
+    fast AND len(q) >= 7 AND q[5] = ' ' AND length(q[3]) = length(b) + 6 AND ends_with(q[3], ' ') AS has_ref,
+    CASE WHEN fast THEN length(t[1]) + length(t[2]) + length(t[3]) END AS abc
   FROM c
 ), p AS (
   SELECT line_no,
     CASE WHEN fast THEN t[1] ELSE rx.ip END AS ip,
     CASE WHEN fast THEN t[3] ELSE rx.user END AS "user",
-    CASE WHEN fast THEN substr(q[1], length(t[1]) + length(t[2]) + length(t[3]) + 5,
-                               length(q[1]) - length(t[1]) - length(t[2]) - length(t[3]) - 6) ELSE rx.ts END AS ts,
+    CASE WHEN fast THEN substr(q[1], abc + 5, length(q[1]) - abc - 6) ELSE rx.ts END AS ts,
     CASE WHEN fast THEN q[2] ELSE rx.request END AS request,
     CASE WHEN fast THEN substr(q[3], 2, 3) ELSE rx.status END AS status,
     CASE WHEN fast THEN b ELSE rx.bytes END AS bytes,
@@ -34,12 +34,14 @@ WITH s AS (
 ), q AS (
   SELECT *, regexp_full_match(request, '[A-Z]+ \S+(?: HTTP/[0-9.]+)?') AS ok_req
   FROM p
+), w AS (  -- a well-formed request has single spaces: split once, not once per part
+  SELECT *, CASE WHEN ok_req THEN string_split(request, ' ') END AS rq FROM q
 ), r AS (
   SELECT *,
-    CASE WHEN ok_req THEN split_part(request, ' ', 1) ELSE '' END AS method,
-    CASE WHEN ok_req THEN split_part(request, ' ', 2) ELSE '' END AS target,
-    CASE WHEN ok_req THEN split_part(request, ' ', 3) ELSE '' END AS proto
-  FROM q
+    CASE WHEN ok_req THEN rq[1] ELSE '' END AS method,
+    CASE WHEN ok_req THEN rq[2] ELSE '' END AS target,
+    CASE WHEN ok_req THEN coalesce(rq[3], '') ELSE '' END AS proto
+  FROM w
 )
 SELECT
   line_no,
