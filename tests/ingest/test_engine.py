@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import os
-import shutil
 from pathlib import Path
 
 import orjson

@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import orjson
 import pyarrow as pa
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
