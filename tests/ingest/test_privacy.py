@@ -94,6 +94,16 @@ def test_json_number_pan_keeps_json_valid() -> None:
     assert n == 2 and orjson.loads(clean)["orders"][1]["id"].startswith("[PAN:last4=4444")
 
 
+def segment_text(path: Path) -> bytes:
+    """Every value of an events segment, as text, but the record ids: they are MD5 digests in hex, where
+    a run of 13+ decimal digits that passes Luhn turns up by chance in about one id in 600."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return "\n".join(str(value) for name in table.column_names if name != "event_id"
+                      for value in table[name].to_pylist() if value is not None).encode()
+
+
 def test_no_pan_anywhere_in_the_workspace(tmp_path: Path, run, ws, query) -> None:
     pans = ["4111111111111111", "5500005555555559", "378282246310005", "6011000990139424"]
     logs = tmp_path / "logs"
@@ -115,7 +125,10 @@ def test_no_pan_anywhere_in_the_workspace(tmp_path: Path, run, ws, query) -> Non
             blob = path.read_bytes()
             for pan in pans:
                 assert pan.encode() not in blob, f"{pan} found in {path}"
-            assert leaks(blob.replace(b"\x00", b" ")) == [] or path.suffix == ".duckdb"
+            if path.suffix == ".parquet":  # compressed: look at the values, not the bytes
+                assert leaks(segment_text(path)) == [], path
+            elif path.suffix != ".duckdb":
+                assert leaks(blob.replace(b"\x00", b" ")) == [], path
     rows = query("SELECT url_query, reason FROM events ORDER BY source_line")
     assert any("last4=1111" in (r["url_query"] or "") for r in rows)
     raw = query("SELECT raw FROM quarantine")
