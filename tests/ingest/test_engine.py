@@ -148,12 +148,14 @@ def test_ten_megabyte_line_is_quarantined_and_neighbours_stored(run, query, tmp_
 
 def test_wrong_encodings_are_read(run, query, tmp_path: Path) -> None:
     latin = tmp_path / "latin1.log"
-    latin.write_bytes(nginx_lines(2).encode() + NGINX.format(ip="198.51.100.1", s=5, i=7).replace("UA", "Ca\xf1on").encode("latin-1"))
+    odd = NGINX.format(ip="198.51.100.1", s=5, i=7).replace("UA", "Ca\xf1on").encode("latin-1")
+    latin.write_bytes(odd + nginx_lines(2).encode() + odd.replace(b"/p/7", b"/p/8").rstrip(b"\n"))  # last line unended
     utf16 = tmp_path / "utf16.log"
     utf16.write_bytes(nginx_lines(5, start=10, ip="198.51.100.2").encode("utf-16"))
     report = run(latin, utf16)
     accounted(report)
-    assert [f.stored for f in report.files] == [3, 5]
+    assert [f.stored for f in report.files] == [4, 5]
+    assert report.files[0].notes == ["2 lines were not UTF-8 and were read as Windows-1252"]
     assert query("SELECT user_agent FROM events WHERE src_ip = '198.51.100.1'")[0]["user_agent"] == "Ca\u00f1on"
 
 

@@ -313,13 +313,15 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
+    recoded = 0
     for batch in stream.line_batches():
-        if batch.recoded:
-            stream.notes.append(f"{batch.recoded} lines were not UTF-8 and were read as Windows-1252")
+        recoded += batch.recoded
         table = batch.table
         if fmt is not None and fmt.ignore and table.num_rows:
             table = table.filter(pc.invert(pc.match_substring_regex(table["line"], fmt.ignore)))
         yield table
+    if recoded:  # one note per file, however many blocks it took
+        stream.notes.append(f"{recoded} lines were not UTF-8 and were read as Windows-1252")
 
 
 def _batches(records: Iterator[Record]) -> Iterator[pa.Table]:
