@@ -462,7 +462,6 @@ from storewatch.commands import register_all  # noqa: E402  (commands reuse this
 register_all(app)
 
 
-
 def main() -> None:
     """The `storewatch` command: the Typer app, with the errors a user can act on said plainly."""
     try:

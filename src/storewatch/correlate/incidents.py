@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from storewatch.correlate import scoring
 from storewatch.correlate.summary import incident_summary
+from storewatch.store import db
 
 # How far apart two alerts on the same key may be and still belong together.
 WINDOWS = {"default": timedelta(hours=12), "net24": timedelta(hours=6), "store": timedelta(hours=2)}
@@ -159,15 +160,12 @@ def _write(con: duckdb.DuckDBPyConnection, rows: list[dict], links: list[tuple[s
         con.execute("DELETE FROM incidents")
         con.execute("DELETE FROM incident_alerts")
         if rows:
-            table = pa.Table.from_pylist(rows)
-            con.register("_incidents", table)
-            con.execute("""INSERT INTO incidents BY NAME
-                SELECT * REPLACE (factors::JSON AS factors,
-                    entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities) FROM _incidents""")
-            con.unregister("_incidents")
-            con.register("_links", pa.table({"incident_id": [l[0] for l in links], "alert_id": [l[1] for l in links]}))
-            con.execute("INSERT INTO incident_alerts SELECT incident_id, alert_id FROM _links")
-            con.unregister("_links")
+            links_table = pa.table({"incident_id": [l[0] for l in links], "alert_id": [l[1] for l in links]})
+            with db.registered(con, _incidents=pa.Table.from_pylist(rows), _links=links_table):
+                con.execute("""INSERT INTO incidents BY NAME
+                    SELECT * REPLACE (factors::JSON AS factors,
+                        entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities) FROM _incidents""")
+                con.execute("INSERT INTO incident_alerts SELECT incident_id, alert_id FROM _links")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -74,11 +74,10 @@ def run_detections(
 
 def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Table) -> pa.Table:
     """Cast a detection's output to the alert shape and stamp it with the detection's metadata."""
-    con.register("_candidates", table)
     optional = {
         name: (name if name in table.column_names else "NULL") for name in OPTIONAL_COLUMNS
     }
-    try:
+    with db.registered(con, _candidates=table):
         return con.sql(
             f"""
             SELECT md5(? || '|' || key) AS alert_id, ? AS rule_id, ? AS kind, ? AS title, ? AS scenario,
@@ -95,8 +94,6 @@ def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Tab
             """,
             params=[det.id, det.id, det.kind, det.title, det.scenario, det.severity, list(det.attack), det.summary],
         ).to_arrow_table()
-    finally:
-        con.unregister("_candidates")
 
 
 def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, started: float) -> tuple[int, int]:
@@ -109,18 +106,17 @@ def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, st
             con.execute("COMMIT")
             return 0, 0
         rendered = render_alert_summaries(candidates)
-        con.register("_alerts", rendered)
-        con.execute(
-            """
-            INSERT INTO alerts BY NAME
-            SELECT a.* EXCLUDE (summary_template), coalesce(p.detected_at, to_timestamp(?)) AS detected_at
-            FROM (SELECT DISTINCT ON (alert_id) * FROM _alerts ORDER BY alert_id, event_count DESC) a
-            LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS alert_id, unnest(?::TIMESTAMPTZ[]) AS detected_at) p
-              USING (alert_id)
-            """,
-            [started, list(existing), list(existing.values())],
-        )
-        con.unregister("_alerts")
+        with db.registered(con, _alerts=rendered):
+            con.execute(
+                """
+                INSERT INTO alerts BY NAME
+                SELECT a.* EXCLUDE (summary_template), coalesce(p.detected_at, to_timestamp(?)) AS detected_at
+                FROM (SELECT DISTINCT ON (alert_id) * FROM _alerts ORDER BY alert_id, event_count DESC) a
+                LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS alert_id, unnest(?::TIMESTAMPTZ[]) AS detected_at) p
+                  USING (alert_id)
+                """,
+                [started, list(existing), list(existing.values())],
+            )
         total = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
         con.execute("COMMIT")
     except Exception:

@@ -142,12 +142,9 @@ def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress
             [run_id, started, datetime.now(timezone.utc), file_count, t["read"], t["stored"], t["quarantined"], t["duplicates"]],
         )
         if reports:  # (an empty folder is a run with no files); one insert, not one statement per file
-            con.register("_files", pa.Table.from_pylist([r.as_dict() for r in reports]))
-            try:
+            with db.registered(con, _files=pa.Table.from_pylist([r.as_dict() for r in reports])):
                 con.execute("INSERT INTO ingest_files SELECT ?, source_file, source_format, read, stored, quarantined, "
                             "duplicates, pans_scrubbed, notes FROM _files", [run_id])
-            finally:
-                con.unregister("_files")
         return report
     finally:
         # The settings belong to the database, which other connections of this process may share.
@@ -522,17 +519,15 @@ class _Writer:
     def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
         """Map a batch. A record the mapping chokes on is found by halving the batch and quarantined alone
         with the error; the rest of the batch is mapped as usual."""
-        con.register("batch", batch)
-        try:
-            yield self._run(con, batch, fmt, mapping, name)
-            return
-        except duckdb.Error as exc:
-            if batch.num_rows == 1:
-                failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
-                yield self._run(con, batch, fmt, failed, name)
+        with db.registered(con, batch=batch):
+            try:
+                yield self._run(con, batch, fmt, mapping, name)
                 return
-        finally:
-            con.unregister("batch")
+            except duckdb.Error as exc:
+                if batch.num_rows == 1:
+                    failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
+                    yield self._run(con, batch, fmt, failed, name)
+                    return
         half = batch.num_rows // 2
         yield from self._map(con, batch.slice(0, half), fmt, mapping, name)
         yield from self._map(con, batch.slice(half), fmt, mapping, name)
@@ -592,8 +587,8 @@ class _Store:
         db.prepare(self.con, ws)
         self.ws, self.run_id = ws, run_id
         # The duplicate check looks at the segments stored before the run (none in a new store) and at
-        # the ids this run wrote, kept in memory: scanning every segment again at each flush made a large
-        # first ingest quadratic.
+        # the ids this run wrote, kept in a temporary table: scanning every segment again at each flush
+        # made a large first ingest quadratic.
         before = segments.files(ws)
         source = (f"read_parquet([{', '.join(_sql_text(str(p)) for p in before)}], union_by_name = true)" if before
                   else "(SELECT NULL::VARCHAR AS event_id WHERE false)")
@@ -678,31 +673,19 @@ class _Store:
             target.report.stored += int(np.count_nonzero(new))
             target.report.quarantined += int(np.count_nonzero(quarantined))
             if new.any():
-                rows = _rows(table, new)
-                n = rows.num_rows
-                events.append(segments.conform(
-                    rows.append_column("source_file", pa.repeat(target.report.source_file, n))
-                        .append_column("source_format", pa.repeat(target.fmt.name, n))))
+                events.append(segments.conform(_sourced(_rows(table, new), target.report.source_file, target.fmt.name)))
             if quarantined.any():
                 rows = table.select(["event_id", "source_line", "source_offset", "_error", "_raw"]).filter(quarantined)
-                n = rows.num_rows
-                bad.append(rows.append_column("source_file", pa.repeat(target.report.source_file, n))
-                           .append_column("source_format", pa.repeat(target.report.source_format, n)))
+                bad.append(_sourced(rows, target.report.source_file, target.report.source_format))
         if events:
             written = pa.concat_tables(events)
             self.appender.write(written)
-            self.con.register("_written", written.select(["event_id"]))
-            try:
+            with db.registered(self.con, _written=written.select(["event_id"])):
                 self.con.execute("INSERT INTO _run_ids SELECT event_id FROM _written")
-            finally:
-                self.con.unregister("_written")
         if bad:
-            self.con.register("_bad", pa.concat_tables(bad))
-            try:
+            with db.registered(self.con, _bad=pa.concat_tables(bad)):
                 self.con.execute("INSERT INTO quarantine SELECT event_id, ?, now(), source_file, source_format, "
                                  "source_line, source_offset, _error, _raw FROM _bad", [self.run_id])
-            finally:
-                self.con.unregister("_bad")
 
     def _keep(self, pending: list[tuple[_FileTarget, pa.Table]]) -> list[np.ndarray]:
         """Per pending table, which rows to write: not stored before, not met earlier in this flush."""
@@ -710,8 +693,7 @@ class _Store:
             pa.table({"event_id": t["event_id"], "_h": t["_h"], "_t": pa.repeat(pa.scalar(i, pa.int32()), t.num_rows)})
             for i, (_, t) in enumerate(pending)
         ])
-        self.con.register("_ids", ids)
-        try:
+        with db.registered(self.con, _ids=ids):
             rows = self.con.execute("""
                 WITH stored AS (
                     SELECT event_id FROM _stored_before WHERE event_id IN (SELECT event_id FROM _ids)
@@ -730,13 +712,18 @@ class _Store:
                 UNION ALL
                 SELECT _t, list(DISTINCT event_id) FROM later GROUP BY _t
             """).fetchall()
-        finally:
-            self.con.unregister("_ids")
         keep = [np.ones(t.num_rows, bool) for _, t in pending]
         for i, skip in rows:
             table = pending[i][1]
             keep[i] &= ~pc.is_in(table["event_id"], value_set=pa.array(skip, pa.string())).to_numpy(zero_copy_only=False)
         return keep
+
+
+def _sourced(rows: pa.Table, source_file: str, source_format: str) -> pa.Table:
+    """Rows with the file and format they came from."""
+    n = rows.num_rows
+    return (rows.append_column("source_file", pa.repeat(source_file, n))
+            .append_column("source_format", pa.repeat(source_format, n)))
 
 
 def _rows(table: pa.Table, mask: np.ndarray, max_runs: int = 64) -> pa.Table:
@@ -784,11 +771,10 @@ def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -
     cols = [c.name for c in schema.INTEL_COLUMNS]
     con.execute("BEGIN")
     if rows:
-        con.register("new_intel", pa.Table.from_pylist(rows))
-        report.stored = con.execute(
-            f"INSERT INTO intel SELECT DISTINCT {', '.join(cols)} FROM new_intel n WHERE NOT EXISTS "
-            "(SELECT 1 FROM intel i WHERE i.indicator_id = n.indicator_id AND i.value = n.value)").fetchone()[0]
-        con.unregister("new_intel")
+        with db.registered(con, new_intel=pa.Table.from_pylist(rows)):
+            report.stored = con.execute(
+                f"INSERT INTO intel SELECT DISTINCT {', '.join(cols)} FROM new_intel n WHERE NOT EXISTS "
+                "(SELECT 1 FROM intel i WHERE i.indicator_id = n.indicator_id AND i.value = n.value)").fetchone()[0]
     if errors:
         report.quarantined = con.execute(
             "INSERT INTO quarantine SELECT md5(?::VARCHAR || e), NULL, now(), ?, 'stix', NULL, NULL, e, NULL "

@@ -61,14 +61,11 @@ def apply_suppressions(con: duckdb.DuckDBPyConnection, candidates: pa.Table) -> 
     """Drop candidate alerts whose detection is suppressed for any entity they name; returns (kept, dropped)."""
     if not con.execute("SELECT count(*) FROM suppressions").fetchall()[0][0]:
         return candidates, 0
-    con.register("_cands", candidates)
-    try:
+    with db.registered(con, _cands=candidates):
         kept = con.sql("""
             SELECT c.* FROM _cands c
             WHERE NOT EXISTS (
                 SELECT 1 FROM suppressions s, unnest(c.entities) AS u(e)
                 WHERE s.rule_id = c.rule_id AND s.entity_type = e.type AND lower(s.value) = lower(e.value))
         """).to_arrow_table()
-    finally:
-        con.unregister("_cands")
     return kept, candidates.num_rows - kept.num_rows

@@ -105,6 +105,19 @@ def prepare(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
 
 
 @contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Arrow tables visible to `con`'s queries under the given names for the length of the block: a
+    registration belongs to the connection and outlives the query unless it is taken back."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+@contextmanager
 def opened(ws: Workspace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(ws, read_only=read_only)
     try:
@@ -127,13 +140,10 @@ def _write_pii_catalog(con: duckdb.DuckDBPyConnection) -> None:
 def append_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     """Add events given as any subset of the schema's columns, in any type DuckDB can cast to the
     column's, as one new segment of the store `con` is open on; returns how many were added."""
-    con.register("_append_events", table)
-    try:
-        cols = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" if c.name in table.column_names
-                         else f"NULL::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
+    cols = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" if c.name in table.column_names
+                     else f"NULL::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
+    with registered(con, _append_events=table):
         events = con.sql(f"SELECT {cols} FROM _append_events").to_arrow_table()
-    finally:
-        con.unregister("_append_events")
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
     segments.append(Workspace(Path(path).parent), events)
     return events.num_rows

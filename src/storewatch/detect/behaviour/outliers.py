@@ -17,6 +17,7 @@ import pyarrow as pa
 from sklearn.ensemble import IsolationForest
 
 from storewatch.detect.behaviour.common import ASSETS_CTE, external, internal
+from storewatch.store import db
 
 # Hours of the day the estate is quiet: total event volume in that hour of day under this share of the
 # median hour's. Learned from the store, so a 24/7 estate has few off hours and a shop estate has nights.
@@ -153,9 +154,7 @@ def annotate(con: duckdb.DuckDBPyConnection, alerts: pa.Table, kind: str) -> pa.
     if alerts.num_rows == 0:
         return alerts.drop_columns(["ml_entity", "certainty"])
     scores = score(features(con, kind))
-    con.register("_ml_alerts", alerts)
-    con.register("_ml_scores", scores)
-    try:
+    with db.registered(con, _ml_alerts=alerts, _ml_scores=scores):
         return con.sql(f"""
             SELECT a.* EXCLUDE (ml_entity, certainty, evidence),
                    json_merge_patch(a.evidence::JSON, json_object('ml_anomaly_percentile', s.percentile,
@@ -165,6 +164,3 @@ def annotate(con: duckdb.DuckDBPyConnection, alerts: pa.Table, kind: str) -> pa.
             FROM _ml_alerts a
             LEFT JOIN _ml_scores s ON s.entity = a.ml_entity AND s.day = date_trunc('day', a.first_seen)
         """).to_arrow_table()
-    finally:
-        con.unregister("_ml_alerts")
-        con.unregister("_ml_scores")
