@@ -75,11 +75,7 @@ def _own_text(el: etree._Element | None) -> str | None:
 
 def _text(kids: Kids, name: str) -> str | None:
     """Stripped text of the first child with this local name; None when absent or blank."""
-    found = kids.get(name)
-    if not found:
-        return None
-    value = found[0].text
-    return (value.strip() or None) if value else None
+    return _own_text(_first(kids, name))
 
 
 def _attr(el: etree._Element | None, name: str) -> str | None:
