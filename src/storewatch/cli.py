@@ -61,12 +61,10 @@ def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) ->
 def _ingest_with_progress(paths: list[Path], ws: Workspace, tz: str, quiet: bool) -> IngestReport:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=err, disable=quiet, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        task = bar.add_task("ingest", total=None)
 
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(Path(name).name[:40], total=max(total, 1))
-            bar.update(tasks[name], completed=done)
+        def progress(name: str, done: int, total: int) -> None:  # one bar for the run, named for the file
+            bar.update(task, completed=done, total=total, description=Path(name).name[:40])
 
         return run_ingest(paths, ws, tz=tz, progress=progress)
 

@@ -42,7 +42,7 @@ from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
 from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
-Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
+Progress = Callable[[str, int, int], None]  # (file being read, bytes done, bytes in all: every file of the run)
 RECORDS_PER_BATCH = 200_000
 PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
@@ -106,9 +106,33 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     """Ingest files and folders into the workspace store."""
     files = expand(paths, skip=ws.home)
     scrub = make_scrubber(ws.token_key())
+    if progress:
+        progress = _overall(progress, sum(_size(f) for f in files))
     # Reading starts at once, while the store is opened.
     with memory.reused_memory(), _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
         return _ingest(items, len(files), ws, tz, progress)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
+def _overall(progress: Progress, grand_total: int) -> Progress:
+    """Per-file progress turned into progress over the whole run: one bar however many files."""
+    finished = 0
+    current = None  # the file being read; its bytes join `finished` when the next file starts
+
+    def report(name: str, done: int, total: int) -> None:
+        nonlocal finished, current
+        if current is not None and current[0] != name:
+            finished += current[1]
+        current = (name, total)
+        progress(name, finished + min(done, total), max(grand_total, finished + total, 1))
+
+    return report
 
 
 def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress: Progress | None) -> IngestReport:
@@ -301,20 +325,25 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
+    if fmt is None and not text_head.strip():
+        report.notes.append("empty file")
+        return UNKNOWN, iter(())
     if fmt is None:
-        report.notes.append("format not recognized: every line kept in quarantine")
-        return UNKNOWN, _line_batches(stream, None)
+        # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
+        report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
+        reason = f"format not recognized: file not read ({path.stat().st_size:,} bytes)"
+        return UNKNOWN, _batches(iter([Record(1, 0, text_head[:UNKNOWN_HEAD_CHARS], reason)]))
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
 
 
-def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
+def _line_batches(stream: ScrubbedStream, fmt: Format) -> Iterator[pa.Table]:
     recoded = 0
     for batch in stream.line_batches():
         recoded += batch.recoded
         table = batch.table
-        if fmt is not None and fmt.ignore and table.num_rows:
+        if fmt.ignore and table.num_rows:
             table = table.filter(pc.invert(pc.match_substring_regex(table["line"], fmt.ignore)))
         yield table
     if recoded:  # one note per file, however many blocks it took
@@ -784,6 +813,7 @@ def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -
     report.duplicates = report.read - report.stored - report.quarantined
 
 
+UNKNOWN_HEAD_CHARS = 4096  # what the quarantine keeps of a file whose format is not recognized
 UNKNOWN = Format(
     name="unknown", channel="unknown", looks_like=lambda _: False,
     sql="SELECT line_no, 'format not recognized' AS _error, NULL::TIMESTAMPTZ AS time, NULL AS class_name FROM batch",
