@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storewatch.ingest import documents, intel, memory, sniff
+from storewatch.ingest import archives, documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
@@ -104,7 +104,7 @@ def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path]:
 
 def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Progress | None = None) -> IngestReport:
     """Ingest files and folders into the workspace store."""
-    files = expand(paths, skip=ws.home)
+    files = archives.expand_archives(expand(paths, skip=ws.home))
     scrub = make_scrubber(ws.token_key())
     if progress:
         progress = _overall(progress, sum(_size(f) for f in files))
@@ -113,7 +113,7 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         return _ingest(items, len(files), ws, tz, progress)
 
 
-def _size(path: Path) -> int:
+def _size(path: Path | archives.ZipMember) -> int:
     try:
         return path.stat().st_size if path.is_file() else 0
     except OSError:
@@ -208,16 +208,16 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path], scrub) -> Iterator[tuple]:
+def _read_files(files: list[Path | archives.ZipMember], scrub) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
     ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
     feeds the mappers), ("none", report) when unreadable."""
     for path in files:
-        name = str(Path(path).resolve())
+        name = str(path) if isinstance(path, archives.ZipMember) else str(Path(path).resolve())
         name = scrub(name.encode())[0].decode("utf-8", "replace")
         report = FileReport(name, "unknown")
         if not path.exists() or not path.is_file():
-            report.notes.append("not found" if not path.exists() else "not a regular file")
+            report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
             yield "none", report
             continue
         total = path.stat().st_size
@@ -305,7 +305,7 @@ class _ReadAhead:
             self._put(_Failed(exc), 0)
 
 
-def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
+def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Decide how to read the file: a line format, a document format, a JSON document, or unknown."""
     if sniff.is_binary(head):
         report.source_format = "binary"
