@@ -157,19 +157,24 @@ def simulate(
     days: int = typer.Option(2, "--days", min=1, help="Days of activity."),
     scale: float = typer.Option(1.0, "--scale", min=0.01, help="Volume multiplier (1 = ~200 MB for 2 days)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: actors, rates, times and addresses vary with it."),
+    style: str = typer.Option("classic", "--style", help="Shapes to write: classic, or shipped (other servers' and shippers' shapes)."),
 ) -> None:
     """Write a synthetic retail estate with labelled attacks and benign look-alikes."""
-    summary = _simulate_with_progress(out, days, scale, seed)
+    from storewatch.simulate.styles import STYLES
+
+    if style not in STYLES:
+        raise typer.BadParameter(f"choose one of {', '.join(STYLES)}", param_hint="--style")
+    summary = _simulate_with_progress(out, days, scale, seed, style)
     console.print(f"Wrote {sum(summary['files'].values()):,} records in {len(summary['files'])} files "
                   f"({summary['bytes'] / 1e6:,.1f} MB) and {summary['labels']} labelled attacks to {out}")
 
 
-def _simulate_with_progress(out: Path, days: int, scale: float, seed: int) -> dict:
+def _simulate_with_progress(out: Path, days: int, scale: float, seed: int, style: str = "classic") -> dict:
     from storewatch.simulate import simulate as run_simulate
 
     with Progress(TextColumn("[bold]simulate {task.description}"), BarColumn(), console=err, transient=True) as bar:
         task = bar.add_task("", total=1.0)
-        return run_simulate(out, days=days, scale=scale, seed=seed,
+        return run_simulate(out, days=days, scale=scale, seed=seed, style=style,
                             progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
 
 
