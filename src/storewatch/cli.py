@@ -245,12 +245,15 @@ def detections(
 ) -> None:
     """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
     from storewatch.detect.catalog import rows
-    from storewatch.detect.registry import load_detections
+    from storewatch.detect.registry import load_detections, refusal_summary
 
+    if rules is not None and not rules.is_dir():
+        raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
     found, errors = load_detections(Workspace.at(home), rules)
     listed = rows(found)
+    summary = refusal_summary(errors)
     if json:
-        _json_out({"detections": listed, "errors": errors})
+        _json_out({"detections": listed, "errors": errors, "refused": summary})
         return
     table = Table(title=f"{len(listed)} detections")
     for col in ("scenario", "id", "kind", "severity", "ATT&CK"):
@@ -258,6 +261,12 @@ def detections(
     for r in listed:
         table.add_row(r["scenario"], r["id"], r["kind"], r["severity"], ", ".join(t.split(" ")[0] for t in r["attack"]))
     console.print(table)
+    if len(errors) > 10:  # a rule pack: the reasons, counted, instead of a line per rule
+        err.print(f"[yellow]{len(errors)} rule(s) not loaded[/] ({len(listed)} detections loaded); by reason:")
+        for group in summary:
+            err.print(f"  {group['count']:>5}  {escape(group['reason'])}  e.g. {escape(group['examples'][0])}")
+        err.print("  (--json lists every refused rule with its file and reason)")
+        return
     for e in errors:
         err.print(f"[yellow]not loaded[/] {escape(e['source'])}: {escape(e['error'])}")
 
