@@ -352,3 +352,21 @@ def test_user_sigma_rule_raises_alerts_through_detect(ws, run, tmp_path: Path) -
     with db.opened(ws, read_only=True) as con:
         rows = con.execute("SELECT kind, severity, attack, summary FROM alerts WHERE rule_id = 'sigma.luci_probe'").fetchall()
     assert rows == [("sigma", "high", ["T1190"], '4 event(s) matched "Test rule" for ip 203.0.113.5.')]
+
+
+def test_a_product_fallback_reaches_every_field_its_records_keep(tmp_path: Path) -> None:
+    from sigma.rule import SigmaLogSource
+
+    from storewatch.detect.sigma import mapping
+
+    doc = tmp_path / "mapping.yml"
+    doc.write_text("fields: {Image: process_name}\nkeywords: [message]\nlogsources: {}\n"
+                   "fallbacks: {windows: \"json_extract_string(attributes, '$.event_data.{field}')\"}\n")
+    m = mapping.load(doc)
+    windows = m.for_logsource(SigmaLogSource(category="process_access", product="windows"))
+    assert windows.expressions("Image") == ("process_name",)  # explicit mappings still win
+    assert windows.expressions("GrantedAccess") == ("json_extract_string(attributes, '$.event_data.GrantedAccess')",)
+    with pytest.raises(mapping.Unsupported):  # a name that is no plain field never reaches the SQL
+        windows.expressions("x') OR true --")
+    with pytest.raises(mapping.Unsupported, match="GrantedAccess"):  # other products keep refusing by name
+        m.for_logsource(SigmaLogSource(category="webserver")).expressions("GrantedAccess")

@@ -49,8 +49,9 @@ def correlation_query(corr: SigmaCorrelationRule, bases: list[Base], mapping: Ma
     stacked = []
     for i, base in enumerate(bases):
         # No group-by: the whole estate is one group (a constant key).
-        group_exprs = [_group_expr(corr, base, field, mapping) for field in groups] or ["'*'"]
-        value = mapping.expressions(condition.fieldref)[0] if corr.type == Kind.VALUE_COUNT else "NULL"
+        seen = mapping.for_logsource(base.rule.logsource)  # the fields as this rule's logsource names them
+        group_exprs = [_group_expr(corr, base, field, seen) for field in groups] or ["'*'"]
+        value = seen.expressions(condition.fieldref)[0] if corr.type == Kind.VALUE_COUNT else "NULL"
         where = re.sub(r"\$p(\d+)\b", rf"$r{i}p\1", base.compiled.where)
         params |= {f"r{i}p{k[1:]}": v for k, v in base.compiled.params.items()}
         projection = f", {base.compiled.projection()}" if base.compiled.columns else ""

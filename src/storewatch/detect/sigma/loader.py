@@ -106,7 +106,7 @@ def _error(path: Path, ident: str, exc: Exception) -> dict:
 
 def _detection(path: Path, ident: str, rule: SigmaRule) -> Detection:
     hints = _hints(path, rule.custom_attributes.get("storewatch"))
-    m = mapping_data.load()
+    m = mapping_data.load().for_logsource(rule.logsource)
     try:
         source = m.source(rule.logsource)
         compiled = compile_rule(rule, m)
@@ -121,7 +121,7 @@ def _correlation(path: Path, ident: str, corr: SigmaCorrelationRule, rules: list
     hints = _hints(path, corr.custom_attributes.get("storewatch"))
     m = mapping_data.load()
     try:
-        bases = [Base(r, m.source(r.logsource), compile_rule(r, m)) for r in rules]
+        bases = [Base(r, m.source(r.logsource), compile_rule(r, m.for_logsource(r.logsource))) for r in rules]
         sql, params = correlation_query(corr, bases, m)
     except (Unsupported, SigmaError) as exc:
         raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
