@@ -249,3 +249,24 @@ def test_giftcard_guessing_fires_shoppers_checking_their_cards_do_not() -> None:
     evidence = orjson.loads(alert["evidence"])
     assert evidence["found"] == 1 and evidence["success_after"] is True
 
+
+def test_giftcard_guessing_through_a_post_body_or_a_path_segment() -> None:
+    """Real storefronts send the code in a POST body or a path segment: one URL, many requests, mostly 4xx."""
+    body = [_http(100 + k * 0.1, "203.0.113.3", "/giftcard/check-balance", 422, method="POST") for k in range(60)]
+    path = [_http(100 + k * 0.1, "198.51.100.9", f"/api/v2/vouchers/{k:08d}", 404) for k in range(40)]
+    shopper = [_http(5 + k, "198.51.0.7", "/giftcard/check-balance", 200 if k else 422, method="POST") for k in range(3)]
+    alerts = _alerts("web_giftcard_enumeration.yml", _browsing() + body + path + shopper)
+    assert {e["value"] for a in alerts for e in a["entities"]} == {"203.0.113.3", "198.51.100.9"}
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: the guesser is the only visitor",
+                                    "guessers are most of the traffic"])
+def test_giftcard_guessers_never_set_their_own_bar(estate: str) -> None:
+    """The baseline leaves the suspects out: one lone guesser, or twenty, is still found."""
+    guessers = 1 if estate.startswith("quiet") else 20
+    rows = [_http(100 + k * 0.2 + g, f"203.0.113.{g + 1}", "/api/gift_cards/balance", 404, method="POST")
+            for g in range(guessers) for k in range(25)]
+    if not estate.startswith("quiet"):
+        rows += [_http(k, f"198.51.0.{k + 1}", "/products/tent", 200) for k in range(10)]
+    alerts = _alerts("web_giftcard_enumeration.yml", rows)
+    assert len({e["value"] for a in alerts for e in a["entities"]}) == guessers
