@@ -107,6 +107,16 @@ def test_card_testing_fires_on_many_cards_tried_from_one_ip():
     assert alert["severity"] == "critical"  # some cards went through
 
 
+@pytest.mark.parametrize("estate", ["quiet shop: the tester and three payers", "testers are most of the payers"])
+def test_card_testers_never_set_their_own_bar(estate: str) -> None:
+    testers = 1 if estate.startswith("quiet") else 12
+    rows = shoppers(3) if estate.startswith("quiet") else shoppers(8)
+    rows += [charge(f"203.0.113.{t + 1}", f"t{t}-{i}", 5 + t + i / 120, 1.0, declined=i % 5 != 0)
+             for t in range(testers) for i in range(12)]
+    found = {e["value"] for a in run("card_testing", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.113.{t + 1}" for t in range(testers)}
+
+
 def test_card_testing_ignores_a_corporate_nat_paying_with_many_cards():
     nat = [charge("192.0.2.1", f"corp{i}", 3 + i / 60, 150 + i, declined=i == 7) for i in range(20)]
     assert run("card_testing", shoppers() + nat) == []
@@ -189,6 +199,22 @@ def test_refund_fraud_fires_on_no_receipt_returns_to_one_card():
     (alert,) = run("refund_fraud", day_of_sales() + fraud)
     assert {"type": "employee", "value": "E12"} in alert["entities"]
     assert {"type": "card", "value": "************4242"} in alert["entities"]
+
+
+@pytest.mark.parametrize("estate", ["one-till shop", "a third of the operators are at it"])
+def test_refund_fraudsters_never_set_their_peers_bar(estate: str) -> None:
+    """Peers are every other operator; with none, a shop's own operator is judged against 0 exceptions."""
+    if estate == "one-till shop":
+        rows = [pos("E1", "sale", 9 + k * 0.1) for k in range(40)]
+        rows += [pos("E1", "return", 10 + k * 0.2, no_receipt=True, last4="4242") for k in range(12)]
+        fraudsters = {"E1"}
+    else:
+        rows = day_of_sales(stores=1, per_store=9)
+        fraudsters = {"E00", "E01", "E02"}
+        rows += [pos(e, "return", 12 + k * 0.1, register="0001-2", no_receipt=True, last4=f"{i}242")
+                 for i, e in enumerate(sorted(fraudsters)) for k in range(14)]
+    found = {e["value"] for a in run("refund_fraud", rows) for e in a["entities"] if e["type"] == "employee"}
+    assert found == fraudsters
 
 
 def onvif(activity: str, hours: float, device: str, reason: str | None = None, store: str = "0002") -> dict:

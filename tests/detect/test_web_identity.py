@@ -270,3 +270,20 @@ def test_giftcard_guessers_never_set_their_own_bar(estate: str) -> None:
         rows += [_http(k, f"198.51.0.{k + 1}", "/products/tent", 200) for k in range(10)]
     alerts = _alerts("web_giftcard_enumeration.yml", rows)
     assert len({e["value"] for a in alerts for e in a["entities"]}) == guessers
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: one attacker and one customer", "attackers are most of the logins"])
+def test_login_brute_forcers_never_set_their_own_bar(estate: str) -> None:
+    attackers = 1 if estate.startswith("quiet") else 15
+    rows = [_http(k * 0.3 + a, f"203.0.113.{a + 1}", "/admin/login", 401, "POST") for a in range(attackers) for k in range(60)]
+    rows += [_http(5, "198.51.100.4", "/account/login", 302, "POST")]
+    found = {e["value"] for a in _alerts("web_login_bruteforce.yml", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.113.{a + 1}" for a in range(attackers)}
+
+
+def test_scraping_bots_never_set_their_own_bar() -> None:
+    """Twenty bot networks and a handful of shoppers: the shoppers' browsing is the bar, not the bots'."""
+    rows = [_http(k * 0.05, f"203.0.{n}.9", f"/products/item-{k}", 200) for n in range(20) for k in range(400)]
+    rows += _browsing()
+    found = {a["key"].split("|")[0] for a in _alerts("web_scraping_bot.yml", rows)}
+    assert found == {f"203.0.{n}.0/24" for n in range(20)}
