@@ -272,6 +272,34 @@ def detections(
 
 
 @app.command()
+def config(
+    key: Optional[str] = typer.Argument(None, help="A setting, e.g. brand.domains; none lists them all."),
+    values: Optional[list[str]] = typer.Argument(None, help="New values (several, or comma-separated)."),
+    unset: bool = typer.Option(False, "--unset", help="Clear the setting."),
+    home: Optional[Path] = HomeOption,
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show or change the workspace settings (settings.yml): the brand names and own domains detections use."""
+    from storewatch.workspace import SETTINGS, SettingError
+
+    ws = Workspace.at(home)
+    try:
+        if key is not None and (values or unset):
+            ws.set_setting(key, [v for value in values or [] for v in value.split(",")] if not unset else [])
+        elif key is not None and key not in SETTINGS:
+            raise SettingError(f"unknown setting {key!r}: choose one of {', '.join(SETTINGS)}")
+    except SettingError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2)
+    current = {k: v for k, v in ws.settings().items() if key is None or k == key}
+    if json:
+        _json_out(current)
+        return
+    for k, v in current.items():
+        console.print(f"{k} = {escape(', '.join(v)) if v else '[dim](not set)[/]'}  [dim]# {escape(SETTINGS[k])}[/]")
+
+
+@app.command()
 def incidents(
     home: Optional[Path] = HomeOption,
     json: bool = typer.Option(False, "--json", help="Print a JSON array."),

@@ -275,6 +275,41 @@ def test_brand_impersonation_learns_the_brand_and_flags_lookalikes():
     assert {a["key"] for a in alerts} == {"n0rthwind.com", "northwind-outlet.shop"}
 
 
+@pytest.mark.parametrize("setting", [("sw_brand_domains", ["northwind.com"]), ("sw_brand_names", ["NorthWind"])])
+def test_brand_impersonation_takes_the_brand_from_settings_when_lookalikes_are_loud(setting) -> None:
+    """A quiet brand whose look-alike dominates the posts: learned, the look-alike would pass for the brand;
+    from the settings (domains, or names alone), the look-alike is flagged and the real domain is not."""
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"]),
+             post("fan2", 9.5, "store hours?", ["https://www.northwind.com/hours"])]
+    learned = run("brand_impersonation", rows)
+    assert "n0rthwind.com" not in {a["key"] for a in learned}  # what the data alone cannot tell
+    con = store_of(rows)
+    con.execute(f"SET VARIABLE {setting[0]} = ?::VARCHAR[]", [setting[1]])
+    (alert,) = rule("brand_impersonation").query(con).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "n0rthwind.com" and evidence["brand_source"] == "settings"
+
+
+def test_detect_reads_the_brand_from_the_workspace_settings(tmp_path: Path) -> None:
+    from storewatch.detect.engine import detect
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+
+    ws = Workspace.at(tmp_path / "ws")
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"])]
+    with db.opened(ws) as con:
+        db.append_events(con, pa.Table.from_pylist(
+            [{**r, "event_id": f"e{i}", "attributes": orjson.dumps(r["attributes"]).decode()} for i, r in enumerate(rows)]))
+    ws.set_setting("brand.domains", ["northwind.com"])
+    detect(ws)
+    with db.opened(ws) as con:
+        keys = [k for (k,) in con.execute("SELECT evidence->>'domain' FROM alerts WHERE rule_id = ?",
+                                          [rule("brand_impersonation").id]).fetchall()]
+    assert keys == ["n0rthwind.com"]
+
+
 def test_rules_are_loaded_with_attack_ids():
     from storewatch.correlate.attack import technique
 
