@@ -19,6 +19,7 @@ adds only what is new. Memory is bounded by the block, batch and flush sizes, no
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import threading
@@ -292,21 +293,29 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
         if sniff.safe_looks_like(fmt, text_head):
             report.source_format = fmt.name
             return fmt, _batches(fmt.records(stream.reader()))
-    if documents.is_json_document(text_head):
-        records = list(documents.json_records(stream.reader(), report.notes))
-        fmt = sniff.best_line_format([r.text for r in records if r.error is None], LINE_FORMATS) or UNKNOWN
-        report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
-        return fmt, _batches(iter(records))
+    layout = documents.json_layout(text_head)
     lines = text_head.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
+    if layout == "document":
+        return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
+    if fmt is None and layout == "lines" and documents.has_envelopes(lines[: sniff.SAMPLE_RECORDS]):
+        return _sniffed_records(documents.json_line_records(stream), report)
     if fmt is None:
         report.notes.append("format not recognized: every line kept in quarantine")
         return UNKNOWN, _line_batches(stream, None)
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
+
+
+def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
+    """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
+    sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
+    fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
+    report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
+    return fmt, _batches(itertools.chain(sample, records))
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
