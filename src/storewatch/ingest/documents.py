@@ -36,6 +36,7 @@ ENVELOPE_KEYS = frozenset({
 WRAPPER_KEYS = ("data", "orders", "events", "objects", "items", "results", "records", "logs", "posts", "charges")
 _DAMAGE_CONTEXT = 2048
 _SPACE = re.compile(r"\s*")
+_DOCUMENT_EVIDENCE = 1000  # characters of valid JSON that make a one-line file a (damaged) document
 
 Layout = Literal["lines", "document"]
 
@@ -48,23 +49,26 @@ def head_text(head: bytes) -> str:
 
 def json_layout(head: str) -> Layout | None:
     """"lines" when the first line is a whole JSON value (or most lines are), "document" when the head is
-    the valid start of JSON values spanning lines, None when it is not JSON."""
+    the start of JSON values spanning lines (damaged further on, perhaps), None when it is not JSON."""
     stripped = head.lstrip()
     if not stripped.startswith(("{", "[")):
         return None
     lines = [line for line in stripped.splitlines()[:50] if line.strip()]
     if _parses(lines[0]):
         return "lines"
+    # JSON lines whose first record is cut or broken are still JSON lines: most other lines are whole values.
+    rest = lines[1:-1] if len(lines) > 2 else lines[1:]
+    if len(rest) >= 2 and sum(map(_parses, rest)) * 2 > len(rest):
+        return "lines"
     try:
         orjson.loads(stripped)
         return "document"
     except orjson.JSONDecodeError as exc:
-        # Cut by the end of the head, or one pretty-printed value after another: the start of a document.
+        # Cut by the end of the head, values one after another, or damage past the first line (or deep into a
+        # long one): a document. `[Sun Dec 04 ...] [error]` fails at its second character.
         if exc.msg.startswith(("unexpected end of data", "unexpected content after document")):
             return "document"
-    # JSON lines whose first record is cut or broken are still JSON lines: most other lines are whole values.
-    rest = lines[1:-1] if len(lines) > 2 else lines[1:]
-    return "lines" if len(rest) >= 2 and sum(map(_parses, rest)) * 2 > len(rest) else None
+        return "document" if exc.pos >= min(len(lines[0]), _DOCUMENT_EVIDENCE) else None
 
 
 def _parses(line: str) -> bool:
