@@ -30,7 +30,7 @@ MAX_DEPTH = 8  # envelopes nest a few levels (GraphQL: data > orders > edges > n
 ENVELOPE_KEYS = frozenset({
     "includes", "meta", "errors", "matching_rules", "extensions", "log_id", "has_more", "url", "next_page",
     "next_page_url", "next", "links", "pageInfo", "page_info", "cursor", "total", "totalCount", "start", "limit",
-    "length", "count", "result_count", "next_token",
+    "length", "count", "result_count", "next_token", "__twarc",
 })
 # Keys that hold the records when an object carries other fields besides.
 WRAPPER_KEYS = ("data", "orders", "events", "objects", "items", "results", "records", "logs", "posts", "charges")
@@ -228,7 +228,7 @@ def _joined(post: dict, users: dict[str, dict], rules) -> dict:
         extra = {"author_username": user.get("username"), "author_name": user.get("name")}
     if isinstance(rules, list) and "matching_rules" not in post:
         extra["matching_rules"] = rules
-    return {**post, **{k: v for k, v in extra.items() if k not in post}} if extra else post
+    return {**post, **{k: v for k, v in extra.items() if k not in post and v is not None}}
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
