@@ -345,3 +345,22 @@ def test_empty_response_reads_nothing_and_says_so(run, tmp_path: Path) -> None:
     (f,) = run(tmp_path / "none.json").files
     assert (f.read, f.stored, f.quarantined) == (0, 0, 0)
     assert any("holds no records" in note for note in f.notes)
+
+
+def test_a_lone_field_object_around_a_record_is_a_record(run, query, tmp_path: Path) -> None:
+    """An EVTX export's `{"Event": {...}}`, pretty-printed, is one Sysmon record, not an envelope."""
+    from tests.conftest import SAMPLES
+
+    line = (SAMPLES / "endpoint" / "sysmon.jsonl").read_text().splitlines()[0]
+    (tmp_path / "event.json").write_bytes(orjson.dumps(orjson.loads(line), option=orjson.OPT_INDENT_2))
+    report = run(tmp_path / "event.json")
+    read_whole(report, 1)
+    assert report.files[0].source_format == "sysmon+document"
+    assert query("SELECT host FROM events")[0]["host"] == "POS-0004-04"
+
+
+def test_stripe_event_without_its_object_is_quarantined(run, query, tmp_path: Path) -> None:
+    (tmp_path / "evt.jsonl").write_text('{"id": "evt_1", "object": "event", "created": 1794787200, "type": "charge.failed", "data": {}}\n'
+                                        '{"id": "evt_2", "object": "event", "created": 1794787200, "type": "charge.failed", "data": {"object": {"object": "charge", "amount": 100, "currency": "usd"}}}\n')
+    read_whole(run(tmp_path / "evt.jsonl"), 1, 1)
+    assert query("SELECT reason FROM quarantine")[0]["reason"] == "event without data.object"

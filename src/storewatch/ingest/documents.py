@@ -19,9 +19,10 @@ import re
 from typing import Iterable, Iterator, Literal
 
 import orjson
+import pyarrow as pa
 
 from storewatch.ingest.formats.base import Record
-from storewatch.ingest.reader import BlockReader, ScrubbedStream
+from storewatch.ingest.reader import BlockReader
 
 MAX_DOCUMENT_BYTES = 1 << 30
 MAX_DEPTH = 8  # envelopes nest a few levels (GraphQL: data > orders > edges > node); records are not opened
@@ -136,13 +137,12 @@ def _values(text: str) -> Iterator:
         start = _SPACE.match(text, end).end()
 
 
-def json_line_records(stream: ScrubbedStream) -> Iterator[Record]:
-    """Records of JSON lines whose lines are envelopes (an Auth0 log stream's batches, X stream messages,
-    whole API responses one per line). `line_no` is the record's position; the offset is its line's. A line
-    that is a record already is passed on as it was read."""
+def json_line_records(batches: Iterable[pa.Table]) -> Iterator[Record]:
+    """Records of JSON lines (batches of `line_offset`, `line`) whose lines are envelopes: an Auth0 log
+    stream's batches, X stream messages, whole API responses one per line. `line_no` is the record's
+    position; the offset is its line's. A line that is a record already is passed on as it was read."""
     n = 0
-    for batch in stream.line_batches():
-        table = batch.table
+    for table in batches:
         for offset, line in zip(table["line_offset"].to_pylist(), table["line"].to_pylist()):
             try:
                 value = orjson.loads(line)

@@ -301,7 +301,7 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
         return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
     if fmt is None and layout == "lines" and documents.has_envelopes(lines[: sniff.SAMPLE_RECORDS]):
-        return _sniffed_records(documents.json_line_records(stream), report)
+        return _sniffed_records(documents.json_line_records(_line_batches(stream, None)), report)
     if fmt is None:
         report.notes.append("format not recognized: every line kept in quarantine")
         return UNKNOWN, _line_batches(stream, None)
