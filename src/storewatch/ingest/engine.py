@@ -19,6 +19,7 @@ adds only what is new. Memory is bounded by the block, batch and flush sizes, no
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import threading
@@ -316,18 +317,18 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
         if sniff.safe_looks_like(fmt, text_head):
             report.source_format = fmt.name
             return fmt, _batches(fmt.records(stream.reader()))
-    if documents.is_json_document(text_head):
-        records = list(documents.json_records(stream.reader(), report.notes))
-        fmt = sniff.best_line_format([r.text for r in records if r.error is None], LINE_FORMATS) or UNKNOWN
-        report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
-        return fmt, _batches(iter(records))
+    layout = documents.json_layout(text_head)
     lines = text_head.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
+    if layout == "document":
+        return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
     if fmt is None and not text_head.strip():
         report.notes.append("empty file")
         return UNKNOWN, iter(())
+    if fmt is None and layout == "lines" and documents.has_envelopes(lines[: sniff.SAMPLE_RECORDS]):
+        return _sniffed_records(documents.json_line_records(_line_batches(stream, None)), report)
     if fmt is None:
         # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
         report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
@@ -338,12 +339,20 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
     return fmt, _line_batches(stream, fmt)
 
 
-def _line_batches(stream: ScrubbedStream, fmt: Format) -> Iterator[pa.Table]:
+def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
+    """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
+    sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
+    fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
+    report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
+    return fmt, _batches(itertools.chain(sample, records))
+
+
+def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
     recoded = 0
     for batch in stream.line_batches():
         recoded += batch.recoded
         table = batch.table
-        if fmt.ignore and table.num_rows:
+        if fmt is not None and fmt.ignore and table.num_rows:
             table = table.filter(pc.invert(pc.match_substring_regex(table["line"], fmt.ignore)))
         yield table
     if recoded:  # one note per file, however many blocks it took
