@@ -114,3 +114,22 @@ def test_sniffer() -> None:
     assert onvif_xml.looks_like((REAL / "onvif_pull_messages_hikvision.xml").read_text())
     assert not onvif_xml.looks_like("<POSLog><Transaction/></POSLog>")
     assert not onvif_xml.looks_like('{"Topic": "tns1:Door/State/DoorAlarm"}')
+
+
+def test_json_lines_share_the_mapping(run, query, tmp_path: Path) -> None:
+    """The JSON lines bridges export carry the same keys: snapshots and door tamper are told apart too."""
+    lines = [
+        {"UtcTime": "2026-11-16T02:00:00Z", "Topic": "tns1:Door/State/DoorTamper", "PropertyOperation": "Changed",
+         "Source": {"DoorToken": "Door-Back"}, "Data": {"State": "TamperDetected"}},
+        {"UtcTime": "2026-11-16T02:00:01Z", "Topic": "tns1:VideoSource/GlobalSceneChange/ImagingService",
+         "PropertyOperation": "Initialized", "Source": {"Source": "VS1"}, "Data": {"State": "true"}},
+        {"UtcTime": "2026-11-16T02:00:02Z", "Topic": "tns1:Device/tnsaxis:IO/SupervisedPort", "Source": {"port": "0"},
+         "Data": {"state": "cut"}},
+    ]
+    (tmp_path / "onvif.jsonl").write_text("".join(orjson.dumps(x).decode() + "\n" for x in lines))
+    report = run(tmp_path / "onvif.jsonl")
+    assert report.files[0].source_format == "onvif" and report.totals["stored"] == 3
+    rows = query("SELECT activity, reason, device, event_code FROM events ORDER BY time")
+    assert [(r["activity"], r["reason"], r["device"]) for r in rows] == [
+        ("door_tamper", "TamperDetected", "Door-Back"), ("state_snapshot", "true", "VS1"), ("device_io_supervisedport", "cut", "0")]
+    assert rows[2]["event_code"] == "tns1:Device/tnsaxis:IO/SupervisedPort"

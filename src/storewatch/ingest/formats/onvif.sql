@@ -23,6 +23,7 @@ SELECT
        WHEN path LIKE '%Door/State/DoorAlarm%' OR path LIKE '%Door/State/DoorForcedOpen%'
          OR path LIKE '%Door/State/DoorOpenTooLong%' OR path LIKE '%Door/State/DoorHeldOpen%' THEN 'door_alarm'
        WHEN path LIKE '%Door/State/DoorPhysicalState%' THEN 'door_state'
+       WHEN path LIKE '%Door/State/DoorTamper%' THEN 'door_tamper'  -- NotInTamper | TamperDetected: no camera
        WHEN path LIKE '%AccessControl/AccessGranted%' THEN 'access_granted'
        WHEN path LIKE '%AccessControl/Denied%' OR path LIKE '%AccessControl/AccessDenied%' THEN 'access_denied'
        WHEN path LIKE '%GlobalSceneChange%' OR path LIKE '%Tamper%' THEN 'camera_tamper'
