@@ -113,3 +113,20 @@ def test_every_hash_an_event_carries_is_matched_whatever_the_algorithm() -> None
     alerts = _alerts(rows, [_indicator("hash", md5), _indicator("hash", sha1), _indicator("hash", "ff" * 16)])
     hits = sorted((orjson.loads(a["evidence"])["indicator"], a["event_count"]) for a in alerts)
     assert hits == sorted([(md5, 1), (sha1, 1), (sha1, 1)])  # sha1 on two hosts: two alerts
+
+
+def test_real_apt1_networks_and_md5_match() -> None:
+    """The OASIS APT1 bundle as read by ingest: its /15 networks and file:hashes.md5 indicators fire on events."""
+    from pathlib import Path
+
+    from storewatch.ingest.intel import read_bundle
+
+    path = Path(__file__).resolve().parents[1] / "data" / "real" / "intel" / "apt1.json"
+    rows, _ = read_bundle(path.read_bytes(), str(path))
+    md5 = "001dd76872d80801692ff942308c64e6"
+    events = [conn(100, "10.1.2.11", "223.167.255.254"),  # inside 223.166.0.0/15
+              conn(110, "10.1.2.12", "223.168.0.1"),  # just outside
+              {"time": at(120), "class_name": "Process Activity", "channel": "endpoint", "host": "POS-0003-01",
+               "file_hash": "ab" * 32, "attributes": {"md5": md5.upper(), "sha256": "ab" * 32}}]
+    found = {(orjson.loads(a["evidence"])["indicator"], orjson.loads(a["evidence"])["inside"]) for a in _alerts(events, rows)}
+    assert found == {("223.166.0.0/15", "10.1.2.11"), (md5, "POS-0003-01")}

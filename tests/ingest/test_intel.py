@@ -208,3 +208,21 @@ def test_real_c2_bundle_hash_and_ip() -> None:
     found, errors, raw = _real("infrastructure.json")
     scos = {o["value"] for o in raw["objects"] if o["type"] in ("ipv4-addr", "domain-name")}
     assert scos and scos == set(found)
+
+
+def test_real_misp_exports() -> None:
+    """MISP's own STIX exports (misp-stix test data): hash triples ANDed with a file name, e-mail senders,
+    resolves_to_refs addresses; the 2.0 export's relationships carry UUIDv5 ids stix2 refuses."""
+    found, errors, raw = _real("misp_test_objects_collection_stix21.json")
+    file_ind = _raw_indicators(raw)["indicator--5e384ae7-672c-4250-9cda-3b4da964451a"]
+    for algo, value in re.findall(r"file:hashes\.'?([\w-]+)'? = '([0-9a-f]+)'", file_ind["pattern"]):
+        assert found[value]["ioc_type"] == "hash", algo
+    assert {r["indicator_id"] for r in found.values() if r["ioc_type"] == "hash"} >= {file_ind["id"]}
+    assert found["donald.duck@disney.com"]["ioc_type"] == "email"
+    assert found["149.13.33.14"]["ioc_type"] == "ip" and found["circl.lu"]["ioc_type"] == "domain"
+    assert errors == [f"{file_ind['id']}: ignored comparison file:name = (not a matchable observable)"]
+
+    found, errors, raw = _real("misp_test_attributes_collection_stix20.json")
+    assert {(r["ioc_type"], r["value"]) for r in found.values()} == {("domain", "circl.lu"), ("ip", "149.13.33.14")}
+    refused = [e for e in errors if "strict validation" in e]
+    assert refused and all(e.startswith("relationship--") for e in refused)

@@ -33,6 +33,7 @@ _PATTERN_PATHS: dict[tuple[str, str], str] = {
     ("email-addr", "value"): "email",
     ("email-message", "from_ref"): "email",
     ("email-message", "sender_ref"): "email",
+    ("domain-name", "resolves_to_refs"): "ip",
     ("file", "hashes"): "hash",
 }
 # `=` and `IN` name values; ISSUBSET names a network an address lies in (stored as CIDR, matched as a range).
