@@ -98,9 +98,9 @@ COUNTER_EXPORTS = {
                   "1;2026-11-16 09:00:00;900;0;3;1;2;0\n"),
     # one row per direction, epoch seconds
     "dir.csv": "timestamp,site,direction,count\n1794819600,S7,in,12\n1794819600,S7,out,10\n",
-    # AXIS People Counter CSV column names
-    "axis.csv": ('"Interval start","Interval stop","Camera name","Pedestrians coming in","Pedestrians going out"\n'
-                 '"2026-11-16 09:00","2026-11-16 09:15","Exit south",4,7\n'),
+    # AXIS People Counter `.api?export-csv` columns
+    "axis.csv": ("Interval start,Interval stop,Camera serial number,Counter name,Pedestrians coming in,Pedestrians going out\n"
+                 "2026-11-16 09:00,2026-11-16 09:15,ACCC8E000001,Exit south,4,7\n"),
     # Xovis forward/backward counts, tab-separated, times with an offset
     "xovis.tsv": "Name\tTimestamp\tfw\tbw\nEntrance\t2026-11-16T09:00:00+01:00\t8\t3\n",
 }
