@@ -314,3 +314,30 @@ def test_real_ncr_acs_small(run, query) -> None:
     assert (sale["activity"], sale["amount"], sale["card_brand"]) == ("sale", Decimal("1.07"), None)
     attrs = json.loads(sale["attributes"])
     assert (attrs["card_type"], attrs["tender_types"], attrs["item_count"]) == ("Debit", "CreditDebit", 1)
+
+
+ARTS6_BARE = """<?xml version="1.0" encoding="UTF-8"?>
+<poslog:Transaction xmlns:poslog="http://www.nrf-arts.org/IXRetail/namespace/">
+  <poslog:BusinessUnit><poslog:UnitID TypeCode="RetailStore">0420</poslog:UnitID></poslog:BusinessUnit>
+  <poslog:WorkstationID>3</poslog:WorkstationID><poslog:SequenceNumber>77</poslog:SequenceNumber>
+  <poslog:EndDateTime>2026-11-16T21:05:00Z</poslog:EndDateTime><poslog:OperatorID>E55</poslog:OperatorID>
+  <poslog:RetailTransaction TransactionStatus="Finished">
+    <poslog:LineItem><poslog:Return><poslog:POSIdentity POSIDType="GTIN"><poslog:POSItemID>04012345678901</poslog:POSItemID>
+      </poslog:POSIdentity><poslog:Disposal Method="NoReceipt"/></poslog:Return></poslog:LineItem>
+    <poslog:LineItem><poslog:Tender TenderType="CreditDebit" TypeCode="Refund"><poslog:Amount Currency="EUR">-49.90</poslog:Amount>
+      <poslog:CreditDebit CardType="Debit"><poslog:CardBrand>Girocard</poslog:CardBrand></poslog:CreditDebit></poslog:Tender></poslog:LineItem>
+    <poslog:Total TotalType="TransactionGrandAmount">-49.90</poslog:Total>
+  </poslog:RetailTransaction>
+</poslog:Transaction>
+"""
+
+
+def test_bare_arts6_transaction_with_prefix(run, query, tmp_path: Path) -> None:
+    (tmp_path / "tx.xml").write_text(ARTS6_BARE)
+    report = run(tmp_path / "tx.xml")
+    assert report.files[0].source_format == "poslog" and report.totals["stored"] == 1
+    [row] = query("SELECT activity, store_id, device, employee_id, amount, card_brand, attributes FROM events")
+    assert (row["activity"], row["store_id"], row["device"], row["employee_id"]) == ("return", "0420", "0420-3", "E55")
+    assert (row["amount"], row["card_brand"]) == (Decimal("-49.90"), "Girocard")
+    attrs = json.loads(row["attributes"])
+    assert (attrs["card_type"], attrs["return_no_receipt_count"], attrs["refund_amount"]) == ("Debit", 1, -49.9)

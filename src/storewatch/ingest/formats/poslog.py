@@ -43,11 +43,12 @@ _BRAND_NAMES = ("CardBrand", "Brand", "CreditDescription", "CardName", "CardDesc
 _CONTROL_KINDS = {"OperatorSignOn": "sign_on", "OperatorSignOff": "sign_off", "NoSale": "no_sale",
                   "PostVoid": "post_void", "VoidTransaction": "post_void"}
 _CONTROL_META = {"ReasonCode", "Reason", "ManagerApproval", "TransactionLink"}
-_HEAD = re.compile(r"<(?:[\w.-]+:)?POSLog[\s>/]|<(?:[\w.-]+:)?Transaction[\s>].{0,4000}?<(?:[\w.-]+:)?RetailStoreID[\s>]", re.S)
+_HEAD = re.compile(r"<(?:[\w.-]+:)?POSLog[\s>/]|<(?:[\w.-]+:)?Transaction[\s>].{0,4000}?<(?:[\w.-]+:)?(?:RetailStoreID|BusinessUnit)[\s>]",
+                   re.S)
 
 
 def looks_like(head: str) -> bool:
-    """A POSLog root, or an ARTS Transaction carrying a RetailStoreID, in the file's first ~64 KB."""
+    """A POSLog root, or an ARTS Transaction carrying a RetailStoreID (2.x) or BusinessUnit (6.0), in the first ~64 KB."""
     return bool(_HEAD.search(head[:65536]))
 
 
