@@ -125,10 +125,13 @@ def test_json_lines_share_the_mapping(run, query, tmp_path: Path) -> None:
          "PropertyOperation": "Initialized", "Source": {"Source": "VS1"}, "Data": {"State": "true"}},
         {"UtcTime": "2026-11-16T02:00:02Z", "Topic": "tns1:Device/tnsaxis:IO/SupervisedPort", "Source": {"port": "0"},
          "Data": {"state": "cut"}},
+        {"UtcTime": "", "Topic": "tns1:Door/State/DoorAlarm", "Data": {"State": "DoorForcedOpen"}},  # no time: quarantined
     ]
     (tmp_path / "onvif.jsonl").write_text("".join(orjson.dumps(x).decode() + "\n" for x in lines))
     report = run(tmp_path / "onvif.jsonl")
-    assert report.files[0].source_format == "onvif" and report.totals["stored"] == 3
+    assert report.files[0].source_format == "onvif"
+    assert (report.totals["stored"], report.totals["quarantined"]) == (3, 1)
+    assert query("SELECT reason FROM quarantine") == [{"reason": "no readable UtcTime"}]
     rows = query("SELECT activity, reason, device, event_code FROM events ORDER BY time")
     assert [(r["activity"], r["reason"], r["device"]) for r in rows] == [
         ("door_tamper", "TamperDetected", "Door-Back"), ("state_snapshot", "true", "VS1"), ("device_io_supervisedport", "cut", "0")]

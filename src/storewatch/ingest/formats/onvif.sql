@@ -9,15 +9,17 @@ WITH e AS (
 ), t AS (
   SELECT *, trim(coalesce(j->>'$.Topic', j->>'$.topic')) AS topic, coalesce(j->'$.Source', j->'$.source') AS src,
          coalesce(j->'$.Data', j->'$.data') AS dat, coalesce(j->'$.Key', j->'$.key') AS k,
-         coalesce(j->>'$.PropertyOperation', j->>'$.property_operation') AS op FROM e
+         coalesce(j->>'$.PropertyOperation', j->>'$.property_operation') AS op,
+         sw_time(coalesce(j->>'$.UtcTime', j->>'$.utc_time', j->>'$.time')) AS ts FROM e
 ), p AS (
   -- the topic path without namespace prefixes, for matching: Device/IO/SupervisedPort
   SELECT *, regexp_replace(topic, '[A-Za-z_][\w.-]*:', '', 'g') AS path FROM t
 )
 SELECT
   line_no,
-  CASE WHEN j IS NULL THEN 'invalid JSON' WHEN topic IS NULL OR topic = '' THEN 'no ONVIF topic' END AS _error,
-  sw_time(coalesce(j->>'$.UtcTime', j->>'$.utc_time', j->>'$.time')) AS time,
+  CASE WHEN j IS NULL THEN 'invalid JSON' WHEN topic IS NULL OR topic = '' THEN 'no ONVIF topic'
+       WHEN ts IS NULL THEN 'no readable UtcTime' END AS _error,
+  ts AS time,
   'Physical Access' AS class_name,
   CASE WHEN op = 'Initialized' THEN 'state_snapshot'
        WHEN path LIKE '%Door/State/DoorAlarm%' OR path LIKE '%Door/State/DoorForcedOpen%'
