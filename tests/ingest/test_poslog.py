@@ -341,3 +341,18 @@ def test_bare_arts6_transaction_with_prefix(run, query, tmp_path: Path) -> None:
     assert (row["amount"], row["card_brand"]) == (Decimal("-49.90"), "Girocard")
     attrs = json.loads(row["attributes"])
     assert (attrs["card_type"], attrs["return_no_receipt_count"], attrs["refund_amount"]) == ("Debit", 1, -49.9)
+
+
+def test_training_mode_and_cancel_flag() -> None:
+    """Xstore/ARTS 6 flag the whole Transaction: a training return is no refund, a CancelFlag a cancelled sale."""
+    data = ("<POSLog>"
+            + tx("<RetailTransaction><LineItem><Return><ItemID>R</ItemID></Return></LineItem></RetailTransaction>", seq=1)
+              .replace("<Transaction>", '<Transaction TrainingModeFlag="true" CancelFlag="false">')
+            + tx("<RetailTransaction><LineItem><Sale/></LineItem></RetailTransaction>", seq=2)
+              .replace("<Transaction>", '<Transaction CancelFlag="true">')
+            + "</POSLog>")
+    rows = run_mapping(FORMAT.sql, records(data.encode()))
+    assert [(r["activity"], r["event_code"], r["outcome"]) for r in rows] == [
+        ("training", "return", "success"), ("sale", "sale", "failure")]
+    assert json.loads(rows[0]["attributes"])["training"] is True
+    assert json.loads(rows[1]["attributes"])["status"] == "Cancelled"

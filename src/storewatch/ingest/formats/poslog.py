@@ -11,7 +11,8 @@ operator_name, currency, status, kind (sale | return | exchange | no_sale | post
 till_control | control | other), total, item_count (merchandise lines, not voided), return_count,
 return_no_receipt_count, line_void_count, tenders [{type, type_code, amount, card_type, card_brand, last4}],
 card_last4, card_brand and card_type (of the first card tender), refund_amount (sum of Refund tenders),
-change_amount (TenderChange given back), voided_sequence, control (what a ControlTransaction did),
+change_amount (TenderChange given back), training (Transaction@TrainingModeFlag: a cashier in training,
+no real money), voided_sequence, control (what a ControlTransaction did),
 tender_control (what a TenderControlTransaction did: Loan, Pickup, TillSettle...).
 
 Card kind and card brand are different facts that exports put in different places. ARTS
@@ -220,6 +221,8 @@ def transaction_record(tx: etree._Element) -> dict:
     rkids = _kids(retail)
     ckids = _kids(control) if control is not None else None
     status = _attr(retail, "TransactionStatus") or _text(rkids, "TransactionStatus") or _attr(tx, "TransactionStatus")
+    if status is None and _flag(tx, top, "CancelFlag"):  # Xstore and ARTS 6: Transaction@CancelFlag
+        status = "Cancelled"
     operator = _first(top, "OperatorID")
 
     line_items = [(li, _kids(li)) for li in rkids.get("LineItem", ())]
@@ -257,6 +260,7 @@ def transaction_record(tx: etree._Element) -> dict:
         "operator_name": _attr(operator, "OperatorName"),
         "currency": _text(top, "CurrencyCode") or _attr(total, "Currency") or _attr(total, "CurrencyCode"),
         "status": status,
+        "training": _flag(tx, top, "TrainingModeFlag"),
         "kind": _kind(ckids, tender_control is not None, retail, status, any_sales, any_returns),
         "total": _money(_amount(_own_text(total))),
         "item_count": len(sales) + len(returns),

@@ -11,7 +11,7 @@ WITH t AS (
     "item_count": "VARCHAR", "return_count": "VARCHAR", "return_no_receipt_count": "VARCHAR",
     "line_void_count": "VARCHAR", "tenders": "JSON", "card_last4": "VARCHAR", "card_brand": "VARCHAR",
     "card_type": "VARCHAR", "refund_amount": "VARCHAR", "change_amount": "VARCHAR", "voided_sequence": "VARCHAR",
-    "control": "VARCHAR", "tender_control": "VARCHAR"}') END AS j
+    "control": "VARCHAR", "tender_control": "VARCHAR", "training": "BOOLEAN"}') END AS j
   FROM (SELECT line_no, line, json_valid(line) AS ok FROM batch)
 )
 SELECT
@@ -20,7 +20,8 @@ SELECT
        WHEN j.kind IS NULL THEN 'not a POSLog transaction' END AS _error,
   sw_time(coalesce(j.end, j.begin)) AS time,
   'POS Transaction' AS class_name,
-  j.kind AS activity,
+  -- a training-mode transaction moved no money: its kind stays in event_code, never a sale, return or void
+  CASE WHEN j.training THEN 'training' ELSE j.kind END AS activity,
   j.kind AS event_code,
   CASE WHEN lower(j.status) IN ('cancelled', 'canceled', 'aborted') THEN 'failure'
        WHEN lower(j.status) = 'suspended' THEN 'unknown'
@@ -47,6 +48,7 @@ SELECT
     'change_amount', try_cast(j.change_amount AS DECIMAL(18,2)),
     'card_type', j.card_type,
     'tender_control', j.tender_control,
+    'training', j.training,
     'voided_sequence', j.voided_sequence,
     'control', j.control,
     'operator_name', j.operator_name
