@@ -96,11 +96,13 @@ def test_one_alert_per_indicator_internal_entity_and_day() -> None:
 def test_network_indicators_cover_every_address_inside_them() -> None:
     rows = [conn(100, "10.1.2.11", "198.51.100.77"), conn(110, "10.1.2.12", "198.51.101.1"),
             conn(120, "10.1.2.13", "2001:DB8:0:0:0:0:0:abcd"), conn(130, "10.1.2.14", "2001:db9::1"),
-            _dns(140, "POS-0009-01", "cdn.example", answer="203.0.113.200")]
+            _dns(140, "POS-0009-01", "cdn.example", answer="203.0.113.200"),
+            {"time": at(150), "class_name": "DNS Activity", "channel": "endpoint", "host": "POS-0010-01",
+             "url_host": "v6.example", "attributes": {"query_results": "type:  5 edge.example;2001:db8:0:1::53;"}}]
     alerts = _alerts(rows, [_indicator("ip", "198.51.100.0/24"), _indicator("ip", "2001:db8::/32"),
                             _indicator("ip", "203.0.113.128/25")])
     found = sorted((orjson.loads(a["evidence"])["indicator"], orjson.loads(a["evidence"])["inside"]) for a in alerts)
-    assert found == [("198.51.100.0/24", "10.1.2.11"), ("2001:db8::/32", "10.1.2.13"),
+    assert found == [("198.51.100.0/24", "10.1.2.11"), ("2001:db8::/32", "10.1.2.13"), ("2001:db8::/32", "POS-0010-01"),
                      ("203.0.113.128/25", "POS-0009-01")]
 
 
