@@ -226,3 +226,14 @@ def test_real_misp_exports() -> None:
     assert {(r["ioc_type"], r["value"]) for r in found.values()} == {("domain", "circl.lu"), ("ip", "149.13.33.14")}
     refused = [e for e in errors if "strict validation" in e]
     assert refused and all(e.startswith("relationship--") for e in refused)
+
+
+def test_taxii_envelope() -> None:
+    """What a TAXII 2.1 collection's objects endpoint returns (saved by feed pullers): no bundle around the objects."""
+    objects = orjson.loads(bundle_bytes(SKIMMER, DROPPER))["objects"]
+    data = orjson.dumps({"more": False, "next": "2", "objects": objects})
+    assert looks_like(data.decode())
+    rows, errors = read_bundle(data, "taxii.json")
+    assert {r["value"] for r in rows} >= {"evil-cdn.example", "203.0.113.0/24", "d41d8cd98f00b204e9800998ecf8427e"}
+    assert errors == []
+    assert not looks_like('{"more": false, "objects": [{"name": "x"}]}')

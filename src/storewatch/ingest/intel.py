@@ -43,11 +43,14 @@ _SCO_TYPES = {"ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain", "ur
 _LOWER = {"domain", "hash", "email"}
 _STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _BUNDLE_HEAD = re.compile(r'^\s*\{.*?"type"\s*:\s*"bundle"', re.S)
+# A TAXII 2.1 envelope (what a collection's /objects/ endpoint returns): top-level "objects" of STIX objects.
+_ENVELOPE_HEAD = re.compile(r'^\s*\{[^{]*"objects"\s*:\s*\[\s*\{[^{}]{0,4000}?"id"\s*:\s*"[a-z][a-z0-9-]*--', re.S)
 
 
 def looks_like(head: str) -> bool:
-    """A JSON object whose type is "bundle" within the first 64 KB (pretty-printed or not)."""
-    return bool(_BUNDLE_HEAD.match(head[:65536].lstrip("\ufeff")))
+    """A STIX bundle (a JSON object whose type is "bundle") or a TAXII envelope, within the first 64 KB."""
+    head = head[:65536].lstrip("\ufeff")
+    return bool(_BUNDLE_HEAD.match(head) or _ENVELOPE_HEAD.match(head))
 
 
 def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
@@ -82,7 +85,8 @@ def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         errors.append(f"invalid JSON: {exc}")
         return []
-    if not isinstance(raw, dict) or raw.get("type") != "bundle":
+    envelope = isinstance(raw, dict) and "type" not in raw and isinstance(raw.get("objects"), list)  # TAXII 2.1
+    if not isinstance(raw, dict) or (raw.get("type") != "bundle" and not envelope):
         errors.append(f"not a STIX bundle: {_short(whole_error)}")
         return []
     parsed = []
