@@ -58,9 +58,9 @@ def _find(cols: list[str]) -> dict[str, list[int]]:
         for name in names:  # synonyms in order of preference: the first present wins
             if name in cols and role not in found:
                 found[role] = [cols.index(name) + 1]
-    clock = found.get("time", [0])[0] - 1
-    if "date" in cols and "hour" not in found and cols[clock] in ("time", "starttime", "start", "from", "begin"):
-        found["time"], found["hour"] = [cols.index("date") + 1], [clock + 1]  # "Date" + "Time" of day columns
+    clock = found["time"][0] if "time" in found else None
+    if clock and "date" in cols and "hour" not in found and cols[clock - 1] in ("time", "starttime", "start", "from", "begin"):
+        found["time"], found["hour"] = [cols.index("date") + 1], [clock]  # "Date" + "Time" of day columns
     for role, suffix in (("entries", "in"), ("exits", "out")):  # Hella APS: "<line>_SUM_IN", per line and class
         if role not in found:
             lines = [i + 1 for i, c in enumerate(cols) if c.endswith("sum" + suffix)]
