@@ -1,12 +1,14 @@
-"""Simulator styles: the same estate written in the shapes other installations and shippers produce.
+"""Simulator styles: the same estate written the way other installations and shippers produce it.
 
 `classic` writes each source in one shape. `shipped` rewrites the same records the way a different estate
-would hand them over: Apache `vhost_combined` access logs, OpenSSH 9.8+ (`sshd-session`) in rsyslog's
-RFC 3339 file format, PostgreSQL with pgBadger's recommended `log_line_prefix`, Sysmon as Winlogbeat
-ships it (ECS, `winlog.*`), Auth0 through a log stream (`{"log_id", "data"}`), Zeek JSON with a shipper's
-`_path` and ISO timestamps, and X posts with API v2's default fields (no `created_at`: the time is in the
-post id). Each rewrite is a pure function of one line, so the records, labels and attacks are the same and
-only the shapes differ: detection results must not depend on the style.
+would hand them over: Apache `vhost_combined` access logs whose gift-card balance checks send the code in a
+POST body (one URL for every guess), OpenSSH 9.8+ (`sshd-session`) in rsyslog's RFC 3339 file format,
+PostgreSQL with pgBadger's recommended `log_line_prefix`, other schema and table names and pgaudit's
+default settings (no row counts), Sysmon as
+Winlogbeat ships it (ECS, `winlog.*`), Auth0 through a log stream (`{"log_id", "data"}`), Zeek JSON with a
+shipper's `_path` and ISO timestamps, and X posts with API v2's default fields (no `created_at`: the time
+is in the post id). Each rewrite is a pure function of one line, so the actors, labels and attacks are the
+same and only shapes and names differ: detection results must not depend on the style.
 """
 
 from __future__ import annotations
@@ -25,9 +27,16 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 _PG = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? (\S+) \[(\d+)\] ([^@\s]*)@(\S*) ([A-Z]+:  .*)$", re.S)
 
 
+_GIFT_LOOKUP = re.compile(r'"(?:GET|POST) /api/gift_cards/balance\?code=[^ "]+ (HTTP/[0-9.]+)"')
+_ROWS = re.compile(r"(?<=,<not logged>),\d+$")
+_TABLES = [(re.compile(rf"\b(?:public\.)?{old}\b"), new) for old, new in (
+    ("customers", "crm.client_accounts"), ("payments", "billing.card_payments"), ("orders", "sales.order_headers"))]
+
+
 def vhost_combined(vhost: str) -> Restyle:
-    """nginx/Apache combined -> Apache `vhost_combined` (`%v:%p` first), Debian's default for virtual hosts."""
-    return lambda line: f"{vhost}:443 {line}"
+    """nginx/Apache combined -> Apache `vhost_combined` (`%v:%p` first), Debian's default for virtual hosts;
+    gift-card balance checks as a storefront that posts the code in the body logs them."""
+    return lambda line: f"{vhost}:443 " + _GIFT_LOOKUP.sub(r'"POST /giftcard/check-balance \1"', line)
 
 
 def rsyslog_sshd_session(year: int) -> Restyle:
@@ -46,7 +55,8 @@ def rsyslog_sshd_session(year: int) -> Restyle:
 
 
 def pgbadger_prefix() -> Restyle:
-    """`%m [%p] %u@%d ` -> pgBadger's `%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h `."""
+    """`%m [%p] %u@%d ` -> pgBadger's `%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h `, tables in schemas,
+    audit lines without row counts."""
     counters: dict[str, int] = {}
 
     def restyle(line: str) -> str:
@@ -54,6 +64,9 @@ def pgbadger_prefix() -> Restyle:
         if not m:
             return line  # continuation lines (a statement's next lines) stay as they are
         stamp, zone, pid, user, db, rest = m.groups()
+        for pattern, table in _TABLES:  # another schema's names for the same data
+            rest = pattern.sub(table, rest)
+        rest = _ROWS.sub("", rest)  # pgaudit's default: log_rows = off
         counters[pid] = counters.get(pid, 0) + 1  # %l: the session's line number
         client = "[local]" if user else ""  # the classic shape names no client: a Unix socket, as PostgreSQL writes it
         return f"{stamp} {zone} [{pid}]: [{counters[pid]}-1] user={user},db={db},app=,client={client} {rest}"
