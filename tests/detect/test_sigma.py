@@ -207,7 +207,7 @@ def test_shipped_pack_is_quiet_on_benign_look_alikes() -> None:
          "command_line": "powershell.exe -NoProfile -File C:\\scripts\\rotate-logs.ps1 -Days 7"},
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "deploy", "host": "web-01", "command_line": "/usr/bin/systemctl restart nginx",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
     ]
     con = events_db([row for row in benign for _ in range(5)])  # enough volume to pass any min_events
     fired = {d.id: d.query(con).num_rows for d in sigma.detections()}
@@ -219,7 +219,7 @@ def test_shipped_pack_detects_attacks_in_sample_events() -> None:
                 user_agent="sqlmap/1.7")] * 3 + [
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "ljackson", "host": "web-01", "command_line": "/bin/bash",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
         {**PROC, "host": "POS-9", "process_name": "C:\\Users\\Public\\Libraries\\svc.exe", "command_line": "svc.exe"}]
     con = events_db(rows)
     fired = {d.id for d in sigma.detections() if d.query(con).num_rows}

@@ -1,54 +1,207 @@
--- Linux auth.log / secure (rsyslog): BSD syslog timestamps without a year, or RFC 3339 ones.
+-- Linux authentication and syslog as the systems and shippers write it (docs/sources/linux.md):
+--   text:   BSD syslog (auth.log, /var/log/secure; `Nov 16 03:00:01 host prog[pid]: msg`, optional <PRI>),
+--           rsyslog's RFC 3339 timestamps (high precision, with or without a zone), journalctl short forms;
+--   5424:   RFC 5424 (`<34>1 2026-11-16T03:00:01.003Z host app procid msgid [sd]|- msg`);
+--   json:   journald's `journalctl -o json` (MESSAGE may be an array of bytes), Fluent Bit's syslog parser
+--           (host, ident, pid, message, time/date), Vector's syslog source (hostname, appname, procid,
+--           message, timestamp), rsyslog JSON templates (programname/syslogtag).
+-- Each shape yields (time, host, prog, pid, msg); one shared part below parses msg.
 -- A year-less timestamp takes the year of the file's modification time (`sw_year_ref`), minus one when
 -- that would put it more than a day after the file was last written (December lines read in January).
-WITH p AS (
-  SELECT line_no, regexp_extract(line,
-    '^(?:<\d+>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)$',
-    ['bsd', 'iso', 'host', 'prog', 'pid', 'msg']) AS r
+-- Addresses: sshd writes the client as ` from <addr> port <n>` AFTER the user name the client chose, so
+-- every pattern takes the LAST such address (greedy user, tail anchored at the end): a user name that
+-- contains ` from 10.1.2.3 port 1` does not move src_ip. src_ip holds only IP literals; a host name
+-- (UseDNS, PAM rhost=) goes to attributes.rhost.
+WITH l AS (
+  SELECT line_no, line,
+    CASE WHEN starts_with(line, '{') THEN 'json'
+         WHEN regexp_matches(line, '^<\d{1,3}>\d{1,2} ') THEN '5424' ELSE 'text' END AS shape
   FROM batch
-), t AS (
-  SELECT line_no, r,
-    CASE WHEN r.bsd <> '' THEN sw_local(try_strptime(year(getvariable('sw_year_ref'))::VARCHAR || ' ' || regexp_replace(r.bsd, ' +', ' ', 'g'), '%Y %b %d %H:%M:%S'))
-         WHEN r.iso <> '' THEN sw_time(r.iso) END AS ts,
-    regexp_extract(r.msg, '^Accepted (\S+) for (\S+) from (\S+) port (\d+)', ['method', 'user', 'ip', 'port']) AS ok,
-    regexp_extract(r.msg, '^Failed (\S+) for (invalid user )?(\S+) from (\S+) port (\d+)', ['method', 'invalid', 'user', 'ip', 'port']) AS bad,
-    regexp_extract(r.msg, '^Invalid user (\S*) from (\S+)(?: port (\d+))?', ['user', 'ip', 'port']) AS inv,
-    regexp_extract(r.msg, '^(?:Disconnected from|Connection closed by|Received disconnect from) (?:(?:authenticating |invalid )?user (\S+) )?(\S+) port (\d+)', ['user', 'ip', 'port']) AS bye,
-    regexp_extract(r.msg, '^\s*(\S+) : (?:.*?(\d+) incorrect password attempts? ; )?(?:.*?)TTY=(\S+) ; PWD=(\S+) ; USER=(\S+) ; COMMAND=(.*)$', ['user', 'fails', 'tty', 'pwd', 'target', 'cmd']) AS sudo,
-    regexp_extract(r.msg, 'authentication failure;.*?rhost=(\S*)(?:\s+user=(\S+))?', ['rhost', 'user']) AS pam,
-    regexp_extract(r.msg, 'session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by|$)', ['what', 'user']) AS sess
+), s AS (
+  SELECT line_no, shape,
+    CASE WHEN shape = 'text' THEN regexp_extract(line,
+      '^(?:<(\d{1,3})>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (\S+) (?:([^\s\[:]+)(?:\[(\d+)\])?: ?)?(.*)$',
+      ['pri', 'bsd', 'iso', 'host', 'prog', 'pid', 'msg']) END AS t,
+    CASE WHEN shape = '5424' THEN regexp_extract(line,
+      '^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) \S+ (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$',
+      ['pri', 'ts', 'host', 'app', 'procid', 'sd', 'msg']) END AS r,
+    CASE WHEN shape = 'json' AND json_valid(line) THEN json_extract_string(line, [
+      '$.__REALTIME_TIMESTAMP', '$.timestamp', '$.time', '$.date', '$."@timestamp"',
+      '$._HOSTNAME', '$.hostname', '$.host',
+      '$.SYSLOG_IDENTIFIER', '$._COMM', '$.ident', '$.appname', '$.programname', '$.app_name',
+      '$.SYSLOG_PID', '$._PID', '$.pid', '$.procid',
+      '$.MESSAGE', '$.message', '$.msg', '$.PRIORITY', '$.severity']) END AS j,
+    CASE WHEN shape = 'json' AND json_valid(line) AND json_type(line, '$.MESSAGE') = 'ARRAY'
+         THEN from_json(json_extract(line, '$.MESSAGE'), '["UTINYINT"]') END AS jbytes
+  FROM l
+), f AS (
+  SELECT line_no, shape, t.bsd,
+    CASE shape WHEN 'text' THEN t.iso WHEN '5424' THEN nullif(r.ts, '-')
+         ELSE coalesce(j[1], j[2], j[3], j[4], j[5]) END AS stamp,
+    CASE shape WHEN 'text' THEN t.host WHEN '5424' THEN nullif(r.host, '-') ELSE coalesce(j[6], j[7], j[8]) END AS host,
+    CASE shape WHEN 'text' THEN nullif(t.prog, '') WHEN '5424' THEN nullif(r.app, '-')
+         ELSE coalesce(j[9], j[10], j[11], j[12], j[13], j[14]) END AS prog,
+    CASE shape WHEN 'text' THEN nullif(t.pid, '') WHEN '5424' THEN nullif(r.procid, '-')
+         ELSE coalesce(j[15], j[16], j[17], j[18]) END AS pid,
+    CASE shape WHEN 'text' THEN t.msg WHEN '5424' THEN regexp_replace(coalesce(r.msg, ''), '^\x{FEFF}', '')
+         ELSE coalesce(
+           -- journald writes a MESSAGE that is not valid UTF-8 as an array of its bytes
+           try(decode(unhex(array_to_string(list_transform(jbytes, lambda b: printf('%02x', b)), '')))),
+           try(array_to_string(list_transform(jbytes, lambda b: chr(b)), '')), j[19], j[20], j[21]) END AS msg0,
+    CASE shape WHEN 'text' THEN nullif(t.pri, '') WHEN '5424' THEN r.pri END AS pri,
+    CASE WHEN shape = 'json' THEN coalesce(j[22], j[23]) END AS severity,
+    CASE WHEN shape = '5424' AND r.sd <> '-' THEN r.sd END AS sd,
+    CASE shape WHEN 'text' THEN t.host = '' WHEN '5424' THEN r.ts = '' ELSE j IS NULL END AS unparsed
+  FROM s
+), m AS (
+  -- rsyslog's repeat compression: `message repeated N times: [ <msg>]` stands for N identical messages.
+  SELECT *,
+    try_cast(regexp_extract(msg0, '^message repeated (\d+) times: \[', 1) AS INTEGER) AS repeat,
+    CASE WHEN regexp_matches(msg0, '^message repeated \d+ times: \[')
+         THEN regexp_extract(msg0, '^message repeated \d+ times: \[ ?(.*?)\]?$', 1) ELSE msg0 END AS msg,
+    prog IN ('sshd', 'sshd-session', 'sshd-auth') AS ssh
+  FROM f
+), p AS (
+  SELECT *,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh2)?(?:: .*)?$', ['method', 'user', 'addr', 'port']) END AS ok,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^(?:Failed (\S+) for |(?:error: )?maximum authentication attempts exceeded for |(?:error: )?PAM: Authentication failure for )((?:invalid|illegal) user )?(.*) from (\S+?)(?: port (\d+))?(?: ssh2)?(?:: \S.*)?(?: \[preauth\])?$',
+      ['method', 'invalid', 'user', 'addr', 'port']) END AS bad,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^(?:Invalid|Illegal) user (.*) from (\S+?)(?: port (\d+))?(?: \[preauth\])?$', ['user', 'addr', 'port']) END AS inv,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^User (.*) from (\S+) not allowed because (.*)$', ['user', 'addr', 'why']) END AS deny,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^(?:Disconnected from|Connection closed by|Connection reset by|Disconnecting) (?:(?:authenticating |invalid )?user (.*) )?(\S+) port (\d+)(?:: (.*?))?(?: \[preauth\])?$',
+      ['user', 'addr', 'port', 'why']) END AS bye,
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^Received disconnect from (\S*[0-9A-Za-z])(?: port (\d+))?: ?\d+:', ['addr', 'port']) END AS rcv,
+    -- Connections that never reached authentication (scanners, incompatible clients, time-outs).
+    CASE WHEN ssh THEN regexp_extract(msg,
+      '^(?:error: )?(Did not receive identification string from|Unable to negotiate with|banner exchange: Connection from|Timeout before authentication for|ssh_dispatch_run_fatal: Connection from|Connection from|Bad protocol version identification .* from|Protocol major versions differ for) (\S*[0-9A-Za-z])(?: port (\d+))?(?: on \S+ port \d+(?: rdomain \S*)?)?(?:[:,] .*| \[preauth\])?$',
+      ['what', 'addr', 'port']) END AS conn,
+    -- PAM's auth failure line (pam_unix and look-alikes) and sshd's summary of further ones.
+    regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )authentication failures?;(.*)$',
+      ['service', 'more', 'kv']) AS pam,
+    regexp_extract(msg, '^pam_\w+\((sudo[^:)]*|su|su-l):auth\): (conversation failed|auth could not identify password for \[(.*)\])$',
+      ['service', 'why', 'user']) AS pamconv,
+    regexp_extract(msg, '^pam_\w+\(([^:)]+):session\): session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
+      ['service', 'what', 'user', 'by', 'by_uid']) AS sess,
+    -- sudo: `user : [refusal ; ]TTY=.. ; PWD=.. ; USER=.. ; [GROUP=.. ; ][TSID=.. ; ][ENV=.. ; ]COMMAND=..`
+    CASE WHEN prog = 'sudo' THEN regexp_extract(msg,
+      '^\s*(\S+) : (?:([^=;]*?) ; )?(?:HOST=\S+ ; )?(?:TTY=(\S+) ; )?(?:PWD=(.*?) ; )?USER=(\S+) ; (?:GROUP=(\S+) ; )?(?:TSID=(\S+) ; )?(?:ENV=(.*?) ; )?COMMAND=(.*)$',
+      ['user', 'why', 'tty', 'pwd', 'target', 'group', 'tsid', 'env', 'cmd']) END AS sudo,
+    CASE WHEN prog = 'pkexec' THEN regexp_extract(msg,
+      '^(\S+): (.*?):? \[USER=([^\]]*)\] \[TTY=([^\]]*)\] \[CWD=([^\]]*)\] \[COMMAND=(.*)\]$',
+      ['user', 'what', 'target', 'tty', 'pwd', 'cmd']) END AS pk,
+    -- su: shadow-utils (`Successful su for root by alice`, `+ pts/0 alice:root`) and util-linux (`(to root) alice on pts/0`).
+    CASE WHEN prog = 'su' THEN regexp_extract(msg,
+      '^(?:(Successful|FAILED) su for (\S+) by (\S+)|([+-]) (\S+) (\S+?):(\S+)|(FAILED SU )?\(to (\S+)\) (\S+) on (\S+))$',
+      ['ok1', 'target1', 'user1', 'ok2', 'tty2', 'user2', 'target2', 'bad3', 'target3', 'user3', 'tty3']) END AS su
+  FROM m
+), k AS (
+  SELECT *,
+    nullif(pam.service, '') IN ('su', 'su-l') OR pamconv.service IN ('su', 'su-l') AS pam_su,
+    pam.service LIKE 'sudo%' OR pamconv.service LIKE 'sudo%' AS pam_sudo,
+    sess.service IN ('su', 'su-l') AND sess.what = 'opened' AS su_session,
+    nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '') AS pam_rhost,
+    nullif(regexp_extract(pam.kv, ' ruser=(\S*)', 1), '') AS pam_ruser,
+    nullif(regexp_extract(pam.kv, '\suser=(.*)$', 1), '') AS pam_user,
+    nullif(regexp_extract(pam.kv, ' tty=(\S*)', 1), '') AS pam_tty,
+    nullif(coalesce(nullif(ok.addr, ''), nullif(bad.addr, ''), nullif(inv.addr, ''), nullif(deny.addr, ''),
+                    nullif(bye.addr, ''), nullif(rcv.addr, ''), nullif(conn.addr, ''),
+                    nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '')), '') AS addr,
+    CASE WHEN ok.user <> '' THEN 'ssh_ok' WHEN bad.addr <> '' THEN 'ssh_bad' WHEN inv.addr <> '' THEN 'ssh_invalid'
+         WHEN deny.addr <> '' THEN 'ssh_denied' WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'ssh_bye'
+         WHEN conn.addr <> '' THEN 'ssh_conn'
+         WHEN sudo.cmd <> '' THEN 'sudo' WHEN pk.cmd <> '' THEN 'pkexec'
+         WHEN su.ok1 <> '' OR su.ok2 <> '' OR su.target3 <> '' THEN 'su'
+         WHEN pam.kv <> '' OR pamconv.why <> '' THEN 'pam' WHEN sess.what <> '' THEN 'session' END AS kind
   FROM p
 ), y AS (
-  SELECT *, CASE WHEN r.bsd <> '' AND ts > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN ts - INTERVAL 1 YEAR ELSE ts END AS time
-  FROM t
+  SELECT *,
+    CASE WHEN bsd <> '' THEN sw_local(try_strptime(year(getvariable('sw_year_ref'))::VARCHAR || ' ' || regexp_replace(bsd, ' +', ' ', 'g'),
+                                                   ['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f']))
+         WHEN regexp_full_match(stamp, '[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?') THEN
+           sw_local(try_strptime(year(getvariable('sw_year_ref'))::VARCHAR || ' ' || regexp_replace(stamp, ' +', ' ', 'g'),
+                                 ['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f']))
+         WHEN regexp_full_match(stamp, '\d+(?:\.\d+)?') THEN to_timestamp(CASE
+           WHEN stamp::DOUBLE > 1e17 THEN stamp::DOUBLE / 1e9 WHEN stamp::DOUBLE > 1e14 THEN stamp::DOUBLE / 1e6
+           WHEN stamp::DOUBLE > 1e11 THEN stamp::DOUBLE / 1e3 ELSE stamp::DOUBLE END)
+         ELSE sw_time(stamp) END AS ts0,
+    bsd <> '' OR regexp_full_match(stamp, '[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?') AS yearless,
+    regexp_full_match(addr, '(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)')
+      OR (regexp_full_match(addr, '(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?:%[\w.-]+)?')
+          AND (contains(addr, '::') OR length(addr) - length(replace(addr, ':', '')) = 7)) AS addr_is_ip
+  FROM k
 )
 SELECT
   line_no,
-  CASE WHEN r.host = '' THEN 'not a syslog line' END AS _error,
-  time,
-  CASE WHEN sess.what <> '' THEN 'Authentication'
-       WHEN r.prog IN ('sshd', 'sudo', 'su', 'login', 'passwd', 'useradd', 'usermod', 'chpasswd') OR r.prog LIKE 'pam%' OR pam.rhost <> '' OR pam.user <> ''
-       THEN 'Authentication' ELSE 'Process Activity' END AS class_name,
-  CASE WHEN ok.user <> '' OR bad.user <> '' OR inv.ip <> '' THEN 'logon'
-       WHEN bye.ip <> '' THEN 'logoff'
-       WHEN sudo.cmd <> '' THEN 'sudo'
-       WHEN pam.rhost <> '' OR pam.user <> '' THEN 'pam_failure'
-       WHEN sess.what <> '' THEN 'session_' || sess.what
+  CASE WHEN unparsed THEN CASE shape WHEN 'json' THEN 'invalid JSON' ELSE 'not a syslog line' END
+       WHEN msg0 IS NULL THEN 'no message in the record' END AS _error,
+  CASE WHEN yearless AND ts0 > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN ts0 - INTERVAL 1 YEAR ELSE ts0 END AS time,
+  CASE WHEN kind IS NOT NULL OR ssh OR prog IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
+            OR prog LIKE 'pam%' THEN 'Authentication'
+       WHEN prog IN ('useradd', 'usermod', 'userdel', 'groupadd', 'groupmod', 'groupdel', 'passwd', 'chpasswd', 'chage', 'gpasswd')
+       THEN 'Account Change' ELSE 'Process Activity' END AS class_name,
+  CASE WHEN kind IN ('ssh_ok', 'ssh_bad', 'ssh_invalid', 'ssh_denied') THEN 'logon'
+       WHEN kind = 'ssh_bye' THEN 'logoff'
+       WHEN kind = 'ssh_conn' THEN 'connect'
+       WHEN kind IN ('sudo', 'pkexec', 'su') THEN kind
+       WHEN kind = 'pam' AND pam_su THEN 'su'
+       WHEN kind = 'pam' AND pam_sudo THEN 'sudo'
+       WHEN kind = 'pam' THEN 'pam_failure'
+       WHEN su_session THEN 'su'
+       WHEN kind = 'session' THEN 'session_' || sess.what
        ELSE 'log' END AS activity,
-  CASE WHEN ok.user <> '' OR (sudo.cmd <> '' AND sudo.fails = '') OR sess.what <> '' THEN 'success'
-       WHEN bad.user <> '' OR inv.ip <> '' OR sudo.fails <> '' OR pam.rhost <> '' OR pam.user <> '' THEN 'failure'
+  CASE WHEN kind = 'ssh_ok' OR su_session OR (kind = 'session') THEN 'success'
+       WHEN kind IN ('ssh_bad', 'ssh_invalid', 'ssh_denied', 'pam') THEN 'failure'
+       WHEN kind = 'ssh_bye' AND bye.why LIKE 'Too many authentication failures%' THEN 'failure'
+       WHEN kind = 'ssh_conn' AND conn.what <> 'Connection from' THEN 'failure'
+       WHEN kind = 'sudo' THEN CASE WHEN sudo.why = '' THEN 'success' ELSE 'failure' END
+       WHEN kind = 'pkexec' THEN CASE WHEN pk.what = 'Executing command' THEN 'success' ELSE 'failure' END
+       WHEN kind = 'su' THEN CASE WHEN su.ok1 = 'Successful' OR su.ok2 = '+' OR (su.target3 <> '' AND su.bad3 = '') THEN 'success' ELSE 'failure' END
        ELSE 'unknown' END AS outcome,
-  CASE WHEN ok.user <> '' THEN ok.method
-       WHEN bad.user <> '' THEN bad.method || CASE WHEN bad.invalid <> '' THEN ' (invalid user)' ELSE '' END
-       WHEN inv.ip <> '' THEN 'invalid user'
-       WHEN sudo.fails <> '' THEN sudo.fails || ' incorrect password attempts' END AS reason,
-  r.prog AS event_code,
-  r.host AS host,
-  nullif(coalesce(nullif(ok.user, ''), nullif(bad.user, ''), nullif(inv.user, ''), nullif(bye.user, ''), nullif(sudo.user, ''), nullif(pam.user, ''), nullif(sess.user, '')), '') AS user_name,
-  nullif(coalesce(nullif(ok.ip, ''), nullif(bad.ip, ''), nullif(inv.ip, ''), nullif(bye.ip, ''), nullif(pam.rhost, '')), '') AS src_ip,
-  try_cast(coalesce(nullif(ok.port, ''), nullif(bad.port, ''), nullif(inv.port, ''), nullif(bye.port, '')) AS INTEGER) AS src_port,
-  CASE WHEN r.prog = 'sshd' THEN 'ssh' END AS protocol,
-  nullif(sudo.cmd, '') AS command_line,
-  r.msg AS message,
-  json_object('pid', nullif(r.pid, ''), 'sudo_target_user', nullif(sudo.target, ''), 'tty', nullif(sudo.tty, ''), 'pwd', nullif(sudo.pwd, '')) AS attributes
+  CASE kind WHEN 'ssh_ok' THEN ok.method
+       WHEN 'ssh_bad' THEN CASE WHEN bad.method <> '' THEN bad.method WHEN msg LIKE '%maximum authentication attempts%'
+                                THEN 'maximum authentication attempts exceeded' ELSE 'PAM authentication failure' END
+                           || CASE WHEN bad.invalid <> '' THEN ' (invalid user)' ELSE '' END
+       WHEN 'ssh_invalid' THEN 'invalid user'
+       WHEN 'ssh_denied' THEN 'not allowed because ' || deny.why
+       WHEN 'ssh_bye' THEN nullif(bye.why, '')
+       WHEN 'ssh_conn' THEN conn.what
+       WHEN 'sudo' THEN nullif(sudo.why, '')
+       WHEN 'pkexec' THEN CASE WHEN pk.what <> 'Executing command' THEN pk.what END
+       WHEN 'pam' THEN coalesce(nullif(pamconv.why, ''), 'authentication failure')
+  END AS reason,
+  CASE WHEN ssh THEN 'sshd' ELSE prog END AS event_code,
+  host,
+  nullif(CASE kind WHEN 'ssh_ok' THEN ok.user WHEN 'ssh_bad' THEN bad.user WHEN 'ssh_invalid' THEN inv.user
+       WHEN 'ssh_denied' THEN deny.user WHEN 'ssh_bye' THEN bye.user
+       WHEN 'sudo' THEN sudo.user WHEN 'pkexec' THEN pk.user
+       WHEN 'su' THEN coalesce(nullif(su.user1, ''), nullif(su.user2, ''), su.user3)
+       WHEN 'pam' THEN CASE WHEN pam_su OR pam_sudo THEN coalesce(pam_ruser, nullif(pamconv.user, ''), CASE WHEN pam_sudo THEN pam_user END)
+                            ELSE pam_user END
+       WHEN 'session' THEN CASE WHEN su_session THEN sess.by ELSE sess.user END END, '') AS user_name,
+  CASE WHEN addr_is_ip THEN addr END AS src_ip,
+  try_cast(coalesce(nullif(ok.port, ''), nullif(bad.port, ''), nullif(inv.port, ''), nullif(bye.port, ''),
+                    nullif(rcv.port, ''), nullif(conn.port, '')) AS INTEGER) AS src_port,
+  CASE WHEN ssh THEN 'ssh' END AS protocol,
+  nullif(coalesce(nullif(sudo.cmd, ''), pk.cmd), '') AS command_line,
+  msg AS message,
+  json_object(
+    'pid', pid, 'program', CASE WHEN ssh AND prog <> 'sshd' THEN prog END,
+    'repeat', repeat, 'failures', try_cast(nullif(pam.more, '') AS INTEGER),
+    'rhost', CASE WHEN NOT addr_is_ip THEN addr END,
+    'target_user', nullif(CASE kind WHEN 'sudo' THEN sudo.target WHEN 'pkexec' THEN pk.target
+                        WHEN 'su' THEN coalesce(nullif(su.target1, ''), nullif(su.target2, ''), su.target3)
+                        WHEN 'pam' THEN CASE WHEN pam_su THEN pam_user END
+                        WHEN 'session' THEN CASE WHEN su_session THEN sess.user END END, ''),
+    'tty', nullif(coalesce(nullif(sudo.tty, ''), nullif(pk.tty, ''), nullif(su.tty2, ''), nullif(su.tty3, ''), pam_tty), ''),
+    'pwd', nullif(coalesce(nullif(sudo.pwd, ''), pk.pwd), ''),
+    'group', nullif(sudo."group", ''), 'tsid', nullif(sudo.tsid, ''), 'env', nullif(sudo.env, ''),
+    'pam_service', nullif(coalesce(nullif(pam.service, ''), nullif(pamconv.service, ''), sess.service), ''),
+    'by_uid', nullif(sess.by_uid, ''),
+    'priority', coalesce(pri, severity), 'structured_data', sd) AS attributes
 FROM y
