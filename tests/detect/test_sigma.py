@@ -272,3 +272,12 @@ def test_user_sigma_rule_raises_alerts_through_detect(ws, run, tmp_path: Path) -
     with db.opened(ws, read_only=True) as con:
         rows = con.execute("SELECT kind, severity, attack, summary FROM alerts WHERE rule_id = 'sigma.luci_probe'").fetchall()
     assert rows == [("sigma", "high", ["T1190"], '4 event(s) matched "Test rule" for ip 203.0.113.5.')]
+
+
+def test_refused_sudo_to_a_shell_is_no_root_shell() -> None:
+    """sudo logs a refusal (`user NOT in sudoers`, wrong passwords) with the command that was asked for."""
+    sudo = {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
+            "user_name": "eve", "host": "web-01", "command_line": "/bin/bash", "attributes": '{"target_user": "root"}'}
+    [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
+    assert rule.query(events_db([{**sudo, "outcome": "failure", "reason": "user NOT in sudoers"}])).num_rows == 0
+    assert rule.query(events_db([{**sudo, "outcome": "success"}])).num_rows == 1

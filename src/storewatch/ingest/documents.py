@@ -8,6 +8,7 @@ line formats' mappings apply to them unchanged.
 from __future__ import annotations
 
 import codecs
+import json
 from typing import Iterator
 
 import orjson
@@ -52,13 +53,35 @@ def json_records(reader: BlockReader, notes: list[str]) -> Iterator[Record]:
         notes.append("JSON document larger than 1 GiB: split it or convert to JSON lines")
         yield Record(1, 0, data[:4096].decode("utf-8", "replace"), "JSON document too large")
         return
+    data = data.lstrip(codecs.BOM_UTF8)
     try:
-        doc = orjson.loads(data.lstrip(codecs.BOM_UTF8))
+        docs = [orjson.loads(data)]
     except orjson.JSONDecodeError as exc:
-        yield Record(1, 0, data[: 1 << 20].decode("utf-8", "replace"), f"invalid JSON document: {exc}")
-        return
-    for i, item in enumerate(_unwrap(doc), start=1):
+        docs = _concatenated(data)  # `journalctl -o json-pretty`, `jq .`: pretty objects one after another
+        if docs is None:
+            yield Record(1, 0, data[: 1 << 20].decode("utf-8", "replace"), f"invalid JSON document: {exc}")
+            return
+    for i, item in enumerate((item for doc in docs for item in _unwrap(doc)), start=1):
         yield Record(i, 0, orjson.dumps(item).decode())
+
+
+def _concatenated(data: bytes) -> list | None:
+    """The values of a text of several JSON documents one after another, or None if it is not one."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        if at == len(text):
+            return values if len(values) > 1 else None
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            return None
+        values.append(value)
 
 
 def _unwrap(doc) -> list:

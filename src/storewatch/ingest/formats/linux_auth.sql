@@ -30,14 +30,19 @@ WITH l AS (
       '$._HOSTNAME', '$.hostname', '$.host',
       '$.SYSLOG_IDENTIFIER', '$._COMM', '$.ident', '$.appname', '$.programname', '$.app_name',
       '$.SYSLOG_PID', '$._PID', '$.pid', '$.procid',
-      '$.MESSAGE', '$.message', '$.msg', '$.PRIORITY', '$.severity']) END AS j,
+      '$.MESSAGE', '$.message', '$.msg', '$.PRIORITY', '$.severity',
+      '$.__CURSOR', '$._SOURCE_REALTIME_TIMESTAMP']) END AS j,
     CASE WHEN shape = 'json' AND json_valid(line) AND json_type(line, '$.MESSAGE') = 'ARRAY'
          THEN from_json(json_extract(line, '$.MESSAGE'), '["UTINYINT"]') END AS jbytes
   FROM l
 ), f AS (
   SELECT line_no, shape, t.bsd,
     CASE shape WHEN 'text' THEN t.iso WHEN '5424' THEN nullif(r.ts, '-')
-         ELSE coalesce(j[1], j[2], j[3], j[4], j[5]) END AS stamp,
+         -- journald's 16-digit microsecond stamps can look like card numbers to the PAN scrubber; the
+         -- cursor's `t=` field holds the same time in hex, which it leaves alone
+         ELSE coalesce(CASE WHEN regexp_full_match(j[1], '\d+') THEN j[1] END,
+                       (try_cast('0x' || nullif(regexp_extract(j[24], '(?:^|;)t=([0-9a-f]+)', 1), '') AS BIGINT))::VARCHAR,
+                       CASE WHEN regexp_full_match(j[25], '\d+') THEN j[25] END, j[2], j[3], j[4], j[5]) END AS stamp,
     CASE shape WHEN 'text' THEN t.host WHEN '5424' THEN nullif(r.host, '-') ELSE coalesce(j[6], j[7], j[8]) END AS host,
     CASE shape WHEN 'text' THEN nullif(t.prog, '') WHEN '5424' THEN nullif(r.app, '-')
          ELSE coalesce(j[9], j[10], j[11], j[12], j[13], j[14]) END AS prog,
@@ -73,13 +78,13 @@ WITH l AS (
     CASE WHEN ssh THEN regexp_extract(msg,
       '^User (.*) from (\S+) not allowed because (.*)$', ['user', 'addr', 'why']) END AS deny,
     CASE WHEN ssh THEN regexp_extract(msg,
-      '^(?:Disconnected from|Connection closed by|Connection reset by|Disconnecting) (?:(?:authenticating |invalid )?user (.*) )?(\S+) port (\d+)(?:: (.*?))?(?: \[preauth\])?$',
+      '^(?:Disconnected from|Connection closed by|Connection reset by|Disconnecting) (?:(?:authenticating |invalid )?user (.*) )?(\S*[.:]\S*[0-9A-Za-z])(?: port (\d+))?(?:: (.*?))?(?: \[preauth\])?$',
       ['user', 'addr', 'port', 'why']) END AS bye,
     CASE WHEN ssh THEN regexp_extract(msg,
       '^Received disconnect from (\S*[0-9A-Za-z])(?: port (\d+))?: ?\d+:', ['addr', 'port']) END AS rcv,
     -- Connections that never reached authentication (scanners, incompatible clients, time-outs).
     CASE WHEN ssh THEN regexp_extract(msg,
-      '^(?:error: )?(Did not receive identification string from|Unable to negotiate with|banner exchange: Connection from|Timeout before authentication for|ssh_dispatch_run_fatal: Connection from|Connection from|Bad protocol version identification .* from|Protocol major versions differ for) (\S*[0-9A-Za-z])(?: port (\d+))?(?: on \S+ port \d+(?: rdomain \S*)?)?(?:[:,] .*| \[preauth\])?$',
+      '^(?:error: |fatal: )?(Did not receive identification string from|Unable to negotiate with|banner exchange: Connection from|Timeout before authentication for|ssh_dispatch_run_fatal: Connection from|Connection from|Bad protocol version identification .* from|Protocol major versions differ for) (\S*[0-9A-Za-z])(?: port (\d+))?(?: on \S+ port \d+(?: rdomain \S*)?)?(?:[:,] .*| \[preauth\])?$',
       ['what', 'addr', 'port']) END AS conn,
     -- PAM's auth failure line (pam_unix and look-alikes) and sshd's summary of further ones.
     regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )authentication failures?;(.*)$',
@@ -88,6 +93,9 @@ WITH l AS (
       ['service', 'why', 'user']) AS pamconv,
     regexp_extract(msg, '^pam_\w+\(([^:)]+):session\): session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
       ['service', 'what', 'user', 'by', 'by_uid']) AS sess,
+    -- Account changes (shadow-utils, passwd through PAM).
+    regexp_extract(msg, '^(?:(new user|new group): name=([^,]+),|(delete user|delete group|removed group) ''([^'']+)''|pam_\w+\(\S+:chauthtok\): (password changed) for (\S+))',
+      ['new', 'new_name', 'del', 'del_name', 'chpw', 'chpw_user']) AS acct,
     -- sudo: `user : [refusal ; ]TTY=.. ; PWD=.. ; USER=.. ; [GROUP=.. ; ][TSID=.. ; ][ENV=.. ; ]COMMAND=..`
     CASE WHEN prog = 'sudo' THEN regexp_extract(msg,
       '^\s*(\S+) : (?:([^=;]*?) ; )?(?:HOST=\S+ ; )?(?:TTY=(\S+) ; )?(?:PWD=(.*?) ; )?USER=(\S+) ; (?:GROUP=(\S+) ; )?(?:TSID=(\S+) ; )?(?:ENV=(.*?) ; )?COMMAND=(.*)$',
@@ -117,7 +125,8 @@ WITH l AS (
          WHEN conn.addr <> '' THEN 'ssh_conn'
          WHEN sudo.cmd <> '' THEN 'sudo' WHEN pk.cmd <> '' THEN 'pkexec'
          WHEN su.ok1 <> '' OR su.ok2 <> '' OR su.target3 <> '' THEN 'su'
-         WHEN pam.kv <> '' OR pamconv.why <> '' THEN 'pam' WHEN sess.what <> '' THEN 'session' END AS kind
+         WHEN pam.kv <> '' OR pamconv.why <> '' THEN 'pam' WHEN sess.what <> '' THEN 'session'
+         WHEN acct.new <> '' OR acct.del <> '' OR acct.chpw <> '' THEN 'account' END AS kind
   FROM p
 ), y AS (
   SELECT *,
@@ -141,7 +150,8 @@ SELECT
   CASE WHEN unparsed THEN CASE shape WHEN 'json' THEN 'invalid JSON' ELSE 'not a syslog line' END
        WHEN msg0 IS NULL THEN 'no message in the record' END AS _error,
   CASE WHEN yearless AND ts0 > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN ts0 - INTERVAL 1 YEAR ELSE ts0 END AS time,
-  CASE WHEN kind IS NOT NULL OR ssh OR prog IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
+  CASE WHEN kind = 'account' THEN 'Account Change'
+       WHEN kind IS NOT NULL OR ssh OR prog IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
             OR prog LIKE 'pam%' THEN 'Authentication'
        WHEN prog IN ('useradd', 'usermod', 'userdel', 'groupadd', 'groupmod', 'groupdel', 'passwd', 'chpasswd', 'chage', 'gpasswd')
        THEN 'Account Change' ELSE 'Process Activity' END AS class_name,
@@ -154,8 +164,11 @@ SELECT
        WHEN kind = 'pam' THEN 'pam_failure'
        WHEN su_session THEN 'su'
        WHEN kind = 'session' THEN 'session_' || sess.what
+       WHEN kind = 'account' THEN CASE WHEN acct.chpw <> '' THEN 'password_change' WHEN acct.new = 'new user' THEN 'create_user'
+                                       WHEN acct.new = 'new group' THEN 'create_group' WHEN acct.del = 'delete user' THEN 'delete_user'
+                                       ELSE 'delete_group' END
        ELSE 'log' END AS activity,
-  CASE WHEN kind = 'ssh_ok' OR su_session OR (kind = 'session') THEN 'success'
+  CASE WHEN kind IN ('ssh_ok', 'session', 'account') OR su_session THEN 'success'
        WHEN kind IN ('ssh_bad', 'ssh_invalid', 'ssh_denied', 'pam') THEN 'failure'
        WHEN kind = 'ssh_bye' AND bye.why LIKE 'Too many authentication failures%' THEN 'failure'
        WHEN kind = 'ssh_conn' AND conn.what <> 'Connection from' THEN 'failure'
@@ -183,7 +196,8 @@ SELECT
        WHEN 'su' THEN coalesce(nullif(su.user1, ''), nullif(su.user2, ''), su.user3)
        WHEN 'pam' THEN CASE WHEN pam_su OR pam_sudo THEN coalesce(pam_ruser, nullif(pamconv.user, ''), CASE WHEN pam_sudo THEN pam_user END)
                             ELSE pam_user END
-       WHEN 'session' THEN CASE WHEN su_session THEN sess.by ELSE sess.user END END, '') AS user_name,
+       WHEN 'session' THEN CASE WHEN su_session THEN sess.by ELSE sess.user END
+       WHEN 'account' THEN coalesce(nullif(acct.new_name, ''), nullif(acct.del_name, ''), acct.chpw_user) END, '') AS user_name,
   CASE WHEN addr_is_ip THEN addr END AS src_ip,
   try_cast(coalesce(nullif(ok.port, ''), nullif(bad.port, ''), nullif(inv.port, ''), nullif(bye.port, ''),
                     nullif(rcv.port, ''), nullif(conn.port, '')) AS INTEGER) AS src_port,
