@@ -68,34 +68,39 @@ WITH l AS (
   FROM f
 ), p AS (
   SELECT *,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    -- Each pattern runs only on the lines its fixed start (or a cheap test) selects: extracting a struct is
+    -- the costly part.
+    CASE WHEN ssh AND starts_with(msg, 'Accepted ') THEN regexp_extract(msg,
       '^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh2)?(?:: .*)?$', ['method', 'user', 'addr', 'port']) END AS ok,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND (starts_with(msg, 'Failed ') OR contains(msg, 'uthentication')) THEN regexp_extract(msg,
       '^(?:Failed (\S+) for |(?:error: )?maximum authentication attempts exceeded for |(?:error: )?PAM: Authentication failure for )((?:invalid|illegal) user )?(.*) from (\S+?)(?: port (\d+))?(?: ssh2)?(?:: \S.*)?(?: \[preauth\])?$',
       ['method', 'invalid', 'user', 'addr', 'port']) END AS bad,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND (starts_with(msg, 'Invalid user ') OR starts_with(msg, 'Illegal user ')) THEN regexp_extract(msg,
       '^(?:Invalid|Illegal) user (.*) from (\S+?)(?: port (\d+))?(?: \[preauth\])?$', ['user', 'addr', 'port']) END AS inv,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND starts_with(msg, 'User ') THEN regexp_extract(msg,
       '^User (.*) from (\S+) not allowed because (.*)$', ['user', 'addr', 'why']) END AS deny,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND (starts_with(msg, 'Disconnect') OR starts_with(msg, 'Connection ')) THEN regexp_extract(msg,
       '^(?:Disconnected from|Connection closed by|Connection reset by|Disconnecting) (?:(?:authenticating |invalid )?user (.*) )?(\S*[.:]\S*[0-9A-Za-z])(?: port (\d+))?(?:: (.*?))?(?: \[preauth\])?$',
       ['user', 'addr', 'port', 'why']) END AS bye,
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND starts_with(msg, 'Received disconnect ') THEN regexp_extract(msg,
       '^Received disconnect from (\S*[0-9A-Za-z])(?: port (\d+))?: ?\d+:', ['addr', 'port']) END AS rcv,
     -- Connections that never reached authentication (scanners, incompatible clients, time-outs).
-    CASE WHEN ssh THEN regexp_extract(msg,
+    CASE WHEN ssh AND regexp_matches(msg, '^(?:error: |fatal: )?(?:Did not|Unable to|banner|Timeout|ssh_dispatch|Connection from|Bad protocol|Protocol major)')
+    THEN regexp_extract(msg,
       '^(?:error: |fatal: )?(Did not receive identification string from|Unable to negotiate with|banner exchange: Connection from|Timeout before authentication for|ssh_dispatch_run_fatal: Connection from|Connection from|Bad protocol version identification .* from|Protocol major versions differ for) (\S*[0-9A-Za-z])(?: port (\d+))?(?: on \S+ port \d+(?: rdomain \S*)?)?(?:[:,] .*| \[preauth\])?$',
       ['what', 'addr', 'port']) END AS conn,
     -- PAM's auth failure line (pam_unix and look-alikes) and sshd's summary of further ones.
-    regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )authentication failures?;(.*)$',
-      ['service', 'more', 'kv']) AS pam,
-    regexp_extract(msg, '^pam_\w+\((sudo[^:)]*|su|su-l):auth\): (conversation failed|auth could not identify password for \[(.*)\])$',
-      ['service', 'why', 'user']) AS pamconv,
-    regexp_extract(msg, '^pam_\w+\(([^:)]+):session\): session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
-      ['service', 'what', 'user', 'by', 'by_uid']) AS sess,
+    CASE WHEN contains(msg, 'authentication failure') THEN
+      regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )authentication failures?;(.*)$',
+      ['service', 'more', 'kv']) END AS pam,
+    CASE WHEN contains(msg, ':auth): ') THEN regexp_extract(msg, '^pam_\w+\((sudo[^:)]*|su|su-l):auth\): (conversation failed|auth could not identify password for \[(.*)\])$',
+      ['service', 'why', 'user']) END AS pamconv,
+    CASE WHEN contains(msg, ':session): session ') THEN regexp_extract(msg, '^pam_\w+\(([^:)]+):session\): session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
+      ['service', 'what', 'user', 'by', 'by_uid']) END AS sess,
     -- Account changes (shadow-utils, passwd through PAM).
+    CASE WHEN regexp_matches(msg, '^(?:new |delete |removed |pam_\w+\(\S+:chauthtok\): password changed)') THEN
     regexp_extract(msg, '^(?:(new user|new group): name=([^,]+),|(delete user|delete group|removed group) ''([^'']+)''|pam_\w+\(\S+:chauthtok\): (password changed) for (\S+))',
-      ['new', 'new_name', 'del', 'del_name', 'chpw', 'chpw_user']) AS acct,
+      ['new', 'new_name', 'del', 'del_name', 'chpw', 'chpw_user']) END AS acct,
     -- sudo: `user : [refusal ; ]TTY=.. ; PWD=.. ; USER=.. ; [GROUP=.. ; ][TSID=.. ; ][ENV=.. ; ]COMMAND=..`
     CASE WHEN prog = 'sudo' THEN regexp_extract(msg,
       '^\s*(\S+) : (?:([^=;]*?) ; )?(?:HOST=\S+ ; )?(?:TTY=(\S+) ; )?(?:PWD=(.*?) ; )?USER=(\S+) ; (?:GROUP=(\S+) ; )?(?:TSID=(\S+) ; )?(?:ENV=(.*?) ; )?COMMAND=(.*)$',
