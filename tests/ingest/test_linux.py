@@ -195,6 +195,38 @@ def test_sshd_forms_keep_user_address_and_outcome(run, query, tmp_path: Path) ->
     assert (r[12]["rhost"], r[14]["rhost"]) == ("scanner.example.net", "gw.example.org")
 
 
+OLDER_FORMS = """\
+Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4
+Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown
+Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)
+Jun 15 04:06:19 combo su(pam_unix)[21417]: authentication failure; logname=alice uid=1000 euid=0 tty=pts/0 ruser=alice rhost=  user=root
+Jun 15 04:06:20 combo syslogd 1.4.1: restart.
+Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping checking getaddrinfo for ns.example.com [198.51.100.86] failed - POSSIBLE BREAK-IN ATTEMPT!
+Dec 10 07:07:38 LabSZ sshd[24206]: error: Received disconnect from 198.51.100.122: 14: No more user authentication methods available. [preauth]
+Dec 10 07:07:39 LabSZ sshd[24207]: Connection closed by 198.51.100.145 [preauth]
+Dec 10 07:07:40 LabSZ sshd[24208]: drop connection #10 from [198.51.100.4]:5555 on [10.0.0.1]:22 past MaxStartups
+"""
+
+
+def test_older_sshd_and_pam_forms(run, query, tmp_path: Path) -> None:
+    """sysklogd-era PAM tags (`sshd(pam_unix)[pid]:`), untagged lines, and sshd's notes on the address."""
+    accounted(ingest_text(run, tmp_path, OLDER_FORMS))
+    r = rows(query)
+    got = [(x["activity"], x["outcome"], x["event_code"], x["user_name"], x["target"], x["src_ip"], x["src_port"]) for x in r]
+    assert got == [
+        ("pam_failure", "failure", "sshd", None, None, "218.188.2.4", None),
+        ("log", "unknown", "sshd", None, None, None, None),
+        ("su", "success", "su", None, "cyrus", None, None),
+        ("su", "failure", "su", "alice", "root", None, None),
+        ("log", "unknown", None, None, None, None, None),
+        ("connect", "unknown", "sshd", None, None, "198.51.100.86", None),
+        ("logoff", "unknown", "sshd", None, None, "198.51.100.122", None),
+        ("logoff", "unknown", "sshd", None, None, "198.51.100.145", None),
+        ("connect", "failure", "sshd", None, None, "198.51.100.4", 5555),
+    ]
+    assert r[0]["program"] == "sshd(pam_unix)"
+
+
 # --- privilege escalation ----------------------------------------------------------------------------
 
 PRIVILEGE = """\

@@ -64,7 +64,9 @@ WITH l AS (
     try_cast(regexp_extract(msg0, '^message repeated (\d+) times: \[', 1) AS INTEGER) AS repeat,
     CASE WHEN regexp_matches(msg0, '^message repeated \d+ times: \[')
          THEN regexp_extract(msg0, '^message repeated \d+ times: \[ ?(.*?)\]?$', 1) ELSE msg0 END AS msg,
-    prog IN ('sshd', 'sshd-session', 'sshd-auth') AS ssh
+    -- old PAM writes through syslog as `sshd(pam_unix)[pid]:`; the program is the part before the module
+    regexp_replace(prog, '\(pam_\w+\)$', '') IN ('sshd', 'sshd-session', 'sshd-auth') AS ssh,
+    regexp_replace(prog, '\(pam_\w+\)$', '') AS base
   FROM f
 ), p AS (
   SELECT *,
@@ -82,20 +84,24 @@ WITH l AS (
     CASE WHEN ssh AND (starts_with(msg, 'Disconnect') OR starts_with(msg, 'Connection ')) THEN regexp_extract(msg,
       '^(?:Disconnected from|Connection closed by|Connection reset by|Disconnecting) (?:(?:authenticating |invalid )?user (.*) )?(\S*[.:]\S*[0-9A-Za-z])(?: port (\d+))?(?:: (.*?))?(?: \[preauth\])?$',
       ['user', 'addr', 'port', 'why']) END AS bye,
-    CASE WHEN ssh AND starts_with(msg, 'Received disconnect ') THEN regexp_extract(msg,
-      '^Received disconnect from (\S*[0-9A-Za-z])(?: port (\d+))?: ?\d+:', ['addr', 'port']) END AS rcv,
+    CASE WHEN ssh AND contains(msg, 'Received disconnect ') THEN regexp_extract(msg,
+      '^(?:error: )?Received disconnect from (\S*[0-9A-Za-z])(?: port (\d+))?: ?\d+:', ['addr', 'port']) END AS rcv,
     -- Connections that never reached authentication (scanners, incompatible clients, time-outs).
     CASE WHEN ssh AND regexp_matches(msg, '^(?:error: |fatal: )?(?:Did not|Unable to|banner|Timeout|ssh_dispatch|Connection from|Bad protocol|Protocol major)')
     THEN regexp_extract(msg,
       '^(?:error: |fatal: )?(Did not receive identification string from|Unable to negotiate with|banner exchange: Connection from|Timeout before authentication for|ssh_dispatch_run_fatal: Connection from|Connection from|Bad protocol version identification .* from|Protocol major versions differ for) (\S*[0-9A-Za-z])(?: port (\d+))?(?: on \S+ port \d+(?: rdomain \S*)?)?(?:[:,] .*| \[preauth\])?$',
       ['what', 'addr', 'port']) END AS conn,
+    -- sshd's notes on the client's address itself: reverse DNS that does not match, MaxStartups drops.
+    CASE WHEN ssh AND (contains(msg, 'POSSIBLE BREAK-IN ATTEMPT') OR starts_with(msg, 'drop connection #')) THEN regexp_extract(msg,
+      '^(?:reverse mapping checking getaddrinfo for \S+ \[(\S+)\] failed|Address (\S+) maps to .*, but this does not map back to the address|drop connection #\d+ from \[(\S+)\]:(\d+) on )',
+      ['dns1', 'dns2', 'drop', 'port']) END AS note,
     -- PAM's auth failure line (pam_unix and look-alikes) and sshd's summary of further ones.
     CASE WHEN contains(msg, 'authentication failure') THEN
-      regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )authentication failures?;(.*)$',
+      regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):\w+\): |PAM (\d+) more )?authentication failures?;(.*)$',
       ['service', 'more', 'kv']) END AS pam,
     CASE WHEN contains(msg, ':auth): ') THEN regexp_extract(msg, '^pam_\w+\((sudo[^:)]*|su|su-l):auth\): (conversation failed|auth could not identify password for \[(.*)\])$',
       ['service', 'why', 'user']) END AS pamconv,
-    CASE WHEN contains(msg, ':session): session ') THEN regexp_extract(msg, '^pam_\w+\(([^:)]+):session\): session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
+    CASE WHEN contains(msg, 'session ') THEN regexp_extract(msg, '^(?:pam_\w+\(([^:)]+):session\): )?session (opened|closed) for user (.+?)(?:\(uid=\d+\))?(?: by (.*?)(?:\(uid=(\d+)\))?)?$',
       ['service', 'what', 'user', 'by', 'by_uid']) END AS sess,
     -- Account changes (shadow-utils, passwd through PAM).
     CASE WHEN regexp_matches(msg, '^(?:new |delete |removed |pam_\w+\(\S+:chauthtok\): password changed)') THEN
@@ -115,19 +121,20 @@ WITH l AS (
   FROM m
 ), k AS (
   SELECT *,
-    nullif(pam.service, '') IN ('su', 'su-l') OR pamconv.service IN ('su', 'su-l') AS pam_su,
-    pam.service LIKE 'sudo%' OR pamconv.service LIKE 'sudo%' AS pam_sudo,
-    sess.service IN ('su', 'su-l') AND sess.what = 'opened' AS su_session,
+    coalesce(nullif(pam.service, ''), base) IN ('su', 'su-l') OR pamconv.service IN ('su', 'su-l') AS pam_su,
+    coalesce(nullif(pam.service, ''), base) LIKE 'sudo%' OR pamconv.service LIKE 'sudo%' AS pam_sudo,
+    coalesce(nullif(sess.service, ''), base) IN ('su', 'su-l') AND sess.what = 'opened' AS su_session,
     nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '') AS pam_rhost,
     nullif(regexp_extract(pam.kv, ' ruser=(\S*)', 1), '') AS pam_ruser,
     nullif(regexp_extract(pam.kv, '\suser=(.*)$', 1), '') AS pam_user,
     nullif(regexp_extract(pam.kv, ' tty=(\S*)', 1), '') AS pam_tty,
     nullif(coalesce(nullif(ok.addr, ''), nullif(bad.addr, ''), nullif(inv.addr, ''), nullif(deny.addr, ''),
-                    nullif(bye.addr, ''), nullif(rcv.addr, ''), nullif(conn.addr, ''),
+                    nullif(bye.addr, ''), nullif(rcv.addr, ''), nullif(conn.addr, ''), nullif(note.dns1, ''),
+                    nullif(note.dns2, ''), nullif(note.drop, ''),
                     nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '')), '') AS addr,
     CASE WHEN ok.user <> '' THEN 'ssh_ok' WHEN bad.addr <> '' THEN 'ssh_bad' WHEN inv.addr <> '' THEN 'ssh_invalid'
          WHEN deny.addr <> '' THEN 'ssh_denied' WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'ssh_bye'
-         WHEN conn.addr <> '' THEN 'ssh_conn'
+         WHEN conn.addr <> '' OR note.dns1 <> '' OR note.dns2 <> '' OR note.drop <> '' THEN 'ssh_conn'
          WHEN sudo.cmd <> '' THEN 'sudo' WHEN pk.cmd <> '' THEN 'pkexec'
          WHEN su.ok1 <> '' OR su.ok2 <> '' OR su.target3 <> '' THEN 'su'
          WHEN pam.kv <> '' OR pamconv.why <> '' THEN 'pam' WHEN sess.what <> '' THEN 'session'
@@ -156,9 +163,9 @@ SELECT
        WHEN msg0 IS NULL THEN 'no message in the record' END AS _error,
   CASE WHEN yearless AND ts0 > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN ts0 - INTERVAL 1 YEAR ELSE ts0 END AS time,
   CASE WHEN kind = 'account' THEN 'Account Change'
-       WHEN kind IS NOT NULL OR ssh OR prog IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
+       WHEN kind IS NOT NULL OR ssh OR base IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
             OR prog LIKE 'pam%' THEN 'Authentication'
-       WHEN prog IN ('useradd', 'usermod', 'userdel', 'groupadd', 'groupmod', 'groupdel', 'passwd', 'chpasswd', 'chage', 'gpasswd')
+       WHEN base IN ('useradd', 'usermod', 'userdel', 'groupadd', 'groupmod', 'groupdel', 'passwd', 'chpasswd', 'chage', 'gpasswd')
        THEN 'Account Change' ELSE 'Process Activity' END AS class_name,
   CASE WHEN kind IN ('ssh_ok', 'ssh_bad', 'ssh_invalid', 'ssh_denied') THEN 'logon'
        WHEN kind = 'ssh_bye' THEN 'logoff'
@@ -176,7 +183,7 @@ SELECT
   CASE WHEN kind IN ('ssh_ok', 'session', 'account') OR su_session THEN 'success'
        WHEN kind IN ('ssh_bad', 'ssh_invalid', 'ssh_denied', 'pam') THEN 'failure'
        WHEN kind = 'ssh_bye' AND bye.why LIKE 'Too many authentication failures%' THEN 'failure'
-       WHEN kind = 'ssh_conn' AND conn.what <> 'Connection from' THEN 'failure'
+       WHEN kind = 'ssh_conn' AND (note.drop <> '' OR conn.what NOT IN ('', 'Connection from')) THEN 'failure'
        WHEN kind = 'sudo' THEN CASE WHEN sudo.why = '' THEN 'success' ELSE 'failure' END
        WHEN kind = 'pkexec' THEN CASE WHEN pk.what = 'Executing command' THEN 'success' ELSE 'failure' END
        WHEN kind = 'su' THEN CASE WHEN su.ok1 = 'Successful' OR su.ok2 = '+' OR (su.target3 <> '' AND su.bad3 = '') THEN 'success' ELSE 'failure' END
@@ -188,12 +195,13 @@ SELECT
        WHEN 'ssh_invalid' THEN 'invalid user'
        WHEN 'ssh_denied' THEN 'not allowed because ' || deny.why
        WHEN 'ssh_bye' THEN nullif(bye.why, '')
-       WHEN 'ssh_conn' THEN conn.what
+       WHEN 'ssh_conn' THEN coalesce(nullif(conn.what, ''), CASE WHEN note.drop <> '' THEN 'dropped past MaxStartups'
+                                                                 ELSE 'reverse DNS does not match' END)
        WHEN 'sudo' THEN nullif(sudo.why, '')
        WHEN 'pkexec' THEN CASE WHEN pk.what <> 'Executing command' THEN pk.what END
        WHEN 'pam' THEN coalesce(nullif(pamconv.why, ''), 'authentication failure')
   END AS reason,
-  CASE WHEN ssh THEN 'sshd' ELSE prog END AS event_code,
+  CASE WHEN ssh THEN 'sshd' ELSE base END AS event_code,
   host,
   nullif(CASE kind WHEN 'ssh_ok' THEN ok.user WHEN 'ssh_bad' THEN bad.user WHEN 'ssh_invalid' THEN inv.user
        WHEN 'ssh_denied' THEN deny.user WHEN 'ssh_bye' THEN bye.user
@@ -205,12 +213,12 @@ SELECT
        WHEN 'account' THEN coalesce(nullif(acct.new_name, ''), nullif(acct.del_name, ''), acct.chpw_user) END, '') AS user_name,
   CASE WHEN addr_is_ip THEN addr END AS src_ip,
   try_cast(coalesce(nullif(ok.port, ''), nullif(bad.port, ''), nullif(inv.port, ''), nullif(bye.port, ''),
-                    nullif(rcv.port, ''), nullif(conn.port, '')) AS INTEGER) AS src_port,
+                    nullif(rcv.port, ''), nullif(conn.port, ''), nullif(note.port, '')) AS INTEGER) AS src_port,
   CASE WHEN ssh THEN 'ssh' END AS protocol,
   nullif(coalesce(nullif(sudo.cmd, ''), pk.cmd), '') AS command_line,
   msg AS message,
   json_object(
-    'pid', pid, 'program', CASE WHEN ssh AND prog <> 'sshd' THEN prog END,
+    'pid', pid, 'program', CASE WHEN prog <> CASE WHEN ssh THEN 'sshd' ELSE base END THEN prog END,
     'repeat', repeat, 'failures', try_cast(nullif(pam.more, '') AS INTEGER),
     'rhost', CASE WHEN NOT addr_is_ip THEN addr END,
     'target_user', nullif(CASE kind WHEN 'sudo' THEN sudo.target WHEN 'pkexec' THEN pk.target
@@ -220,7 +228,8 @@ SELECT
     'tty', nullif(coalesce(nullif(sudo.tty, ''), nullif(pk.tty, ''), nullif(su.tty2, ''), nullif(su.tty3, ''), pam_tty), ''),
     'pwd', nullif(coalesce(nullif(sudo.pwd, ''), pk.pwd), ''),
     'group', nullif(sudo."group", ''), 'tsid', nullif(sudo.tsid, ''), 'env', nullif(sudo.env, ''),
-    'pam_service', nullif(coalesce(nullif(pam.service, ''), nullif(pamconv.service, ''), sess.service), ''),
+    'pam_service', nullif(coalesce(nullif(pam.service, ''), nullif(pamconv.service, ''), nullif(sess.service, ''),
+                                   regexp_extract(prog, '\((pam_\w+)\)$', 1)), ''),
     'by_uid', nullif(sess.by_uid, ''),
     'priority', coalesce(pri, severity), 'structured_data', sd) AS attributes
 FROM y
