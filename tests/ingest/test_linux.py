@@ -364,3 +364,25 @@ def test_journalctl_short_output_and_untagged_lines(run, query, tmp_path: Path) 
     assert r[0]["time"] == datetime(2026, 11, 16, 3, 0, 1, 123456, tzinfo=UTC)
     assert (r[1]["activity"], r[1]["event_code"]) == ("log", None)
     assert (r[2]["time"], r[2]["activity"], r[2]["src_ip"]) == (datetime(2026, 11, 16, 3, 0, 3, tzinfo=UTC), "logoff", "192.0.2.9")
+
+
+def test_whole_lines_forwarded_in_a_json_envelope(run, query, tmp_path: Path) -> None:
+    """Filebeat / Elastic Agent and Vector's file source put the line in `message`, Fluent Bit's tail in `log`."""
+    lines = [
+        {"@timestamp": "2026-11-16T03:00:01.500Z", "message": "Nov 16 03:00:01 web-01 sshd-session[11]: Failed password "
+         "for root from 203.0.113.4 port 4242 ssh2", "log": {"file": {"path": "/var/log/auth.log"}, "offset": 0},
+         "input": {"type": "filestream"}, "host": {"name": "web-01"}, "agent": {"type": "filebeat"}},
+        {"file": "/var/log/secure", "host": "collector", "source_type": "file", "timestamp": "2026-11-16T03:00:02.200Z",
+         "message": "2026-11-16T03:00:02.123456+00:00 web-02 sudo: bob : user NOT in sudoers ; TTY=pts/2 ; "
+                    "PWD=/home/bob ; USER=root ; COMMAND=/bin/bash"},
+        {"date": 1794798003.0, "log": "<38>1 2026-11-16T03:00:03Z web-03 sshd 77 - - Accepted publickey for deploy "
+                                      "from 198.51.100.20 port 46403 ssh2"},
+    ]
+    accounted(ingest_text(run, tmp_path, "".join(json.dumps(x) + "\n" for x in lines), name="forwarded.json"))
+    r = rows(query)
+    got = [(x["time"], x["host"], x["activity"], x["outcome"], x["user_name"], x["src_ip"]) for x in r]
+    assert got == [
+        (datetime(2026, 11, 16, 3, 0, 1, tzinfo=UTC), "web-01", "logon", "failure", "root", "203.0.113.4"),
+        (datetime(2026, 11, 16, 3, 0, 2, 123456, tzinfo=UTC), "web-02", "sudo", "failure", "bob", None),
+        (datetime(2026, 11, 16, 3, 0, 3, tzinfo=UTC), "web-03", "logon", "success", "deploy", "198.51.100.20"),
+    ]

@@ -8,7 +8,7 @@ pid, message) and one SQL part parses the message, so an sshd line reads the sam
 import re
 
 from storewatch.ingest.formats.base import Format, load_sql
-from storewatch.ingest.sniff import json_keys
+from storewatch.ingest.sniff import json_keys, json_value
 
 _LINE = re.compile(
     r"^(?:<\d{1,3}>\d? ?)?(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*) \S+ [^\s\[:]+(?:\[\d+\])?: "
@@ -22,8 +22,15 @@ _SHIPPED = frozenset({"ident", "appname", "programname"})
 def looks_like(line: str) -> bool:
     if line.startswith("{"):
         keys = json_keys(line)
-        return bool(("MESSAGE" in keys and keys & _JOURNALD) or ({"message", "msg"} & keys and keys & _SHIPPED))
-    return bool(_LINE.match(line) or _RFC5424.match(line))
+        if ({"MESSAGE", "message"} & keys and keys & _JOURNALD) or ({"message", "msg"} & keys and keys & _SHIPPED):
+            return True
+        wrapped = json_value(line, "message") or json_value(line, "log")  # a whole line forwarded by a shipper
+        return isinstance(wrapped, str) and _is_line(wrapped)
+    return _is_line(line)
+
+
+def _is_line(text: str) -> bool:
+    return bool(_LINE.match(text) or _RFC5424.match(text))
 
 
 FORMAT = Format(name="linux_auth", channel="endpoint", sql=load_sql("linux_auth"), looks_like=looks_like,

@@ -12,11 +12,19 @@
 -- every pattern takes the LAST such address (greedy user, tail anchored at the end): a user name that
 -- contains ` from 10.1.2.3 port 1` does not move src_ip. src_ip holds only IP literals; a host name
 -- (UseDNS, PAM rhost=) goes to attributes.rhost.
-WITH l AS (
+WITH e AS (
+  -- A shipper that forwards whole lines wraps them: Filebeat / Elastic Agent and Vector's file source in
+  -- `message`, Fluent Bit's tail and Docker in `log`. Such a line is read as the line itself.
+  SELECT line_no, line, CASE WHEN starts_with(line, '{') AND json_valid(line)
+                             THEN coalesce(json_extract_string(line, '$.message'), json_extract_string(line, '$.log')) END AS wrapped
+  FROM batch
+), l AS (
   SELECT line_no, line,
     CASE WHEN starts_with(line, '{') THEN 'json'
          WHEN regexp_matches(line, '^<\d{1,3}>\d{1,2} ') THEN '5424' ELSE 'text' END AS shape
-  FROM batch
+  FROM (SELECT line_no, CASE WHEN regexp_matches(wrapped, '^(?:<\d{1,3}>\d{0,2} ?)?(?:[A-Z][a-z]{2} +\d{1,2} |\d{4}-\d\d-\d\d[T ])\d\d:\d\d:\d\d\S* \S+ \S')
+                             THEN wrapped ELSE line END AS line
+        FROM e)
 ), s AS (
   SELECT line_no, shape,
     CASE WHEN shape = 'text' THEN regexp_extract(line,
