@@ -136,14 +136,14 @@ def test_injected_addresses_in_user_names_do_not_move_src_ip(run, query, tmp_pat
     ingest_text(run, tmp_path, f"Nov 16 03:00:01 web-01 sshd[11]: {msg}\n")
     [r] = rows(query)
     assert (r["src_ip"], r["src_port"], r["user_name"]) == (ip, port, user)
-    assert r["outcome"] == ("unknown" if msg.startswith("Connection closed") else "failure")
+    assert (r["activity"], r["outcome"]) == ("logon", "failure")
 
 
 def test_received_disconnect_takes_the_first_address_the_reason_is_the_clients(run, query, tmp_path: Path) -> None:
     ingest_text(run, tmp_path, "Nov 16 03:00:01 web-01 sshd[11]: Received disconnect from 192.0.2.8 port 22:11: "
                                "bye from 10.6.6.6 port 1 [preauth]\n")
     [r] = rows(query)
-    assert (r["activity"], r["src_ip"], r["src_port"]) == ("logoff", "192.0.2.8", 22)
+    assert (r["activity"], r["outcome"], r["src_ip"], r["src_port"]) == ("connect", "failure", "192.0.2.8", 22)
 
 
 SSHD_FORMS = """\
@@ -162,6 +162,8 @@ Nov 16 03:00:12 web-01 sshd[20]: PAM 2 more authentication failures; logname= ui
 Nov 16 03:00:13 web-01 sshd[21]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example.net  user=root
 Nov 16 03:00:14 web-01 sshd[22]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=::ffff:203.0.113.12
 Nov 16 03:00:15 web-01 sshd[23]: Failed password for root from gw.example.org port 2222 ssh2
+Nov 16 03:00:16 web-01 sshd[24]: Disconnecting invalid user admin 203.0.113.13 port 40003: Too many authentication failures [preauth]
+Nov 16 03:00:17 web-01 sshd-session[11]: Disconnected from user deploy 198.51.100.20 port 46403
 """
 
 
@@ -179,18 +181,21 @@ def test_sshd_forms_keep_user_address_and_outcome(run, query, tmp_path: Path) ->
         ("logon", "failure", "admin", "203.0.113.5", None),
         ("connect", "failure", None, "203.0.113.6", 61000),
         ("connect", "failure", None, "203.0.113.7", 50000),
-        ("logoff", "unknown", "root", "203.0.113.8", 40000),
-        ("logoff", "unknown", "oracle", "203.0.113.9", 40001),
+        ("logon", "failure", "root", "203.0.113.8", 40000),  # a failed public key leaves only this line
+        ("logon", "failure", "oracle", "203.0.113.9", 40001),
         ("connect", "failure", None, "203.0.113.10", 40002),
         ("pam_failure", "failure", "root", "203.0.113.11", None),
         ("pam_failure", "failure", "root", None, None),
         ("pam_failure", "failure", None, "::ffff:203.0.113.12", None),
         ("logon", "failure", "root", None, 2222),
+        ("logon", "failure", "admin", "203.0.113.13", 40003),
+        ("logoff", "unknown", "deploy", "198.51.100.20", 46403),  # the end of the session accepted above
     ]
     assert all(x["event_code"] == "sshd" for x in r)  # sshd-session / sshd-auth are sshd to the detections
     assert [x["program"] for x in r[:4]] == ["sshd-session", "sshd-auth", None, "sshd-session"]
     assert [x["repeat"] for x in r[1:3]] == [None, 5]
     assert r[4]["reason"] == "not allowed because not listed in AllowUsers"
+    assert (r[8]["reason"], r[15]["reason"]) == ("disconnected before authentication", "Too many authentication failures")
     # a host name is never an src_ip: it is kept as rhost
     assert (r[12]["rhost"], r[14]["rhost"]) == ("scanner.example.net", "gw.example.org")
 
@@ -220,8 +225,8 @@ def test_older_sshd_and_pam_forms(run, query, tmp_path: Path) -> None:
         ("su", "failure", "su", "alice", "root", None, None),
         ("log", "unknown", None, None, None, None, None),
         ("connect", "unknown", "sshd", None, None, "198.51.100.86", None),
-        ("logoff", "unknown", "sshd", None, None, "198.51.100.122", None),
-        ("logoff", "unknown", "sshd", None, None, "198.51.100.145", None),
+        ("connect", "failure", "sshd", None, None, "198.51.100.122", None),
+        ("connect", "failure", "sshd", None, None, "198.51.100.145", None),
         ("connect", "failure", "sshd", None, None, "198.51.100.4", 5555),
     ]
     assert r[0]["program"] == "sshd(pam_unix)"

@@ -141,7 +141,13 @@ WITH e AS (
                     nullif(note.dns2, ''), nullif(note.drop, ''),
                     nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '')), '') AS addr,
     CASE WHEN ok.user <> '' THEN 'ssh_ok' WHEN bad.addr <> '' THEN 'ssh_bad' WHEN inv.addr <> '' THEN 'ssh_invalid'
-         WHEN deny.addr <> '' THEN 'ssh_denied' WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'ssh_bye'
+         WHEN deny.addr <> '' THEN 'ssh_denied'
+         -- A connection dropped before authentication ends (`[preauth]`) is a failed logon when sshd names the
+         -- user it was authenticating (the only trace of a failed public key at the default log level), else
+         -- a failed connection; without `[preauth]` it is the end of a session.
+         WHEN (bye.addr <> '' OR rcv.addr <> '') AND ends_with(msg, ' [preauth]') AND bye.user <> '' THEN 'ssh_bad'
+         WHEN (bye.addr <> '' OR rcv.addr <> '') AND ends_with(msg, ' [preauth]') THEN 'ssh_conn'
+         WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'ssh_bye'
          WHEN conn.addr <> '' OR note.dns1 <> '' OR note.dns2 <> '' OR note.drop <> '' THEN 'ssh_conn'
          WHEN sudo.cmd <> '' THEN 'sudo' WHEN pk.cmd <> '' THEN 'pkexec'
          WHEN su.ok1 <> '' OR su.ok2 <> '' OR su.target3 <> '' THEN 'su'
@@ -190,20 +196,22 @@ SELECT
        ELSE 'log' END AS activity,
   CASE WHEN kind IN ('ssh_ok', 'session', 'account') OR su_session THEN 'success'
        WHEN kind IN ('ssh_bad', 'ssh_invalid', 'ssh_denied', 'pam') THEN 'failure'
-       WHEN kind = 'ssh_bye' AND bye.why LIKE 'Too many authentication failures%' THEN 'failure'
-       WHEN kind = 'ssh_conn' AND (note.drop <> '' OR conn.what NOT IN ('', 'Connection from')) THEN 'failure'
+       WHEN kind = 'ssh_conn' THEN CASE WHEN conn.what = 'Connection from' OR note.dns1 <> '' OR note.dns2 <> '' THEN 'unknown'
+                                        ELSE 'failure' END
        WHEN kind = 'sudo' THEN CASE WHEN sudo.why = '' THEN 'success' ELSE 'failure' END
        WHEN kind = 'pkexec' THEN CASE WHEN pk.what = 'Executing command' THEN 'success' ELSE 'failure' END
        WHEN kind = 'su' THEN CASE WHEN su.ok1 = 'Successful' OR su.ok2 = '+' OR (su.target3 <> '' AND su.bad3 = '') THEN 'success' ELSE 'failure' END
        ELSE 'unknown' END AS outcome,
   CASE kind WHEN 'ssh_ok' THEN ok.method
-       WHEN 'ssh_bad' THEN CASE WHEN bad.method <> '' THEN bad.method WHEN msg LIKE '%maximum authentication attempts%'
+       WHEN 'ssh_bad' THEN CASE WHEN bad.method <> '' THEN bad.method WHEN bye.addr <> '' THEN coalesce(nullif(bye.why, ''), 'disconnected before authentication')
+                                WHEN msg LIKE '%maximum authentication attempts%'
                                 THEN 'maximum authentication attempts exceeded' ELSE 'PAM authentication failure' END
                            || CASE WHEN bad.invalid <> '' THEN ' (invalid user)' ELSE '' END
        WHEN 'ssh_invalid' THEN 'invalid user'
        WHEN 'ssh_denied' THEN 'not allowed because ' || deny.why
        WHEN 'ssh_bye' THEN nullif(bye.why, '')
-       WHEN 'ssh_conn' THEN coalesce(nullif(conn.what, ''), CASE WHEN note.drop <> '' THEN 'dropped past MaxStartups'
+       WHEN 'ssh_conn' THEN coalesce(nullif(conn.what, ''), CASE WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'disconnected before authentication'
+                                                                 WHEN note.drop <> '' THEN 'dropped past MaxStartups'
                                                                  ELSE 'reverse DNS does not match' END)
        WHEN 'sudo' THEN nullif(sudo.why, '')
        WHEN 'pkexec' THEN CASE WHEN pk.what <> 'Executing command' THEN pk.what END
@@ -211,7 +219,7 @@ SELECT
   END AS reason,
   CASE WHEN ssh THEN 'sshd' ELSE base END AS event_code,
   host,
-  nullif(CASE kind WHEN 'ssh_ok' THEN ok.user WHEN 'ssh_bad' THEN bad.user WHEN 'ssh_invalid' THEN inv.user
+  nullif(CASE kind WHEN 'ssh_ok' THEN ok.user WHEN 'ssh_bad' THEN coalesce(nullif(bad.user, ''), bye.user) WHEN 'ssh_invalid' THEN inv.user
        WHEN 'ssh_denied' THEN deny.user WHEN 'ssh_bye' THEN bye.user
        WHEN 'sudo' THEN sudo.user WHEN 'pkexec' THEN pk.user
        WHEN 'su' THEN coalesce(nullif(su.user1, ''), nullif(su.user2, ''), su.user3)
