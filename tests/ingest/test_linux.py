@@ -232,6 +232,18 @@ def test_older_sshd_and_pam_forms(run, query, tmp_path: Path) -> None:
     assert r[0]["program"] == "sshd(pam_unix)"
 
 
+def test_sysklogd_last_message_repeated_stands_for_the_line_before(run, query, tmp_path: Path) -> None:
+    accounted(ingest_text(run, tmp_path,
+        "Jun 14 15:16:01 combo sshd[19939]: Failed password for root from 198.51.100.4 port 4100 ssh2\n"
+        "Jun 14 15:16:03 combo last message repeated 3 times\n"
+        "Jun 14 15:16:04 combo sshd[19940]: Accepted password for ops from 192.0.2.9 port 4101 ssh2\n"))
+    r = rows(query)
+    assert [(x["activity"], x["outcome"], x["user_name"], x["src_ip"], x["repeat"]) for x in r] == [
+        ("logon", "failure", "root", "198.51.100.4", None), ("logon", "failure", "root", "198.51.100.4", 3),
+        ("logon", "success", "ops", "192.0.2.9", None)]
+    assert r[1]["time"] == r[0]["time"].replace(second=3)
+
+
 # --- privilege escalation ----------------------------------------------------------------------------
 
 PRIVILEGE = """\

@@ -4,7 +4,8 @@
 --   5424:   RFC 5424 (`<34>1 2026-11-16T03:00:01.003Z host app procid msgid [sd]|- msg`);
 --   json:   journald's `journalctl -o json` (MESSAGE may be an array of bytes), Fluent Bit's syslog parser
 --           (host, ident, pid, message, time/date), Vector's syslog source (hostname, appname, procid,
---           message, timestamp), rsyslog JSON templates (programname/syslogtag).
+--           message, timestamp), rsyslog JSON templates (programname); and any of the line shapes forwarded
+--           whole in a JSON envelope (Filebeat / Elastic Agent, Vector file source, Fluent Bit tail).
 -- Each shape yields (time, host, prog, pid, msg); one shared part below parses msg.
 -- A year-less timestamp takes the year of the file's modification time (`sw_year_ref`), minus one when
 -- that would put it more than a day after the file was last written (December lines read in January).
@@ -66,16 +67,24 @@ WITH e AS (
     CASE WHEN shape = '5424' AND r.sd <> '-' THEN r.sd END AS sd,
     CASE shape WHEN 'text' THEN t.host = '' WHEN '5424' THEN r.ts = '' ELSE j IS NULL END AS unparsed
   FROM s
+), g AS (
+  -- sysklogd's repeat compression, `last message repeated N times` (no program), stands for N more of the
+  -- line before; rsyslog's `message repeated N times: [ <msg>]` for N of <msg>.
+  SELECT * REPLACE (CASE WHEN last_n IS NULL THEN msg0 ELSE prev.msg0 END AS msg0,
+                    CASE WHEN last_n IS NULL THEN prog ELSE prev.prog END AS prog,
+                    CASE WHEN last_n IS NULL THEN pid ELSE prev.pid END AS pid)
+  FROM (SELECT *, CASE WHEN prog IS NULL THEN try_cast(regexp_extract(msg0, '^last message repeated (\d+) times?$', 1) AS INTEGER) END AS last_n,
+               lag({'msg0': msg0, 'prog': prog, 'pid': pid}) OVER (ORDER BY line_no) AS prev
+        FROM f)
 ), m AS (
-  -- rsyslog's repeat compression: `message repeated N times: [ <msg>]` stands for N identical messages.
   SELECT *,
-    try_cast(regexp_extract(msg0, '^message repeated (\d+) times: \[', 1) AS INTEGER) AS repeat,
+    coalesce(last_n, try_cast(regexp_extract(msg0, '^message repeated (\d+) times: \[', 1) AS INTEGER)) AS repeat,
     CASE WHEN regexp_matches(msg0, '^message repeated \d+ times: \[')
          THEN regexp_extract(msg0, '^message repeated \d+ times: \[ ?(.*?)\]?$', 1) ELSE msg0 END AS msg,
     -- old PAM writes through syslog as `sshd(pam_unix)[pid]:`; the program is the part before the module
     regexp_replace(prog, '\(pam_\w+\)$', '') IN ('sshd', 'sshd-session', 'sshd-auth') AS ssh,
     regexp_replace(prog, '\(pam_\w+\)$', '') AS base
-  FROM f
+  FROM g
 ), p AS (
   SELECT *,
     -- Each pattern runs only on the lines its fixed start (or a cheap test) selects: extracting a struct is
@@ -132,13 +141,13 @@ WITH e AS (
     coalesce(nullif(pam.service, ''), base) IN ('su', 'su-l') OR pamconv.service IN ('su', 'su-l') AS pam_su,
     coalesce(nullif(pam.service, ''), base) LIKE 'sudo%' OR pamconv.service LIKE 'sudo%' AS pam_sudo,
     coalesce(nullif(sess.service, ''), base) IN ('su', 'su-l') AND sess.what = 'opened' AS su_session,
-    nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '') AS pam_rhost,
     nullif(regexp_extract(pam.kv, ' ruser=(\S*)', 1), '') AS pam_ruser,
     nullif(regexp_extract(pam.kv, '\suser=(.*)$', 1), '') AS pam_user,
     nullif(regexp_extract(pam.kv, ' tty=(\S*)', 1), '') AS pam_tty,
     nullif(coalesce(nullif(ok.addr, ''), nullif(bad.addr, ''), nullif(inv.addr, ''), nullif(deny.addr, ''),
                     nullif(bye.addr, ''), nullif(rcv.addr, ''), nullif(conn.addr, ''), nullif(note.dns1, ''),
                     nullif(note.dns2, ''), nullif(note.drop, ''),
+                    -- PAM's key=value list: the client's user= comes last, so the first rhost= is PAM's
                     nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '')), '') AS addr,
     CASE WHEN ok.user <> '' THEN 'ssh_ok' WHEN bad.addr <> '' THEN 'ssh_bad' WHEN inv.addr <> '' THEN 'ssh_invalid'
          WHEN deny.addr <> '' THEN 'ssh_denied'
