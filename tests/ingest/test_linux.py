@@ -244,6 +244,20 @@ def test_sysklogd_last_message_repeated_stands_for_the_line_before(run, query, t
     assert r[1]["time"] == r[0]["time"].replace(second=3)
 
 
+def test_console_logins(run, query, tmp_path: Path) -> None:
+    accounted(ingest_text(run, tmp_path,
+        "Nov 16 03:00:01 pos-07 login[812]: FAILED LOGIN (1) on '/dev/tty1' FOR 'root', Authentication failure\n"
+        "Nov 16 03:00:02 pos-07 login[812]: FAILED LOGIN (2) on '/dev/pts/3' from '10.1.2.3' FOR 'UNKNOWN', "
+        "User not known to the underlying authentication module\n"
+        "Nov 16 03:00:03 pos-07 login[813]: ROOT LOGIN  on '/dev/tty1'\n"
+        "Nov 16 03:00:04 pos-07 login[814]: LOGIN ON tty2 BY alice\n"))
+    r = rows(query)
+    assert [(x["activity"], x["outcome"], x["user_name"], x["src_ip"], x["reason"]) for x in r] == [
+        ("logon", "failure", "root", None, "Authentication failure"),
+        ("logon", "failure", "UNKNOWN", "10.1.2.3", "User not known to the underlying authentication module"),
+        ("logon", "success", "root", None, None), ("logon", "success", "alice", None, None)]
+
+
 # --- privilege escalation ----------------------------------------------------------------------------
 
 PRIVILEGE = """\

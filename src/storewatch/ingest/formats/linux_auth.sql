@@ -131,6 +131,10 @@ WITH e AS (
     CASE WHEN prog = 'pkexec' THEN regexp_extract(msg,
       '^(\S+): (.*?):? \[USER=([^\]]*)\] \[TTY=([^\]]*)\] \[CWD=([^\]]*)\] \[COMMAND=(.*)\]$',
       ['user', 'what', 'target', 'tty', 'pwd', 'cmd']) END AS pk,
+    -- Console logins (shadow-utils login): `FAILED LOGIN (N) on '/dev/tty1' FOR 'root', <reason>`, `ROOT LOGIN  on ...`.
+    CASE WHEN base = 'login' THEN regexp_extract(msg,
+      '^(?:FAILED LOGIN \(\d+\) on ''([^'']*)''(?: from ''([^'']*)'')? FOR ''(.*)'', (.*)|(ROOT) LOGIN +on ''([^'']*)''(?: from ''([^'']*)'')?|LOGIN ON (\S+) BY (\S+)(?: FROM (\S+))?)$',
+      ['tty', 'from', 'user', 'why', 'root', 'root_tty', 'root_from', 'ok_tty', 'ok_user', 'ok_from']) END AS lg,
     -- su: shadow-utils (`Successful su for root by alice`, `+ pts/0 alice:root`) and util-linux (`(to root) alice on pts/0`).
     CASE WHEN prog = 'su' THEN regexp_extract(msg,
       '^(?:(Successful|FAILED) su for (\S+) by (\S+)|([+-]) (\S+) (\S+?):(\S+)|(FAILED SU )?\(to (\S+)\) (\S+) on (\S+))$',
@@ -146,7 +150,7 @@ WITH e AS (
     nullif(regexp_extract(pam.kv, ' tty=(\S*)', 1), '') AS pam_tty,
     nullif(coalesce(nullif(ok.addr, ''), nullif(bad.addr, ''), nullif(inv.addr, ''), nullif(deny.addr, ''),
                     nullif(bye.addr, ''), nullif(rcv.addr, ''), nullif(conn.addr, ''), nullif(note.dns1, ''),
-                    nullif(note.dns2, ''), nullif(note.drop, ''),
+                    nullif(note.dns2, ''), nullif(note.drop, ''), nullif(lg.from, ''), nullif(lg.root_from, ''), nullif(lg.ok_from, ''),
                     -- PAM's key=value list: the client's user= comes last, so the first rhost= is PAM's
                     nullif(regexp_extract(pam.kv, ' rhost=(\S*)', 1), '')), '') AS addr,
     CASE WHEN ok.user <> '' THEN 'ssh_ok' WHEN bad.addr <> '' THEN 'ssh_bad' WHEN inv.addr <> '' THEN 'ssh_invalid'
@@ -158,6 +162,7 @@ WITH e AS (
          WHEN (bye.addr <> '' OR rcv.addr <> '') AND ends_with(msg, ' [preauth]') THEN 'ssh_conn'
          WHEN bye.addr <> '' OR rcv.addr <> '' THEN 'ssh_bye'
          WHEN conn.addr <> '' OR note.dns1 <> '' OR note.dns2 <> '' OR note.drop <> '' THEN 'ssh_conn'
+         WHEN lg.user <> '' OR lg.root <> '' OR lg.ok_user <> '' THEN 'login'
          WHEN sudo.cmd <> '' THEN 'sudo' WHEN pk.cmd <> '' THEN 'pkexec'
          WHEN su.ok1 <> '' OR su.ok2 <> '' OR su.target3 <> '' THEN 'su'
          WHEN pam.kv <> '' OR pamconv.why <> '' THEN 'pam' WHEN sess.what <> '' THEN 'session'
@@ -190,7 +195,7 @@ SELECT
             OR prog LIKE 'pam%' THEN 'Authentication'
        WHEN base IN ('useradd', 'usermod', 'userdel', 'groupadd', 'groupmod', 'groupdel', 'passwd', 'chpasswd', 'chage', 'gpasswd')
        THEN 'Account Change' ELSE 'Process Activity' END AS class_name,
-  CASE WHEN kind IN ('ssh_ok', 'ssh_bad', 'ssh_invalid', 'ssh_denied') THEN 'logon'
+  CASE WHEN kind IN ('ssh_ok', 'ssh_bad', 'ssh_invalid', 'ssh_denied', 'login') THEN 'logon'
        WHEN kind = 'ssh_bye' THEN 'logoff'
        WHEN kind = 'ssh_conn' THEN 'connect'
        WHEN kind IN ('sudo', 'pkexec', 'su') THEN kind
@@ -207,6 +212,7 @@ SELECT
        WHEN kind IN ('ssh_bad', 'ssh_invalid', 'ssh_denied', 'pam') THEN 'failure'
        WHEN kind = 'ssh_conn' THEN CASE WHEN conn.what = 'Connection from' OR note.dns1 <> '' OR note.dns2 <> '' THEN 'unknown'
                                         ELSE 'failure' END
+       WHEN kind = 'login' THEN CASE WHEN lg.user <> '' THEN 'failure' ELSE 'success' END
        WHEN kind = 'sudo' THEN CASE WHEN sudo.why = '' THEN 'success' ELSE 'failure' END
        WHEN kind = 'pkexec' THEN CASE WHEN pk.what = 'Executing command' THEN 'success' ELSE 'failure' END
        WHEN kind = 'su' THEN CASE WHEN su.ok1 = 'Successful' OR su.ok2 = '+' OR (su.target3 <> '' AND su.bad3 = '') THEN 'success' ELSE 'failure' END
@@ -223,6 +229,7 @@ SELECT
                                                                  WHEN note.drop <> '' THEN 'dropped past MaxStartups'
                                                                  ELSE 'reverse DNS does not match' END)
        WHEN 'sudo' THEN nullif(sudo.why, '')
+       WHEN 'login' THEN nullif(lg.why, '')
        WHEN 'pkexec' THEN CASE WHEN pk.what <> 'Executing command' THEN pk.what END
        WHEN 'pam' THEN coalesce(nullif(pamconv.why, ''), 'authentication failure')
   END AS reason,
@@ -231,6 +238,7 @@ SELECT
   nullif(CASE kind WHEN 'ssh_ok' THEN ok.user WHEN 'ssh_bad' THEN coalesce(nullif(bad.user, ''), bye.user) WHEN 'ssh_invalid' THEN inv.user
        WHEN 'ssh_denied' THEN deny.user WHEN 'ssh_bye' THEN bye.user
        WHEN 'sudo' THEN sudo.user WHEN 'pkexec' THEN pk.user
+       WHEN 'login' THEN coalesce(nullif(lg.user, ''), nullif(lg.ok_user, ''), CASE WHEN lg.root <> '' THEN 'root' END)
        WHEN 'su' THEN coalesce(nullif(su.user1, ''), nullif(su.user2, ''), su.user3)
        WHEN 'pam' THEN CASE WHEN pam_su OR pam_sudo THEN coalesce(pam_ruser, nullif(pamconv.user, ''), CASE WHEN pam_sudo THEN pam_user END)
                             ELSE pam_user END
@@ -250,7 +258,8 @@ SELECT
                         WHEN 'su' THEN coalesce(nullif(su.target1, ''), nullif(su.target2, ''), su.target3)
                         WHEN 'pam' THEN CASE WHEN pam_su THEN pam_user END
                         WHEN 'session' THEN CASE WHEN su_session THEN sess.user END END, ''),
-    'tty', nullif(coalesce(nullif(sudo.tty, ''), nullif(pk.tty, ''), nullif(su.tty2, ''), nullif(su.tty3, ''), pam_tty), ''),
+    'tty', nullif(coalesce(nullif(sudo.tty, ''), nullif(pk.tty, ''), nullif(su.tty2, ''), nullif(su.tty3, ''),
+                           nullif(lg.tty, ''), nullif(lg.root_tty, ''), nullif(lg.ok_tty, ''), pam_tty), ''),
     'pwd', nullif(coalesce(nullif(sudo.pwd, ''), pk.pwd), ''),
     'group', nullif(sudo."group", ''), 'tsid', nullif(sudo.tsid, ''), 'env', nullif(sudo.env, ''),
     'pam_service', nullif(coalesce(nullif(pam.service, ''), nullif(pamconv.service, ''), nullif(sess.service, ''),
