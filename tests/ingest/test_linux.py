@@ -388,13 +388,17 @@ def test_journalctl_short_output_and_untagged_lines(run, query, tmp_path: Path) 
         "-- Boot 3c5b1d0e9d6b4bb7a0a1f2 --\n"
         "Nov 16 03:00:01.123456 web-01 sshd[1]: Accepted password for ops from 192.0.2.9 port 41000 ssh2\n"
         "Nov 16 03:00:02 web-01 -- MARK --\n"
-        "2026-11-16T03:00:03+0000 web-01 sshd[2]: Connection closed by 192.0.2.9 port 41001\n")
+        "2026-11-16T03:00:03+0000 web-01 sshd[2]: Connection closed by 192.0.2.9 port 41001\n"
+        "Nov 16 03:00:04 sshd-session[3]: Accepted publickey for ops from 192.0.2.9 port 41002 ssh2\n"  # --no-hostname
+        "Nov 16 03:00:05 fe80::1 sshd[4]: Accepted password for ops from 192.0.2.9 port 41003 ssh2\n")
     accounted(report)
-    assert report.totals["stored"] == 3
+    assert report.totals["stored"] == 5
     r = rows(query)
     assert r[0]["time"] == datetime(2026, 11, 16, 3, 0, 1, 123456, tzinfo=UTC)
     assert (r[1]["activity"], r[1]["event_code"]) == ("log", None)
     assert (r[2]["time"], r[2]["activity"], r[2]["src_ip"]) == (datetime(2026, 11, 16, 3, 0, 3, tzinfo=UTC), "logoff", "192.0.2.9")
+    assert [(x["host"], x["program"], x["user_name"], x["src_port"]) for x in r[3:]] == [
+        (None, "sshd-session", "ops", 41002), ("fe80::1", None, "ops", 41003)]
 
 
 def test_whole_lines_forwarded_in_a_json_envelope(run, query, tmp_path: Path) -> None:

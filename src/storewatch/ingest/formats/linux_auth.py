@@ -11,7 +11,7 @@ from storewatch.ingest.formats.base import Format, load_sql
 from storewatch.ingest.sniff import json_keys, json_value
 
 _LINE = re.compile(
-    r"^(?:<\d{1,3}>\d? ?)?(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*) \S+ [^\s\[:]+(?:\[\d+\])?: "
+    r"^(?:<\d{1,3}>\d? ?)?(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S*) (?:\S+ )?[^\s\[:]+(?:\[\d+\])?: "
 )
 _RFC5424 = re.compile(r"^<\d{1,3}>\d{1,2} (?:\d{4}-\d\d-\d\dT\S+|-) \S+ \S+ \S+ \S+ (?:-|\[)")
 # JSON records: journald's export fields, or a syslog record as Fluent Bit (ident) or Vector (appname) ship it.

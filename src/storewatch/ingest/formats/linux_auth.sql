@@ -28,9 +28,10 @@ WITH e AS (
         FROM e)
 ), s AS (
   SELECT line_no, shape,
+    -- `journalctl --no-hostname` leaves the host out: a first word that is a `tag[pid]: ` is no host.
     CASE WHEN shape = 'text' THEN regexp_extract(line,
-      '^(?:<(\d{1,3})>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (\S+) (?:([^\s\[:]+)(?:\[(\d+)\])?: ?)?(.*)$',
-      ['pri', 'bsd', 'iso', 'host', 'prog', 'pid', 'msg']) END AS t,
+      '^(?:<(\d{1,3})>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (?:([^\s\[:]+)(?:\[(\d+)\])?: (.*)|(\S+) (?:([^\s\[:]+)(?:\[(\d+)\])?: ?)?(.*))$',
+      ['pri', 'bsd', 'iso', 'prog0', 'pid0', 'msg0', 'host', 'prog', 'pid', 'msg']) END AS t,
     CASE WHEN shape = '5424' THEN regexp_extract(line,
       '^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) \S+ (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$',
       ['pri', 'ts', 'host', 'app', 'procid', 'sd', 'msg']) END AS r,
@@ -52,12 +53,12 @@ WITH e AS (
          ELSE coalesce(CASE WHEN regexp_full_match(j[1], '\d+') THEN j[1] END,
                        (try_cast('0x' || nullif(regexp_extract(j[24], '(?:^|;)t=([0-9a-f]+)', 1), '') AS BIGINT))::VARCHAR,
                        CASE WHEN regexp_full_match(j[25], '\d+') THEN j[25] END, j[2], j[3], j[4], j[5]) END AS stamp,
-    CASE shape WHEN 'text' THEN t.host WHEN '5424' THEN nullif(r.host, '-') ELSE coalesce(j[6], j[7], j[8]) END AS host,
-    CASE shape WHEN 'text' THEN nullif(t.prog, '') WHEN '5424' THEN nullif(r.app, '-')
+    CASE shape WHEN 'text' THEN nullif(t.host, '') WHEN '5424' THEN nullif(r.host, '-') ELSE coalesce(j[6], j[7], j[8]) END AS host,
+    CASE shape WHEN 'text' THEN coalesce(nullif(t.prog0, ''), nullif(t.prog, '')) WHEN '5424' THEN nullif(r.app, '-')
          ELSE coalesce(j[9], j[10], j[11], j[12], j[13], j[14]) END AS prog,
-    CASE shape WHEN 'text' THEN nullif(t.pid, '') WHEN '5424' THEN nullif(r.procid, '-')
+    CASE shape WHEN 'text' THEN coalesce(nullif(t.pid0, ''), nullif(t.pid, '')) WHEN '5424' THEN nullif(r.procid, '-')
          ELSE coalesce(j[15], j[16], j[17], j[18]) END AS pid,
-    CASE shape WHEN 'text' THEN t.msg WHEN '5424' THEN regexp_replace(coalesce(r.msg, ''), '^\x{FEFF}', '')
+    CASE shape WHEN 'text' THEN CASE WHEN t.prog0 <> '' THEN t.msg0 ELSE t.msg END WHEN '5424' THEN regexp_replace(coalesce(r.msg, ''), '^\x{FEFF}', '')
          ELSE coalesce(
            -- journald writes a MESSAGE that is not valid UTF-8 as an array of its bytes
            try(decode(unhex(array_to_string(list_transform(jbytes, lambda b: printf('%02x', b)), '')))),
@@ -65,7 +66,7 @@ WITH e AS (
     CASE shape WHEN 'text' THEN nullif(t.pri, '') WHEN '5424' THEN r.pri END AS pri,
     CASE WHEN shape = 'json' THEN coalesce(j[22], j[23]) END AS severity,
     CASE WHEN shape = '5424' AND r.sd <> '-' THEN r.sd END AS sd,
-    CASE shape WHEN 'text' THEN t.host = '' WHEN '5424' THEN r.ts = '' ELSE j IS NULL END AS unparsed
+    CASE shape WHEN 'text' THEN t.bsd = '' AND t.iso = '' WHEN '5424' THEN r.ts = '' ELSE j IS NULL END AS unparsed
   FROM s
 ), g AS (
   -- sysklogd's repeat compression, `last message repeated N times` (no program), stands for N more of the
