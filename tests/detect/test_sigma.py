@@ -281,3 +281,19 @@ def test_refused_sudo_to_a_shell_is_no_root_shell() -> None:
     [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
     assert rule.query(events_db([{**sudo, "outcome": "failure", "reason": "user NOT in sudoers"}])).num_rows == 0
     assert rule.query(events_db([{**sudo, "outcome": "success"}])).num_rows == 1
+
+
+def test_pam_fields_of_linux_auth_rules(tmp_path: Path) -> None:
+    """Sigma's `service: auth` rules name PAM's own fields; a host name in rhost= is kept as attributes.rhost."""
+    pam = {"class_name": "Authentication", "activity": "pam_failure", "outcome": "failure", "source_format": "linux_auth",
+           "event_code": "sshd", "reason": "authentication failure", "user_name": "root", "host": "web-01"}
+    rows = [{**pam, "src_ip": "203.0.113.7"}, {**pam, "attributes": '{"rhost": "scanner.example.net"}'},
+            {**pam, "reason": None, "user_name": None, "activity": "log", "outcome": "unknown"}]
+    detection = """
+selection:
+  pam_message: authentication failure
+  pam_user|contains: root
+  pam_rhost|contains: '.'
+condition: selection
+"""
+    assert matched(tmp_path, rows, detection, logsource="product: linux\n  service: auth") == {"e0", "e1"}
