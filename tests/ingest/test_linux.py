@@ -139,6 +139,13 @@ def test_injected_addresses_in_user_names_do_not_move_src_ip(run, query, tmp_pat
     assert (r["activity"], r["outcome"]) == ("logon", "failure")
 
 
+def test_pam_rhost_is_the_first_one_the_user_comes_last(run, query, tmp_path: Path) -> None:
+    ingest_text(run, tmp_path, "Nov 16 03:00:01 web-01 sshd[11]: pam_unix(sshd:auth): authentication failure; logname= "
+                               "uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=x rhost=10.0.0.1\n")
+    [r] = rows(query)
+    assert (r["activity"], r["src_ip"], r["user_name"]) == ("pam_failure", "203.0.113.5", "x rhost=10.0.0.1")
+
+
 def test_received_disconnect_takes_the_first_address_the_reason_is_the_clients(run, query, tmp_path: Path) -> None:
     ingest_text(run, tmp_path, "Nov 16 03:00:01 web-01 sshd[11]: Received disconnect from 192.0.2.8 port 22:11: "
                                "bye from 10.6.6.6 port 1 [preauth]\n")
