@@ -287,7 +287,7 @@ def test_shipped_pack_is_quiet_on_benign_look_alikes() -> None:
          "command_line": "powershell.exe -NoProfile -File C:\\scripts\\rotate-logs.ps1 -Days 7"},
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "deploy", "host": "web-01", "command_line": "/usr/bin/systemctl restart nginx",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
     ]
     con = events_db([row for row in benign for _ in range(5)])  # enough volume to pass any min_events
     fired = {d.id: d.query(con).num_rows for d in sigma.detections()}
@@ -299,7 +299,7 @@ def test_shipped_pack_detects_attacks_in_sample_events() -> None:
                 user_agent="sqlmap/1.7")] * 3 + [
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "ljackson", "host": "web-01", "command_line": "/bin/bash",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
         {**PROC, "host": "POS-9", "process_name": "C:\\Users\\Public\\Libraries\\svc.exe", "command_line": "svc.exe"}]
     con = events_db(rows)
     fired = {d.id for d in sigma.detections() if d.query(con).num_rows}
@@ -370,3 +370,28 @@ def test_a_product_fallback_reaches_every_field_its_records_keep(tmp_path: Path)
         windows.expressions("x') OR true --")
     with pytest.raises(mapping.Unsupported, match="GrantedAccess"):  # other products keep refusing by name
         m.for_logsource(SigmaLogSource(category="webserver")).expressions("GrantedAccess")
+
+
+def test_refused_sudo_to_a_shell_is_no_root_shell() -> None:
+    """sudo logs a refusal (`user NOT in sudoers`, wrong passwords) with the command that was asked for."""
+    sudo = {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
+            "user_name": "eve", "host": "web-01", "command_line": "/bin/bash", "attributes": '{"target_user": "root"}'}
+    [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
+    assert rule.query(events_db([{**sudo, "outcome": "failure", "reason": "user NOT in sudoers"}])).num_rows == 0
+    assert rule.query(events_db([{**sudo, "outcome": "success"}])).num_rows == 1
+
+
+def test_pam_fields_of_linux_auth_rules(tmp_path: Path) -> None:
+    """Sigma's `service: auth` rules name PAM's own fields; a host name in rhost= is kept as attributes.rhost."""
+    pam = {"class_name": "Authentication", "activity": "pam_failure", "outcome": "failure", "source_format": "linux_auth",
+           "event_code": "sshd", "reason": "authentication failure", "user_name": "root", "host": "web-01"}
+    rows = [{**pam, "src_ip": "203.0.113.7"}, {**pam, "attributes": '{"rhost": "scanner.example.net"}'},
+            {**pam, "reason": None, "user_name": None, "activity": "log", "outcome": "unknown"}]
+    detection = """
+selection:
+  pam_message: authentication failure
+  pam_user|contains: root
+  pam_rhost|contains: '.'
+condition: selection
+"""
+    assert matched(tmp_path, rows, detection, logsource="product: linux\n  service: auth") == {"e0", "e1"}

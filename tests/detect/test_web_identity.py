@@ -169,6 +169,21 @@ def test_ssh_bruteforce_then_login_and_sudo_is_critical_background_is_not() -> N
     assert alert["severity"] == "critical" and orjson.loads(alert["evidence"])["sudo"] is True
 
 
+def test_ssh_bruteforce_counts_rsyslog_repeats_and_ignores_a_refused_sudo() -> None:
+    """`message repeated N times: [...]` is N failures (attributes.repeat); a refused sudo is no privilege use."""
+    def portless(minutes: float, repeat: int | None) -> dict:  # e.g. `User root from X not allowed because ...`
+        return {**_ssh(minutes, "203.0.113.7", "root", False), "attributes": {"repeat": repeat} if repeat else {}}
+
+    background = [_ssh(k, f"198.51.100.{k}", "admin", False) for k in range(100)]  # one try per scanner
+    assert not _alerts("ssh_bruteforce.yml", background + [portless(k, None) for k in range(4)])
+    rows = background + [portless(k, 6) for k in range(4)] + [_ssh(10, "203.0.113.7", "ops", True)]
+    rows.append({"time": _at(11), "class_name": "Authentication", "activity": "sudo", "outcome": "failure",
+                 "user_name": "ops", "host": "web-01", "command_line": "/bin/bash"})
+    [alert] = _alerts("ssh_bruteforce.yml", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert (evidence["failures"], evidence["sudo"], alert["severity"]) == (24, False, "critical")
+
+
 def _order(minutes: float, ip: str, email: str, amount: float, gateways: list[str]) -> dict:
     return {"time": _at(minutes), "class_name": "Order", "channel": "orders", "src_ip": ip, "email": email,
             "amount": amount, "order_id": f"o{minutes}", "attributes": {"name": f"#{int(minutes)}", "gateways": gateways}}
