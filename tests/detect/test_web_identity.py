@@ -302,3 +302,16 @@ def test_scraping_bots_never_set_their_own_bar() -> None:
     rows += _browsing()
     found = {a["key"].split("|")[0] for a in _alerts("web_scraping_bot.yml", rows)}
     assert found == {f"203.0.{n}.0/24" for n in range(20)}
+
+
+@pytest.mark.parametrize("estate", ["quiet server: one attacker, nothing else", "exposed sshd: brute forcers are most of the addresses"])
+def test_ssh_brute_forcers_never_set_their_own_bar(estate: str) -> None:
+    """On a real exposed server the attackers are the background: hundreds of root failures from one address
+    in minutes must still be found, as must the lone attacker of a quiet estate."""
+    attackers = 1 if estate.startswith("quiet") else 30
+    rows = [_ssh(a * 20 + k * 0.05, f"203.0.{a}.7", "root", False) for a in range(attackers) for k in range(300)]
+    if not estate.startswith("quiet"):
+        rows += [_ssh(k, f"198.51.100.{k}", "admin", False) for k in range(60)]  # scanners trying once or twice
+        rows += [_ssh(k + 0.5, f"198.51.100.{k}", "test", False) for k in range(0, 60, 3)]
+    found = {e["value"] for a in _alerts("ssh_bruteforce.yml", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.{a}.7" for a in range(attackers)}
