@@ -58,6 +58,7 @@ FORMS = {
     "sentence": (lambda p: f"customer read card {p} over the phone", None),
     "spaced": (lambda p: f"paid with {grouped(p, ' ')} today", None),
     "dashed": (lambda p: f"paid with {grouped(p, '-')}.", None),
+    "no-break-space": (lambda p: f"Kartennummer: {grouped(p, chr(0xA0))}", None),
     "form-plus": (lambda p: f"name=Jo+Doe&card={grouped(p, '+')}&exp=12%2F28", "query"),
     "url-%20": (lambda p: f"/pay?card_no={grouped(p, '%20')}&step=2", "url"),
     "url-bare": (lambda p: f"/checkout?cc={p}&step=2", "url"),
@@ -86,7 +87,7 @@ def still_valid(kind: str | None, text: bytes, pan: str) -> None:
 
 
 def unseparated(data: bytes) -> bytes:
-    return re.sub(rb"%20|[ +\-]", b"", data)
+    return re.sub(rb"%20|\xc2\xa0|[ +\-]", b"", data)
 
 
 @settings(max_examples=400, deadline=None)

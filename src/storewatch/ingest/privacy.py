@@ -2,7 +2,8 @@
 
 Scrubbing works on raw bytes before any parsing, so the store, the quarantine and every message built
 from a record only ever see the token. A card number is a standalone run of 13-19 digits, contiguous or
-grouped as cards are written (4-4-4-4, 4-6-5, 4-4-4-4-3...; separated by spaces, dashes, `+` or `%20`),
+grouped as cards are written (4-4-4-4, 4-6-5, 4-4-4-4-3...; separated by spaces, dashes, `+`, `%20` or
+no-break spaces),
 whose issuer prefix and length belong to a card network (`card_networks.yml`), that passes Luhn and is not
 a placeholder (one repeated group). A contiguous number of a length other than 15 or 16 digits is a card
 only with a card word before it. Digits glued to letters, `_`, a decimal point or a minus sign belong to
@@ -20,12 +21,14 @@ from pathlib import Path
 
 import yaml
 
-# A number as cards are written: digit groups joined by one kind of separator. It never starts inside a
-# percent escape (`%20` before the digits is a separator, not digits of the number).
-TOKEN = re.compile(rb"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%]))[0-9]+(?:(?:[ +\-]|%20)[0-9]+)*")
-_SEPARATOR = re.compile(rb"[ +\-]|%20")
+# A number as cards are written: digit groups joined by separators (space, `-`, `+`, `%20`, a no-break space
+# in UTF-8). It never starts inside a percent escape (`%20` before the digits is a separator, not digits of
+# the number).
+_SEP = rb"[ +\-]|%20|\xc2\xa0"
+TOKEN = re.compile(rb"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%]))[0-9]+(?:(?:" + _SEP + rb")[0-9]+)*")
+_SEPARATOR = re.compile(_SEP)
 # Every card shape holds 13 digits in a row or starts with a group of four and a separator (a quick reject).
-_CANDIDATE = re.compile(rb"[0-9]{13}|[0-9]{4}(?:[ +\-]|%20)[0-9]{4}")
+_CANDIDATE = re.compile(rb"[0-9]{13}|[0-9]{4}(?:" + _SEP + rb")[0-9]{4}")
 # A card word in the bytes before a number whose length is not one of the bare lengths.
 _CARD_WORDS = re.compile(
     rb"(?i)card|credit|debit|visa|mastercard|amex|american express|diners|discover(?!y)|jcb|maestro|"
@@ -110,7 +113,7 @@ def find_cards(line: bytes, lenient: bool = False) -> list[tuple[int, int, bytes
         seps = [m.group(0)[a:b] for a, b in cuts]
         base, i = m.start(), 0
         while i < len(groups):
-            hit = _card_at(line, base, groups, seps, i, m.end(), lenient)
+            hit = _card_at(line, base, groups, seps, i, lenient)
             if hit is None:
                 i += 1
                 continue
@@ -120,7 +123,7 @@ def find_cards(line: bytes, lenient: bool = False) -> list[tuple[int, int, bytes
     return found
 
 
-def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[bytes], i: int, end: int,
+def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[bytes], i: int,
              lenient: bool) -> tuple[int, bytes] | None:
     """The longest card number starting at group i: (last group, digits), or None."""
     start = base + groups[i][0]
@@ -195,9 +198,9 @@ def _right_ok(line: bytes, pos: int) -> bool:
 class Scrubber:
     """Replaces PANs in bytes (`scrubber(data)`), or finds the lines of a block that hold one (`pan_lines`).
 
-    Every card number lies inside a run of digits and separator bytes (space, `-`, `+`, `%`) at least 13
-    long. Those runs are found in C (a byte translation and `bytes.find`, about the speed of one regex
-    pass), and only the distinct runs are checked in Python (`find_cards` on the run alone, lenient, and
+    Every card number lies inside a run of digits and separator bytes (space, `-`, `+`, `%`, the C2 A0 of a
+    no-break space) at least 13 long. Those runs are found in C (a byte translation and `bytes.find`, about
+    the speed of one regex pass), and only the distinct runs are checked in Python (`find_cards` on the run alone, lenient, and
     cached: ids, dates and flags repeat). The few lines with a candidate run are checked whole, with their
     context, and only lines holding a real card are rewritten, by `replace`.
     """
@@ -267,9 +270,9 @@ class Scrubber:
         return b"".join(out), len(cards)
 
 
-# Digits and the bytes that may join or precede them in a card number (space, `-`, `+`, `%` of `%20`)
-# become b"1", every other byte b"0": runs of 13 or more b"1" may hold a PAN.
-_RUN_BYTES = bytes(49 if chr(i) in "0123456789 -+%" else 48 for i in range(256))
+# Digits and the bytes that may join or precede them in a card number (space, `-`, `+`, `%` of `%20`, C2 A0
+# of a no-break space) become b"1", every other byte b"0": runs of 13 or more b"1" may hold a PAN.
+_RUN_BYTES = bytes(49 if i in b"0123456789 -+%\xc2\xa0" else 48 for i in range(256))
 _LONG_RUN = b"1" * 13
 
 
