@@ -3,12 +3,11 @@
 Scrubbing works on raw bytes before any parsing, so the store, the quarantine and every message built
 from a record only ever see the token. A card number is a standalone run of 13-19 digits, contiguous or
 grouped as cards are written (4-4-4-4, 4-6-5, 4-4-4-4-3...; separated by spaces, dashes, `+`, `%20` or
-no-break spaces),
-whose issuer prefix and length belong to a card network (`card_networks.yml`), that passes Luhn and is not
-a placeholder (one repeated group). A contiguous number of a length other than 15 or 16 digits is a card
-only with a card word before it. Digits glued to letters, `_`, a decimal point or a minus sign belong to
-another token (a hash, an id, a float, a negative number) and are not cards. docs/sources/scrubber.md has
-the rules and the reasons.
+no-break spaces), whose issuer prefix and length belong to a card network (`card_networks.yml`), that
+passes Luhn and is not a placeholder (one repeated group). A contiguous number of a length other than 15
+or 16 digits is a card only with a card word before it. Digits glued to letters, `_`, a decimal point or
+a minus sign belong to another token (a hash, an id, a float, a negative number) and are not cards.
+docs/sources/scrubber.md has the rules and the reasons.
 """
 
 from __future__ import annotations
@@ -102,15 +101,17 @@ def make_scrubber(key: bytes) -> "Scrubber":
 def find_cards(line: bytes, lenient: bool = False) -> list[tuple[int, int, bytes]]:
     """(start, end, digits) of every card number in one line.
 
-    `lenient` answers for a fragment cut out of a line: its edges count as boundaries and every short number
-    as if a card word were near, so it finds a superset of what the whole line holds."""
+    `lenient` answers for a fragment cut out of a line: its edges count as boundaries and every number as
+    if a card word were near, so it finds a superset of what the whole line holds."""
     found = []
     for m in TOKEN.finditer(line):
-        if m.end() - m.start() < 13:
+        text = m.group(0)
+        if len(text) < 13:
             continue
-        cuts = [(c.start(), c.end()) for c in _SEPARATOR.finditer(m.group(0))]
-        groups = [(a, b) for (_, a), (b, _) in zip([(0, 0)] + cuts, cuts + [(len(m.group(0)),) * 2])]
-        seps = [m.group(0)[a:b] for a, b in cuts]
+        cuts = [c.span() for c in _SEPARATOR.finditer(text)]
+        edges = [0, *(x for span in cuts for x in span), len(text)]
+        groups = list(zip(edges[::2], edges[1::2]))  # the digit groups, between the separators
+        seps = [text[a:b] for a, b in cuts]
         base, i = m.start(), 0
         while i < len(groups):
             hit = _card_at(line, base, groups, seps, i, lenient)
@@ -149,7 +150,8 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
         digits = b"".join(line[base + a:base + b] for a, b in groups[i:j + 1])
         if card_network(digits) is None:
             continue
-        if len(shape) == 1 and len(digits) not in BARE_LENGTHS and not lenient and not _card_word_before(line, start):
+        bare = len(shape) == 1 and len(digits) not in BARE_LENGTHS
+        if bare and not lenient and not _card_word_before(line, start):
             continue
         return j, digits
     return None
@@ -200,9 +202,10 @@ class Scrubber:
 
     Every card number lies inside a run of digits and separator bytes (space, `-`, `+`, `%`, the C2 A0 of a
     no-break space) at least 13 long. Those runs are found in C (a byte translation and `bytes.find`, about
-    the speed of one regex pass), and only the distinct runs are checked in Python (`find_cards` on the run alone, lenient, and
-    cached: ids, dates and flags repeat). The few lines with a candidate run are checked whole, with their
-    context, and only lines holding a real card are rewritten, by `replace`.
+    the speed of one regex pass), and only the distinct runs are checked in Python (cached: ids, dates and
+    flags repeat): a bare number against the network table, anything else by `find_cards` on the run alone,
+    lenient. The few lines with a candidate run are checked whole, with their context, and only lines
+    holding a real card are rewritten, by `replace`.
     """
 
     def __init__(self, key: bytes):
