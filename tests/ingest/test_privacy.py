@@ -223,6 +223,15 @@ def test_real_logs_without_cards_are_untouched(path: Path) -> None:
         assert scrub.replace(line) == (line, 0)
 
 
+def test_real_poslog_reads_whole_with_no_replacement(run, query) -> None:
+    """The POSLog sample's GTINs (the former rule replaced 14 of them) reach the parser untouched."""
+    report = run(REAL / "poslog_kjbreil_sample_excerpt.xml")
+    assert report.totals["pans_scrubbed"] == 0
+    assert report.totals["stored"] == 6 and report.totals["quarantined"] == 0
+    rows = query("SELECT amount FROM events WHERE transaction_id = '9-31-114'")
+    assert [float(r["amount"]) for r in rows] == [20.45]  # TransactionGrandAmount of sequence 114
+
+
 def test_token_is_stable_and_keyed() -> None:
     pan = b"4111111111111111"
     a, _ = scrub(b"x " + pan)
