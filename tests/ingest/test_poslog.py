@@ -299,7 +299,6 @@ def test_real_ncr_acs_excerpt(run, query) -> None:
     assert json.loads(change["attributes"])["change_amount"] == -2.62  # <TenderChange><Amount>-2.62</Amount>
 
 
-@pytest.mark.xfail(strict=True, reason="scrubber: GTINs (POSItemID) and loyalty ids in POSLog are no card numbers")
 def test_real_ncr_acs_item_ids_are_not_taken_for_cards(run) -> None:
     report = run(REAL / "poslog_ncr_acs_small.xml")
     assert report.totals["stored"] == 2 and report.totals["pans_scrubbed"] == 0
