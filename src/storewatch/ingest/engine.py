@@ -333,7 +333,8 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
         # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
         report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
         reason = f"format not recognized: file not read ({path.stat().st_size:,} bytes)"
-        return UNKNOWN, _batches(iter([Record(1, 0, text_head[:UNKNOWN_HEAD_CHARS], reason)]))
+        kept, stream.pans = stream.scrub(head[:UNKNOWN_HEAD_BYTES])  # the head is kept: no card number in it
+        return UNKNOWN, _batches(iter([Record(1, 0, documents.head_text(bytes(kept)), reason)]))
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
@@ -822,7 +823,7 @@ def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -
     report.duplicates = report.read - report.stored - report.quarantined
 
 
-UNKNOWN_HEAD_CHARS = 4096  # what the quarantine keeps of a file whose format is not recognized
+UNKNOWN_HEAD_BYTES = 4096  # what the quarantine keeps of a file whose format is not recognized
 UNKNOWN = Format(
     name="unknown", channel="unknown", looks_like=lambda _: False,
     sql="SELECT line_no, 'format not recognized' AS _error, NULL::TIMESTAMPTZ AS time, NULL AS class_name FROM batch",
