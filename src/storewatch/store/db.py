@@ -27,6 +27,11 @@ MACROS = (
     r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
+    # An IPv4 or IPv6 address (not a host name), cheaply: logs put names, `unix:`, `-` where addresses go.
+    r"""CREATE OR REPLACE TEMP MACRO sw_is_ip(x) AS
+        coalesce(regexp_full_match(x, '(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*'), false)""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_private_ip(x) AS
+        regexp_matches(x, '^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|169\.254\.|::1$|[fF][cCdD]|[fF][eE]80:)')""",
 )
 
 TABLES = (
