@@ -62,6 +62,13 @@ def best_line_format(lines: list[str], formats: list[Format]) -> Format | None:
     return best if best is not None and scores[best.name] > 0 else None
 
 
+def claims_most(lines: list[str], formats: list[Format]) -> bool:
+    """Whether one line format claims more than half of the sample lines."""
+    sample = [line for line in lines if line.strip()][:SAMPLE_RECORDS]
+    best = best_line_format(sample, formats)
+    return best is not None and sum(safe_looks_like(best, line) for line in sample) * 2 > len(sample)
+
+
 def safe_looks_like(fmt: Format, line: str) -> bool:
     try:
         return bool(fmt.looks_like(line))

@@ -69,49 +69,37 @@ WITH s AS (
 ), v AS (
   SELECT *, CASE WHEN vhost IS NOT NULL THEN regexp_extract(vhost, '^\[?(.*?)\]?(?::(\d+))?$', ['host', 'port']) END AS vh
   FROM a
-), q AS (
-  SELECT *, regexp_full_match(request, '[A-Z][A-Z_-]* \S+(?: HTTP/[0-9.]+)?') AS ok_req, sw_is_ip(client) AS client_ip
-  FROM v
-), w AS (  -- a well-formed request has single spaces: split once, not once per part
-  SELECT *, CASE WHEN ok_req THEN string_split(request, ' ') END AS rq FROM q
 ), r AS (
-  SELECT *,
-    CASE WHEN ok_req THEN rq[1] ELSE '' END AS method,
-    CASE WHEN ok_req THEN rq[2] ELSE '' END AS target,
-    ok_req AND NOT starts_with(rq[2], '/') AND regexp_matches(rq[2], '^https?://') AS absolute,
-    CASE WHEN ok_req THEN coalesce(rq[3], '') ELSE '' END AS proto,
+  SELECT *, sw_request_parts(request) AS rq, sw_is_ip(client) AS client_ip,
     CASE WHEN rest <> '' THEN regexp_extract(rest, '^ "([0-9A-Fa-f:., ]*[0-9A-Fa-f])"', 1) END AS xff,
     CASE WHEN rest <> '' THEN coalesce(
       nullif(regexp_extract(rest, '(?:^|\s)(?:rt|request_time)="?(\d+(?:\.\d+)?)', 1), ''),
       nullif(regexp_extract(rest, '(?:^|\s)"?(\d+\.\d{3})(?:"|\s|$)', 1), '')) END AS rt
-  FROM w
+  FROM v
 )
 SELECT
   line_no,
   CASE WHEN client = '' THEN 'not an access log line' END AS _error,
   coalesce(try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z'), try_strptime(ts, '%d/%b/%Y:%H:%M:%S.%f %z')) AS time,
   'HTTP Activity' AS class_name,
-  CASE WHEN method <> '' THEN lower(method) WHEN request IN ('-', '') THEN 'no_request' ELSE 'malformed_request' END AS activity,
+  CASE WHEN rq IS NOT NULL THEN lower(rq[1]) WHEN request IN ('-', '') THEN 'no_request' ELSE 'malformed_request' END AS activity,
   CASE WHEN try_cast(status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS outcome,
   status AS event_code,
   CASE WHEN client_ip THEN client END AS src_ip,
   CASE WHEN "user" NOT IN ('-', '') THEN "user" END AS user_name,
   CASE WHEN sw_is_ip(vh.host) THEN vh.host END AS dst_ip,
   try_cast(nullif(vh.port, '') AS INTEGER) AS dst_port,
-  nullif(method, '') AS http_method,
-  CASE WHEN absolute THEN lower(regexp_extract(target, '^https?://([^/?#]*)', 1))
-       WHEN vh.host <> '' AND NOT sw_is_ip(vh.host) THEN lower(vh.host) END AS url_host,
-  CASE WHEN target = '' THEN NULL
-       WHEN absolute THEN coalesce(nullif(regexp_extract(target, '^https?://[^/?#]*([^?#]*)', 1), ''), '/')
-       ELSE split_part(target, '?', 1) END AS url_path,
-  CASE WHEN contains(target, '?') THEN substr(target, strpos(target, '?') + 1) END AS url_query,
-  nullif(proto, '') AS protocol,
+  rq[1] AS http_method,
+  coalesce(sw_url_host(rq[2]), CASE WHEN vh.host <> '' AND NOT sw_is_ip(vh.host) THEN lower(vh.host) END) AS url_host,
+  sw_url_path(rq[2]) AS url_path,
+  sw_url_query(rq[2]) AS url_query,
+  rq[3] AS protocol,
   try_cast(status AS INTEGER) AS http_status,
   try_cast(bytes AS BIGINT) AS bytes_in,
   CASE WHEN referrer NOT IN ('-', '') THEN referrer END AS referrer,
   CASE WHEN ua NOT IN ('-', '') THEN ua END AS user_agent,
   try_cast(rt AS DOUBLE) AS duration,
-  CASE WHEN method = '' AND request NOT IN ('-', '') THEN request END AS message,
+  CASE WHEN rq IS NULL AND request NOT IN ('-', '') THEN request END AS message,
   CASE WHEN NOT plain OR rest <> '' OR NOT client_ip OR ident <> '-' THEN json_object(
     'client', CASE WHEN NOT client_ip AND client <> '-' THEN client END,
     'forwarded_for', coalesce(CASE WHEN len(addrs) > 1 THEN addrs END, CASE WHEN xff <> '' THEN regexp_split_to_array(xff, '\s*,\s*') END),
