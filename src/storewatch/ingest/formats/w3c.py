@@ -2,7 +2,7 @@
 
 IIS writes a new header block whenever the service restarts, and the fields may change with the
 configuration: every `#Fields` line of the file's head is read, and each line is mapped by the (last) one
-whose field count it has.
+whose field count it has; IIS's usual layouts stand in for a header the file lacks.
 """
 
 from __future__ import annotations
@@ -12,9 +12,13 @@ from dataclasses import replace
 
 from storewatch.ingest.formats.base import Format, load_sql
 
-# IIS's default field set, for a file cut after its header.
-DEFAULT_FIELDS = ("date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
-                  "cs(Referer) sc-status sc-substatus sc-win32-status time-taken").split()
+# IIS's field sets for a file cut after its header (a header in the file wins over a layout of its width):
+# the default, every standard field, and every standard field plus the X-Forwarded-For custom field.
+_ALL = ("date time s-sitename s-computername s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version "
+        "cs(User-Agent) cs(Cookie) cs(Referer) cs-host sc-status sc-substatus sc-win32-status sc-bytes cs-bytes time-taken")
+KNOWN_LAYOUTS = [layout.split() for layout in (
+    "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status "
+    "sc-substatus sc-win32-status time-taken", _ALL, _ALL + " X-Forwarded-For")]
 # The fields the mapping reads (W3C names; matched without regard to case).
 WANTED = ("date", "time", "s-sitename", "s-computername", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "cs-uri",
           "s-port", "cs-username", "c-ip", "c-port", "cs-version", "cs(User-Agent)", "cs(Cookie)", "cs(Referer)", "cs-host",
@@ -22,9 +26,8 @@ WANTED = ("date", "time", "s-sitename", "s-computername", "s-ip", "cs-method", "
 
 
 def headers(head: str) -> list[list[str]]:
-    """The field lists of the `#Fields:` lines in the head, in order (IIS's default if there is none)."""
-    found = [line.split(":", 1)[1].split() for line in head.splitlines() if line.startswith("#Fields:")]
-    return found or [DEFAULT_FIELDS]
+    """IIS's known layouts, then the field lists of the `#Fields:` lines in the head, in order."""
+    return KNOWN_LAYOUTS + [line.split(":", 1)[1].split() for line in head.splitlines() if line.startswith("#Fields:")]
 
 
 def _struct(fields: list[str]) -> str:

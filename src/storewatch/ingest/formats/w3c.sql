@@ -28,7 +28,7 @@ SELECT
   try_cast(w."sc-bytes" AS BIGINT) AS bytes_in,
   try_cast(w."cs-bytes" AS BIGINT) AS bytes_out,
   try_cast(w."time-taken" AS DOUBLE) / 1000 AS duration,
-  replace(w."cs(Referer)", '+', ' ') AS referrer,
+  w."cs(Referer)" AS referrer,  -- a URL: its `+` may be its own
   replace(w."cs(User-Agent)", '+', ' ') AS user_agent,
   json_object('site', w."s-sitename", 'substatus', w."sc-substatus", 'win32_status', w."sc-win32-status",
               'forwarded_for', CASE WHEN w."x-forwarded-for" IS NOT NULL THEN regexp_split_to_array(w."x-forwarded-for", '\s*,\s*') END,

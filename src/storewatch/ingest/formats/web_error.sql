@@ -32,7 +32,8 @@ WITH p AS (
     CASE WHEN is_nginx THEN nc.client ELSE ac.ip END AS client
   FROM x
 ), c AS (
-  SELECT *, last_value(ts0 IGNORE NULLS) OVER (ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ts_run
+  SELECT *, regexp_matches(message, '^(?:AH00128: )?File does not exist: |^\w+\(\) "[^"]+" failed \(2: No such file or directory\)|^(?:AH01071: Got error ''Primary script unknown|AH01264: script not found)') AS missing,
+    last_value(ts0 IGNORE NULLS) OVER (ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ts_run
   FROM t
 )
 SELECT
@@ -40,8 +41,10 @@ SELECT
   CASE WHEN NOT is_nginx AND NOT is_apache AND ts_run IS NULL THEN 'not a web server error log line' END AS _error,
   CASE WHEN is_nginx OR is_apache THEN ts0 ELSE ts_run END AS time,
   'Application Error' AS class_name,
-  CASE WHEN is_nginx OR is_apache THEN lower(level) ELSE 'continuation' END AS activity,
-  CASE WHEN level IN ('error', 'crit', 'alert', 'emerg') THEN 'failure' ELSE 'unknown' END AS outcome,
+  -- A request for a file that is not there (a crawler following a broken link) is the client's miss, logged
+  -- at level error: `not_found`, not a failure of the site.
+  CASE WHEN NOT (is_nginx OR is_apache) THEN 'continuation' WHEN missing THEN 'not_found' ELSE lower(level) END AS activity,
+  CASE WHEN level IN ('error', 'crit', 'alert', 'emerg') AND NOT missing THEN 'failure' ELSE 'unknown' END AS outcome,
   lower(level) AS reason,
   nullif(regexp_extract(message, '^(AH\d{5}):', 1), '') AS event_code,
   CASE WHEN sw_is_ip(client) THEN client END AS src_ip,
