@@ -109,7 +109,8 @@ def test_access_variants_from_the_formats(run, query, tmp_path: Path) -> None:
         '203.0.113.9 - - [16/Nov/2026:10:00:04 +0000] "GET /q HTTP/1.1" 200 5 "-" "Mozilla/5.0 \\"quoted\\" (x)"\n'
         '203.0.113.10 - - [16/Nov/2026:10:00:05 +0000] "GET /old" 200 -\n'
         '203.0.113.11 - - [16/Nov/2026:10:00:06 +0000] "GET http://proxy.test/x?y=1 HTTP/1.1" 200 5 "-" "-" rt=1.500 uct="0.001"\n'
-        '2001:db8::5 - carol [16/Nov/2026:10:00:07 +0000] "POST /login HTTP/1.1" 401 12\n')
+        '2001:db8::5 - carol [16/Nov/2026:10:00:07 +0000] "POST /login HTTP/1.1" 401 12\n'
+        '203.0.113.12 - - [16/Nov/2026:11:00:08.250 +0100] "GET /ms HTTP/1.1" 200 5\n')
     read_whole(run(tmp_path / "other_vhosts_access.log"), "nginx")
     r = rows(query)
     assert (r[1]["url_host"], r[1]["dst_port"], r[1]["src_ip"], r[1]["url_path"]) == ("www.shop.example", 443, "203.0.113.5", "/")
@@ -120,6 +121,7 @@ def test_access_variants_from_the_formats(run, query, tmp_path: Path) -> None:
     assert (r[6]["url_path"], r[6]["protocol"], r[6]["bytes_in"]) == ("/old", None, None)  # HTTP/0.9, Apache %b "-"
     assert (r[7]["url_host"], r[7]["url_path"], r[7]["url_query"], r[7]["duration"]) == ("proxy.test", "/x", "y=1", pytest.approx(1.5))
     assert (r[8]["src_ip"], r[8]["user_name"], r[8]["outcome"]) == ("2001:db8::5", "carol", "failure")
+    assert r[9]["time"] == datetime(2026, 11, 16, 10, 0, 8, 250000, tzinfo=UTC)  # %{msec_frac}t
 
 
 # --- error logs ---------------------------------------------------------------------------------------------------

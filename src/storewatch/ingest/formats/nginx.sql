@@ -80,7 +80,8 @@ WITH s AS (
 SELECT
   line_no,
   CASE WHEN client = '' THEN 'not an access log line' END AS _error,
-  coalesce(try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z'), try_strptime(ts, '%d/%b/%Y:%H:%M:%S.%f %z')) AS time,
+  CASE WHEN length(ts) = 26 THEN try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z')  -- Apache may log milliseconds
+       ELSE coalesce(try_strptime(ts, '%d/%b/%Y:%H:%M:%S.%f %z'), try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z')) END AS time,
   'HTTP Activity' AS class_name,
   CASE WHEN rq IS NOT NULL THEN lower(rq[1]) WHEN request IN ('-', '') THEN 'no_request' ELSE 'malformed_request' END AS activity,
   CASE WHEN try_cast(status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS outcome,
