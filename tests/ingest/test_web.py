@@ -110,7 +110,8 @@ def test_access_variants_from_the_formats(run, query, tmp_path: Path) -> None:
         '203.0.113.10 - - [16/Nov/2026:10:00:05 +0000] "GET /old" 200 -\n'
         '203.0.113.11 - - [16/Nov/2026:10:00:06 +0000] "GET http://proxy.test/x?y=1 HTTP/1.1" 200 5 "-" "-" rt=1.500 uct="0.001"\n'
         '2001:db8::5 - carol [16/Nov/2026:10:00:07 +0000] "POST /login HTTP/1.1" 401 12\n'
-        '203.0.113.12 - - [16/Nov/2026:11:00:08.250 +0100] "GET /ms HTTP/1.1" 200 5\n')
+        '203.0.113.12 - - [16/Nov/2026:11:00:08.250 +0100] "GET /ms HTTP/1.1" 200 5\n'
+        '192.0.2.20 - - [16/Nov/2026:10:00:09 +0000] "GET /api/x HTTP/1.1" 200 42 "-" "curl/8" 17 "shop@docker" "http://10.0.0.2:8080" 37ms\n')
     read_whole(run(tmp_path / "other_vhosts_access.log"), "nginx")
     r = rows(query)
     assert (r[1]["url_host"], r[1]["dst_port"], r[1]["src_ip"], r[1]["url_path"]) == ("www.shop.example", 443, "203.0.113.5", "/")
@@ -122,6 +123,7 @@ def test_access_variants_from_the_formats(run, query, tmp_path: Path) -> None:
     assert (r[7]["url_host"], r[7]["url_path"], r[7]["url_query"], r[7]["duration"]) == ("proxy.test", "/x", "y=1", pytest.approx(1.5))
     assert (r[8]["src_ip"], r[8]["user_name"], r[8]["outcome"]) == ("2001:db8::5", "carol", "failure")
     assert r[9]["time"] == datetime(2026, 11, 16, 10, 0, 8, 250000, tzinfo=UTC)  # %{msec_frac}t
+    assert (r[10]["duration"], r[10]["src_ip"]) == (pytest.approx(0.037), "192.0.2.20")  # Traefik's CLF: `<ms>ms` last
 
 
 # --- error logs ---------------------------------------------------------------------------------------------------

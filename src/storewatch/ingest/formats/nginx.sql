@@ -74,7 +74,8 @@ WITH s AS (
     CASE WHEN rest <> '' THEN regexp_extract(rest, '^ "([0-9A-Fa-f:., ]*[0-9A-Fa-f])"', 1) END AS xff,
     CASE WHEN rest <> '' THEN coalesce(
       nullif(regexp_extract(rest, '(?:^|\s)(?:rt|request_time)="?(\d+(?:\.\d+)?)', 1), ''),
-      nullif(regexp_extract(rest, '(?:^|\s)"?(\d+\.\d{3})(?:"|\s|$)', 1), '')) END AS rt
+      nullif(regexp_extract(rest, '(?:^|\s)"?(\d+\.\d{3})(?:"|\s|$)', 1), ''),
+      (try_cast(nullif(regexp_extract(rest, '\s(\d+)ms$', 1), '') AS DOUBLE) / 1000)::VARCHAR) END AS rt  -- Traefik CLF: `3ms`
   FROM v
 )
 SELECT
