@@ -275,6 +275,20 @@ def test_json_access_logs_of_each_shape(run, query, tmp_path: Path) -> None:
     assert query("SELECT reason FROM quarantine")[0]["reason"] == "invalid JSON"
 
 
+def test_shipped_error_log_lines_read_like_the_file(run, query, tmp_path: Path) -> None:
+    """Filebeat's output of an error log: the raw line in `message`, read by the error-log mapping."""
+    docs = [{"@timestamp": "2026-11-16T10:00:04.000Z", "event": {"dataset": "nginx.error"},
+             "message": '2026/11/16 10:00:04 [crit] 1234#1234: *5 SSL_do_handshake() failed, client: 203.0.113.5, server: 0.0.0.0:443'},
+            {"@timestamp": "2026-11-16T10:00:05.000Z", "event": {"dataset": "apache.error"},
+             "message": "[Mon Nov 16 10:00:05.123456 2026] [core:error] [pid 1234:tid 5678] [client 203.0.113.6:5678] AH00124: Request exceeded the limit of 10 internal redirects"}]
+    (tmp_path / "filebeat.ndjson").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    assert run(tmp_path / "filebeat.ndjson").files[0].source_format == "web_json"
+    r = rows(query)
+    assert (r[1]["class_name"], r[1]["activity"], r[1]["outcome"], r[1]["src_ip"]) == ("Application Error", "crit", "failure", "203.0.113.5")
+    assert (r[2]["event_code"], r[2]["src_ip"], r[2]["src_port"]) == ("AH00124", "203.0.113.6", 5678)
+    assert r[2]["time"] == datetime(2026, 11, 16, 10, 0, 5, 123456, tzinfo=UTC)
+
+
 # --- benign look-alikes -------------------------------------------------------------------------------------------
 
 def test_broken_links_are_not_site_errors_nor_attacks(run, query, ws) -> None:

@@ -1,9 +1,9 @@
 """Web access logs as JSON lines: nginx `escape=json` formats, Caddy, Traefik, and ECS documents from
-Filebeat / Elastic Agent. A document that holds only the raw access line is read by the NCSA mapping."""
+Filebeat / Elastic Agent. A document that holds only the raw line is read by the NCSA or error-log mapping."""
 
 from __future__ import annotations
 
-from storewatch.ingest.formats import nginx
+from storewatch.ingest.formats import nginx, web_error
 from storewatch.ingest.formats.base import Format, load_sql
 from storewatch.ingest.sniff import json_keys, json_value
 
@@ -27,12 +27,15 @@ def looks_like(line: str) -> bool:
     if json_value(line, "http", "request", "method") and json_value(line, "http", "response", "status_code"):  # ECS
         return True
     message = json_value(line, "message")
-    return isinstance(message, str) and nginx.FORMAT.looks_like(message)
+    return isinstance(message, str) and (nginx.FORMAT.looks_like(message) or web_error.FORMAT.looks_like(message))
 
 
-# The NCSA mapping reads the documents' `message` (relation `m`) instead of the batch.
-_NCSA = nginx.FORMAT.sql.replace("FROM batch", "FROM m")
-assert _NCSA.count("FROM m") == 1, "nginx.sql must read the batch exactly once"
+def _reading(fmt: Format, relation: str) -> str:
+    """A line format's mapping, reading the documents' raw lines (`relation`) instead of the batch."""
+    assert fmt.sql.count("FROM batch") == 1, f"{fmt.name}.sql must read the batch exactly once"
+    return fmt.sql.replace("FROM batch", f"FROM {relation}")
 
-FORMAT = Format(name="web_json", channel="web", sql=load_sql("web_json").replace("{ncsa}", _NCSA), looks_like=looks_like,
-                description="JSON access logs (nginx, Caddy, Traefik, ECS)")
+
+FORMAT = Format(name="web_json", channel="web", looks_like=looks_like,
+                sql=load_sql("web_json").replace("{ncsa}", _reading(nginx.FORMAT, "m")).replace("{web_error}", _reading(web_error.FORMAT, "me")),
+                description="JSON access and error logs (nginx, Caddy, Traefik, ECS)")

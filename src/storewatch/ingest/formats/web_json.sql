@@ -6,7 +6,8 @@
 --   Traefik's JSON access log (ClientHost, RequestMethod, RequestPath, DownstreamStatus, Duration in ns, StartUTC);
 --   ECS documents from Filebeat / Elastic Agent (source.ip, http.request.method, url.original, ...), nested
 --     or with dotted keys; when such a document only carries the raw line in `message`, the line is read by
---     the NCSA mapping (nginx.sql, spliced in below by web_json.py), so both give the same columns.
+--     the NCSA mapping (nginx.sql), or the error-log mapping (web_error.sql) for an error-log line, both
+--     spliced in below by web_json.py, so a shipped line gives the same columns as the file.
 -- Every value is read with one JSON parse per line: `v[i]` is the i-th path of the list below.
 WITH j AS (
   SELECT line_no, line, json_valid(line) AS ok,
@@ -39,12 +40,20 @@ WITH j AS (
     coalesce(v[24], v[25], v[26], v[27], v[28]) AS target0,
     coalesce(v[43], v[44], v[45], v[46]) AS status
   FROM j
-), m AS (  -- documents that carry only the raw line: read by the NCSA mapping
-  SELECT line_no, v[85] AS line FROM k WHERE ok AND client IS NULL AND method0 IS NULL AND status IS NULL AND v[85] IS NOT NULL
+), raw AS (  -- documents that carry only the raw line: read by the NCSA or the error-log mapping
+  SELECT line_no, v[85] AS line,
+    regexp_matches(v[85], '^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] \d+#\d+: |\[\w{3} \w{3} \d\d \d\d:\d\d:\d\d)') AS is_error
+  FROM k WHERE ok AND client IS NULL AND method0 IS NULL AND status IS NULL AND v[85] IS NOT NULL
+), m AS (
+  SELECT line_no, line FROM raw WHERE NOT is_error
+), me AS (
+  SELECT line_no, line FROM raw WHERE is_error
 ), ncsa AS (
   {ncsa}
+), errors AS (
+  {web_error}
 ), s AS (
-  SELECT *, sw_request_parts(v[30]) AS rq FROM k WHERE NOT ok OR line_no NOT IN (SELECT line_no FROM m)
+  SELECT *, sw_request_parts(v[30]) AS rq FROM k WHERE NOT ok OR line_no NOT IN (SELECT line_no FROM raw)
 ), t AS (
   SELECT *,
     coalesce(method0, rq[1]) AS method,
@@ -93,4 +102,6 @@ SELECT
 FROM t
 UNION ALL BY NAME
 SELECT * FROM ncsa
+UNION ALL BY NAME
+SELECT * FROM errors
 ORDER BY line_no
