@@ -195,6 +195,17 @@ def test_apache_24_error_variants(run, query, tmp_path: Path) -> None:
     assert [r[i]["activity"] for i in (5, 6, 7)] == ["continuation"] * 3 and r[7]["time"] == r[4]["time"]
 
 
+def test_php_error_log_full_of_stack_traces_is_no_json_document(run, query, tmp_path: Path) -> None:
+    """An Apache error log starting with `[` whose head is mostly stack-trace lines is still a log."""
+    block = ("[Wed Oct 11 14:35:00.000000 2026] [php:error] [pid 77] [client 198.51.100.7:6000] PHP Fatal error:  Uncaught Exception: x in /var/www/html/a.php:3\n"
+             "Stack trace:\n#0 /var/www/html/b.php(10): f()\n#1 /var/www/html/c.php(20): g()\n#2 /var/www/html/d.php(30): h()\n"
+             "#3 {main}\n  thrown in /var/www/html/a.php on line 3\n")
+    (tmp_path / "error.log").write_text(block * 20)
+    report = run(tmp_path / "error.log")
+    assert report.files[0].source_format == "web_error" and report.totals["stored"] == 140
+    assert query("SELECT count(*) AS n FROM events WHERE activity = 'continuation'")[0]["n"] == 120
+
+
 # --- IIS (W3C extended) -------------------------------------------------------------------------------------------
 
 def test_iis_headers_change_within_the_file(run, query) -> None:

@@ -296,8 +296,8 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
     # A log whose lines start with `[` (Apache's error log) is not a JSON document: a line format that
-    # claims most of the head wins over the JSON reader.
-    if documents.is_json_document(text_head) and not sniff.claims_most(lines, LINE_FORMATS):
+    # claims its first line wins over the JSON reader.
+    if documents.is_json_document(text_head) and not sniff.claims_first_line(lines, LINE_FORMATS):
         records = list(documents.json_records(stream.reader(), report.notes))
         fmt = sniff.best_line_format([r.text for r in records if r.error is None], LINE_FORMATS) or UNKNOWN
         report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"

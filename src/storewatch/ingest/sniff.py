@@ -62,11 +62,12 @@ def best_line_format(lines: list[str], formats: list[Format]) -> Format | None:
     return best if best is not None and scores[best.name] > 0 else None
 
 
-def claims_most(lines: list[str], formats: list[Format]) -> bool:
-    """Whether one line format claims more than half of the sample lines."""
-    sample = [line for line in lines if line.strip()][:SAMPLE_RECORDS]
-    best = best_line_format(sample, formats)
-    return best is not None and sum(safe_looks_like(best, line) for line in sample) * 2 > len(sample)
+def claims_first_line(lines: list[str], formats: list[Format]) -> bool:
+    """Whether a line format claims the first non-blank line. A JSON document's first line is never a record
+    of its own (a whole JSON object there makes the file JSON lines), so this tells a log whose lines start
+    with `[` from a document, however many unclaimed lines (stack traces) follow."""
+    first = next((line for line in lines if line.strip()), None)
+    return first is not None and any(safe_looks_like(f, first) for f in formats)
 
 
 def safe_looks_like(fmt: Format, line: str) -> bool:
