@@ -321,7 +321,9 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
     lines = text_head.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
-    if layout == "document":
+    # A log whose lines start with `[` (Apache's error log) is not a JSON document: a line format that
+    # claims its first line wins over the JSON reader.
+    if layout == "document" and not sniff.claims_first_line(lines, LINE_FORMATS):
         return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
     if fmt is None and not text_head.strip():

@@ -27,6 +27,24 @@ MACROS = (
     r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
+    # An IPv4 or IPv6 address (not a host name), cheaply: logs put names, `unix:`, `-` where addresses go.
+    r"""CREATE OR REPLACE TEMP MACRO sw_is_ip(x) AS
+        coalesce(regexp_full_match(x, '(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*'), false)""",
+    # HTTP request lines and targets, shared by the web server mappings (access logs in every shape, error
+    # logs' `request:`): the parts of a well-formed `METHOD target[ HTTP/x]` line (NULL otherwise), and the
+    # path, query and host of a target in origin form (`/p?q`) or absolute form (`http://host/p?q`).
+    r"""CREATE OR REPLACE TEMP MACRO sw_request_parts(r) AS
+        CASE WHEN regexp_full_match(r, '[A-Z][A-Z_-]* \S+(?: HTTP/[0-9.]+)?') THEN string_split(r, ' ') END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_path(t) AS CASE
+        WHEN t IS NULL OR t IN ('', '-') THEN NULL
+        WHEN starts_with(t, 'http') AND regexp_matches(t, '^https?://')
+          THEN coalesce(nullif(regexp_extract(t, '^https?://[^/?#]*([^?#]*)', 1), ''), '/')
+        ELSE split_part(t, '?', 1) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_query(t) AS CASE WHEN contains(t, '?') THEN substr(t, strpos(t, '?') + 1) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_host(t) AS
+        CASE WHEN starts_with(t, 'http') AND regexp_matches(t, '^https?://') THEN lower(regexp_extract(t, '^https?://([^/?#:]*)', 1)) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_private_ip(x) AS
+        regexp_matches(x, '^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|169\.254\.|::1$|[fF][cCdD]|[fF][eE]80:)')""",
 )
 
 TABLES = (

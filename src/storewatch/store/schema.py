@@ -93,6 +93,7 @@ EVENT_CLASSES: dict[str, int] = {
     "Process Activity": 1007,
     "File System Activity": 1001,
     "Datastore Activity": 6005,
+    "Application Error": 6008,
     "POS Transaction": 9901,
     "Payment": 9902,
     "Order": 9903,
