@@ -38,7 +38,7 @@ from storewatch.ingest import documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
-from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
+from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, open_raw, read_head
 from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
@@ -283,6 +283,10 @@ class _ReadAhead:
 
 def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Decide how to read the file: a line format, a document format, a JSON document, or unknown."""
+    for fmt in DOCUMENT_FORMATS:
+        if fmt.magic and head.startswith(fmt.magic):
+            report.source_format = fmt.name
+            return fmt, _batches(_scrubbed(fmt.records, path, stream))
     if sniff.is_binary(head):
         report.source_format = "binary"
         report.notes.append("binary content, not a log: kept as one quarantined record")
@@ -307,6 +311,17 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
+
+
+def _scrubbed(read: Callable, path: Path, stream: ScrubbedStream) -> Iterator[Record]:
+    """The records a binary format reads from the raw file, each scrubbed here (no text stream did it)."""
+    with open_raw(path) as raw:
+        for rec in read(raw):
+            clean, found = stream.scrub(rec.text.encode())
+            if found:
+                stream.pans += found
+                rec = rec._replace(text=clean.decode())
+            yield rec
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:

@@ -1,0 +1,206 @@
+-- Windows events of any channel, in every shape they ship in, mapped by one table.
+--
+-- Step 1 turns each shape into one canonical event: `sy` (the System fields: event id, channel, provider,
+-- computer, record id, keywords, level, task, opcode, time) and `ed` (the EventData map, every field):
+--   * evtx JSON (evtx_dump, python-evtx, the `evtx` reader, Windows event XML converted by windows_xml.py):
+--     {"Event": {"System": {...}, "EventData": {...} | "UserData": {"<Name>": {...}}, "RenderingInfo": ...}}
+--     or the same without the "Event" wrapper;
+--   * Winlogbeat / Elastic Agent (ECS): "@timestamp", "winlog": {event_id, channel, provider_name,
+--     computer_name, record_id, keywords, event_data | user_data, ...}, plus ECS fields when the pipeline ran;
+--     Winlogbeat 6 put event_id, computer_name, log_name, source_name, record_number, event_data at the top;
+--   * flat records (NXLog im_msvistalog to_json, Azure Monitor / Sentinel exports, flattened Sysmon):
+--     System fields (EventTime, Hostname, EventID, SourceName, Channel, Keywords, ...) and the EventData
+--     fields side by side at the top level: EventData is the record minus the known System keys.
+-- Step 2 joins the per-(source, event id) table `windows_events.csv` (class and activity) and picks the
+-- typed columns; every EventData field is also kept, as the object `attributes.event_data`.
+WITH events(ev_source, ev_id, ev_class, ev_activity) AS (VALUES {events}),
+-- Windows' own texts for the codes in logon events
+names AS (SELECT
+  MAP {'2': 'interactive', '3': 'network', '4': 'batch', '5': 'service', '7': 'unlock', '8': 'network cleartext', '9': 'new credentials', '10': 'remote interactive', '11': 'cached interactive', '12': 'cached remote interactive', '13': 'cached unlock'} AS logon_types,
+  MAP {'0XC000005E': 'no logon servers', '0XC0000064': 'no such user', '0XC000006A': 'wrong password', '0XC000006D': 'bad user name or authentication information', '0XC000006E': 'account restriction', '0XC000006F': 'outside allowed hours', '0XC0000070': 'workstation not allowed', '0XC0000071': 'password expired', '0XC0000072': 'account disabled', '0XC0000133': 'clock skew', '0XC000015B': 'logon type not granted', '0XC0000192': 'netlogon not started', '0XC0000193': 'account expired', '0XC0000224': 'password must change', '0XC0000225': 'windows bug', '0XC0000234': 'account locked out', '0XC00002EE': 'failure', '0XC0000413': 'authentication firewall'} AS status_text,
+  MAP {'0x6': 'client not found', '0x7': 'server not found', '0xc': 'policy restriction', '0x12': 'client revoked (disabled, expired or locked out)', '0x17': 'password expired', '0x18': 'pre-authentication failed (bad password)', '0x1f': 'integrity check failed', '0x20': 'ticket expired', '0x25': 'clock skew', '0xe': 'encryption type not supported'} AS kerberos_status
+), src AS (
+  SELECT line_no, line, json_valid(line) AS ok FROM batch
+), p AS (
+  SELECT line_no, ok, line, CASE WHEN ok THEN json_extract(line, [
+    '$.Event.System', '$.System', '$.winlog', '$.Event.EventData', '$.EventData', '$.event_data',
+    '$.Event.UserData', '$.UserData', '$.Event.RenderingInfo', '$."@timestamp"', '$.message']) END AS x
+  FROM src
+), q AS (
+  SELECT line_no, ok, line, x[10] AS ts, x[11] AS msg, x[9] AS ri,
+    CASE WHEN json_type(coalesce(x[1], x[2])) = 'OBJECT' THEN coalesce(x[1], x[2]) END AS sys,
+    CASE WHEN json_type(x[3]) = 'OBJECT' THEN x[3] END AS w,
+    CASE WHEN json_type(coalesce(x[4], x[5])) = 'OBJECT' THEN coalesce(x[4], x[5])
+         WHEN json_type(x[6]) = 'OBJECT' THEN x[6] END AS data,
+    CASE WHEN json_type(coalesce(x[7], x[8])) = 'OBJECT' THEN json_extract(coalesce(x[7], x[8]), '$.*')[1] END AS udata
+  FROM p
+), c AS (
+  SELECT line_no, ok, ts, msg, ri,
+    CASE WHEN sys IS NULL AND w IS NULL AND ok THEN line::JSON END AS top,
+    json_transform(coalesce(sys, '{}'), '{"EventID": "JSON", "TimeCreated": "JSON", "Computer": "VARCHAR",
+      "EventRecordID": "VARCHAR", "Channel": "VARCHAR", "Provider": "JSON", "Keywords": "VARCHAR",
+      "Level": "VARCHAR", "Task": "VARCHAR", "Opcode": "VARCHAR"}') AS s,
+    json_transform(coalesce(w, '{}'), '{"event_id": "VARCHAR", "channel": "VARCHAR", "provider_name": "VARCHAR",
+      "computer_name": "VARCHAR", "record_id": "VARCHAR", "keywords": "VARCHAR", "task": "VARCHAR",
+      "opcode": "VARCHAR", "event_data": "JSON", "user_data": "JSON"}') AS wl,
+    data, udata, w IS NOT NULL AS beat
+  FROM q
+), t AS (  -- a flat record's System keys (NXLog, Azure Monitor, flattened Sysmon, Winlogbeat 6)
+  SELECT *, json_transform(coalesce(top, '{}'), '{"EventID": "VARCHAR", "event_id": "VARCHAR",
+      "Computer": "VARCHAR", "Hostname": "VARCHAR", "computer_name": "VARCHAR",
+      "Channel": "VARCHAR", "log_name": "VARCHAR", "SourceName": "VARCHAR", "Provider": "VARCHAR",
+      "EventSourceName": "VARCHAR", "source_name": "VARCHAR", "EventRecordID": "VARCHAR", "RecordNumber": "VARCHAR",
+      "record_number": "VARCHAR", "Keywords": "VARCHAR", "EventType": "VARCHAR", "Level": "VARCHAR",
+      "Severity": "VARCHAR", "Task": "VARCHAR", "Category": "VARCHAR", "Opcode": "VARCHAR",
+      "TimeCreated": "VARCHAR", "EventTime": "VARCHAR", "Message": "VARCHAR",
+      "event": {"code": "VARCHAR", "outcome": "VARCHAR"}, "host": "JSON"}') AS f
+  FROM c
+), k AS (  -- the canonical event
+  SELECT line_no, ok, s, f, beat, ts, ri,
+    coalesce(try_cast(s.EventID->>'$' AS INTEGER), try_cast(s.EventID->>'$."#text"' AS INTEGER),
+             try_cast(wl.event_id AS INTEGER), try_cast(f.EventID AS INTEGER), try_cast(f.event_id AS INTEGER),
+             try_cast(f.event.code AS INTEGER)) AS eid,
+    coalesce(s.Channel, wl.channel, f.Channel, f.log_name) AS ch,
+    coalesce(s.Provider->>'$."#attributes".Name', s.Provider->>'$.Name', wl.provider_name, f.SourceName,
+             f.Provider, f.EventSourceName, f.source_name) AS prov,
+    coalesce(s.Computer, wl.computer_name, f.Computer, f.Hostname, f.computer_name, f.host->>'$.name',
+             f.host->>'$.hostname') AS computer,
+    coalesce(s.EventRecordID, wl.record_id, f.EventRecordID, f.RecordNumber, f.record_number) AS record_id,
+    coalesce(s.Keywords, wl.keywords, f.Keywords) AS keywords,
+    coalesce(s.Level, f.Level, f.Severity) AS level,
+    coalesce(s.Task, wl.task, f.Task, f.Category) AS task,
+    coalesce(s.Opcode, wl.opcode, f.Opcode) AS opcode,
+    coalesce(ri->>'$.Message', msg->>'$', f.Message) AS message,
+    -- Audit Failure: keyword bit 0x0010000000000000 (NXLog writes the 64-bit mask as a signed number)
+    coalesce(s.Keywords ILIKE '0x801%', f.Keywords = '-9218868437227405312', f.Keywords ILIKE '0x801%',
+             f.EventType = 'AUDIT_FAILURE', wl.keywords ILIKE '%Audit Failure%', f.event.outcome = 'failure') AS audit_failure,
+    coalesce(sw_time(s.TimeCreated->>'$."#attributes".SystemTime'), sw_time(s.TimeCreated->>'$.SystemTime'),
+             sw_time(s.TimeCreated->>'$'), CASE WHEN beat THEN sw_time(ts->>'$') END) AS sys_time,
+    coalesce(sw_time(f.TimeCreated), sw_time(f.EventTime), sw_time(ts->>'$')) AS flat_time,
+    coalesce(data, wl.event_data, udata, wl.user_data,
+             json_merge_patch(top, '{"EventTime": null, "EventReceivedTime": null, "Hostname": null,
+               "Keywords": null, "EventType": null, "SeverityValue": null, "Severity": null, "EventID": null,
+               "SourceName": null, "ProviderGuid": null, "Version": null, "Task": null, "OpcodeValue": null,
+               "Opcode": null, "RecordNumber": null, "ActivityID": null, "RelatedActivityID": null,
+               "ProcessID": null, "ExecutionProcessID": null, "ThreadID": null, "Channel": null,
+               "Category": null, "Message": null, "UserID": null, "AccountType": null, "SourceModuleName": null,
+               "SourceModuleType": null, "ERROR_EVT_UNRESOLVED": null, "@timestamp": null, "@version": null,
+               "host": null, "port": null, "tags": null, "Level": null, "Computer": null, "TimeCreated": null,
+               "TimeGenerated": null, "EventRecordID": null, "Provider": null, "EventSourceName": null,
+               "EventData": null, "event_id": null, "computer_name": null, "log_name": null,
+               "source_name": null, "record_number": null, "type": null, "beat": null, "event": null,
+               "agent": null, "ecs": null, "log": null, "EventOriginId": null, "MG": null,
+               "ManagementGroupName": null, "SourceSystem": null, "TenantId": null, "Type": null,
+               "_ResourceId": null, "AzureDeploymentID": null, "Role": null}')) AS ed
+  FROM t
+), d AS (  -- every EventData field a column or a rule needs, parsed once
+  SELECT *,
+    CASE WHEN lower(ch) LIKE '%sysmon%' OR prov ILIKE '%sysmon%' THEN 'sysmon'
+         WHEN lower(ch) = 'security' OR prov ILIKE 'Microsoft-Windows-Security-Auditing' THEN 'security'
+         WHEN lower(ch) LIKE '%powershell%' OR prov ILIKE '%powershell%' THEN 'powershell'
+         WHEN lower(ch) = 'system' OR prov ILIKE 'Service Control Manager' THEN 'system'
+         WHEN ch IS NULL AND prov IS NULL THEN 'sysmon'  -- flattened Sysmon exports carry neither
+         ELSE lower(coalesce(ch, prov)) END AS source,
+    json_transform(CASE WHEN json_type(ed) = 'OBJECT' THEN ed ELSE '{}' END, '{
+      "UtcTime": "VARCHAR", "User": "VARCHAR", "Image": "VARCHAR", "CommandLine": "VARCHAR",
+      "ParentImage": "VARCHAR", "ParentCommandLine": "VARCHAR", "TargetFilename": "VARCHAR", "Hashes": "VARCHAR",
+      "Hash": "VARCHAR", "SourceIp": "VARCHAR", "SourcePort": "VARCHAR", "DestinationIp": "VARCHAR",
+      "DestinationPort": "VARCHAR", "Protocol": "VARCHAR", "QueryName": "VARCHAR", "DestinationHostname": "VARCHAR",
+      "ProcessId": "VARCHAR", "ProcessGuid": "VARCHAR", "IntegrityLevel": "VARCHAR", "RuleName": "VARCHAR",
+      "QueryResults": "VARCHAR", "SourceImage": "VARCHAR", "TargetImage": "VARCHAR", "SourceUser": "VARCHAR",
+      "GrantedAccess": "VARCHAR", "TargetObject": "VARCHAR", "ImageLoaded": "VARCHAR", "PipeName": "VARCHAR",
+      "TargetUserName": "VARCHAR", "TargetDomainName": "VARCHAR", "SubjectUserName": "VARCHAR",
+      "SubjectDomainName": "VARCHAR", "IpAddress": "VARCHAR", "IpPort": "VARCHAR", "WorkstationName": "VARCHAR",
+      "Workstation": "VARCHAR", "LogonType": "VARCHAR", "Status": "VARCHAR", "SubStatus": "VARCHAR",
+      "NewProcessName": "VARCHAR", "ParentProcessName": "VARCHAR", "ProcessName": "VARCHAR",
+      "ServiceName": "VARCHAR", "ImagePath": "VARCHAR", "ServiceFileName": "VARCHAR", "TaskName": "VARCHAR",
+      "TaskContent": "VARCHAR", "TaskContentNew": "VARCHAR", "MemberName": "VARCHAR", "MemberSid": "VARCHAR",
+      "ShareName": "VARCHAR", "ShareLocalPath": "VARCHAR", "RelativeTargetName": "VARCHAR",
+      "ScriptBlockText": "VARCHAR", "Payload": "VARCHAR", "Application": "VARCHAR", "SourceAddress": "VARCHAR",
+      "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "TargetServerName": "VARCHAR", "Path": "VARCHAR"}') AS e
+  FROM k
+), m AS (
+  SELECT d.*, v.ev_class AS v_class, v.ev_activity AS v_activity,
+    CASE WHEN source = 'security' AND eid IN (4625, 4771) THEN TRUE
+         WHEN source = 'security' AND eid = 4624 THEN FALSE
+         WHEN source = 'security' AND eid IN (4768, 4769, 4776) THEN coalesce(lower(e.Status) NOT IN ('0x0', '0'), audit_failure)
+         WHEN source IN ('security', 'sysmon') THEN coalesce(audit_failure, FALSE)
+         ELSE audit_failure END AS failed,  -- NULL: the record does not say (outcome 'unknown')
+    upper(regexp_extract(lower(coalesce(e.SubStatus, '')), '0x[0-9a-f]+')) AS sub_status,
+    upper(regexp_extract(lower(coalesce(e.Status, '')), '0x[0-9a-f]+')) AS status,
+    lower(coalesce(e.Hashes, e.Hash, '')) AS hashes
+  FROM d LEFT JOIN events v ON v.ev_source = d.source AND v.ev_id = d.eid
+)
+SELECT
+  line_no,
+  CASE WHEN NOT ok THEN 'invalid JSON' WHEN eid IS NULL THEN 'no EventID' END AS _error,
+  coalesce(sys_time, CASE WHEN e.UtcTime IS NOT NULL THEN timezone('UTC', try_cast(e.UtcTime AS TIMESTAMP)) END, flat_time) AS time,
+  coalesce(v_class, CASE WHEN source = 'sysmon' THEN 'Process Activity' ELSE 'Event Log Activity' END) AS class_name,
+  coalesce(v_activity, CASE WHEN source = 'sysmon' THEN 'sysmon_' || eid::VARCHAR ELSE 'event_' || eid::VARCHAR END) AS activity,
+  CASE WHEN failed THEN 'failure' WHEN failed IS NULL THEN 'unknown' ELSE 'success' END AS outcome,
+  CASE
+    WHEN source = 'security' AND eid IN (4624, 4625) AND failed THEN
+      coalesce(sw_nullif(nullif(e.SubStatus, '0x0')), e.Status) || coalesce(' (' || status_text[coalesce(nullif(sub_status, '0X0'), status)] || ')', '')
+      || coalesce(', logon type ' || e.LogonType || coalesce(' (' || logon_types[e.LogonType] || ')', ''), '')
+    WHEN source = 'security' AND eid IN (4624, 4634, 4647) THEN
+      'logon type ' || e.LogonType || coalesce(' (' || logon_types[e.LogonType] || ')', '')
+    WHEN source = 'security' AND eid IN (4768, 4769, 4771) AND failed THEN
+      e.Status || coalesce(' (' || kerberos_status[lower(e.Status)] || ')', '')
+    WHEN source = 'security' AND eid = 4776 AND failed THEN
+      e.Status || coalesce(' (' || status_text[status] || ')', '')
+  END AS reason,
+  eid::VARCHAR AS event_code,
+  computer AS host,
+  sw_nullif(CASE
+    WHEN source = 'sysmon' THEN coalesce(e.User, e.SourceUser)
+    WHEN source = 'security' AND eid IN (4688, 4689, 4697, 4672, 4698, 4699, 4700, 4701, 4702, 1102, 5140, 5145, 5156)
+      THEN e.SubjectUserName
+    WHEN source = 'security' AND eid IN (4728, 4729, 4732, 4733, 4756, 4757)
+      THEN coalesce(sw_nullif(e.MemberName), e.MemberSid)
+    ELSE coalesce(sw_nullif(e.TargetUserName), sw_nullif(e.SubjectUserName), e.User)
+  END) AS user_name,
+  sw_nullif(coalesce(e.SourceIp, regexp_replace(sw_nullif(e.IpAddress), '^::ffff:', ''), e.SourceAddress)) AS src_ip,
+  nullif(try_cast(coalesce(e.SourcePort, e.IpPort) AS INTEGER), 0) AS src_port,
+  sw_nullif(coalesce(e.DestinationIp, e.DestAddress)) AS dst_ip,
+  try_cast(coalesce(e.DestinationPort, e.DestPort) AS INTEGER) AS dst_port,
+  CASE WHEN e.Protocol = '6' THEN 'tcp' WHEN e.Protocol = '17' THEN 'udp' WHEN e.Protocol = '1' THEN 'icmp'
+       ELSE lower(e.Protocol) END AS protocol,
+  sw_nullif(CASE
+    WHEN source = 'sysmon' AND eid IN (8, 10) THEN e.SourceImage
+    WHEN source = 'sysmon' THEN e.Image
+    WHEN eid IN (4697, 7045) THEN coalesce(e.ServiceFileName, e.ImagePath)
+    ELSE coalesce(e.NewProcessName, e.ProcessName, e.Application, e.Image)
+  END) AS process_name,
+  CASE
+    WHEN source = 'sysmon' THEN e.CommandLine
+    WHEN eid IN (4697, 7045) THEN coalesce(e.ServiceFileName, e.ImagePath)
+    WHEN eid IN (4698, 4702) THEN nullif(trim(
+      regexp_extract(coalesce(e.TaskContent, e.TaskContentNew), '<Command>([^<]*)</Command>', 1) || ' ' ||
+      regexp_extract(coalesce(e.TaskContent, e.TaskContentNew), '<Arguments>([^<]*)</Arguments>', 1)), '')
+    WHEN source = 'powershell' THEN coalesce(e.ScriptBlockText, e.Payload)
+    ELSE e.CommandLine
+  END AS command_line,
+  sw_nullif(coalesce(e.ParentImage, e.ParentProcessName)) AS parent_process,
+  sw_nullif(coalesce(e.TargetFilename, e.ImageLoaded, e.RelativeTargetName, e.TaskName,
+                     CASE WHEN source = 'powershell' THEN e.Path END)) AS file_path,
+  coalesce(nullif(regexp_extract(hashes, 'sha256=([0-9a-f]{64})', 1), ''),
+           nullif(regexp_extract(hashes, 'md5=([0-9a-f]{32})', 1), '')) AS file_hash,
+  lower(coalesce(e.QueryName, e.DestinationHostname)) AS url_host,
+  message,
+  json_merge_patch('{}', json_object(  -- merge patch drops the null members
+    'channel', ch, 'provider', prov, 'record_id', record_id, 'keywords', keywords, 'level', level,
+    'task', task, 'opcode', opcode, 'process_id', e.ProcessId, 'process_guid', e.ProcessGuid,
+    'parent_command_line', e.ParentCommandLine, 'integrity_level', e.IntegrityLevel, 'rule_name', e.RuleName,
+    'query_results', e.QueryResults, 'target_image', e.TargetImage, 'granted_access', e.GrantedAccess,
+    'registry_key', e.TargetObject, 'pipe_name', e.PipeName, 'logon_type', try_cast(e.LogonType AS INTEGER),
+    'user_domain', sw_nullif(CASE WHEN eid IN (4624, 4625, 4634, 4647, 4648, 4720, 4722, 4724, 4726, 4768,
+                                               4769, 4771) THEN e.TargetDomainName ELSE e.SubjectDomainName END),
+    'workstation', sw_nullif(coalesce(e.WorkstationName, e.Workstation)),
+    'service_name', e.ServiceName, 'group_name', CASE WHEN v_class = 'Group Management' THEN e.TargetUserName END,
+    'share_name', e.ShareName,
+    'md5', nullif(regexp_extract(hashes, 'md5=([0-9a-f]{32})', 1), ''),
+    'sha1', nullif(regexp_extract(hashes, 'sha1=([0-9a-f]{40})', 1), ''),
+    'sha256', nullif(regexp_extract(hashes, 'sha256=([0-9a-f]{64})', 1), ''),
+    'imphash', nullif(regexp_extract(hashes, 'imphash=([0-9a-f]{32})', 1), ''),
+    'event_data', ed)) AS attributes
+FROM m, names
