@@ -188,7 +188,7 @@ SELECT
   lower(coalesce(e.QueryName, e.DestinationHostname)) AS url_host,
   message,
   json_merge_patch('{}', json_object(  -- merge patch drops the null members
-    'channel', ch, 'provider', prov, 'record_id', record_id, 'keywords', keywords, 'level', level,
+    'log', source, 'channel', ch, 'provider', prov, 'record_id', record_id, 'keywords', keywords, 'level', level,
     'task', task, 'opcode', opcode, 'process_id', e.ProcessId, 'process_guid', e.ProcessGuid,
     'parent_command_line', e.ParentCommandLine, 'integrity_level', e.IntegrityLevel, 'rule_name', e.RuleName,
     'query_results', e.QueryResults, 'target_image', e.TargetImage, 'granted_access', e.GrantedAccess,
