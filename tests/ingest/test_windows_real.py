@@ -6,8 +6,8 @@ Expected values were read off the raw records (evtx_dump output of the .evtx fil
 
 from __future__ import annotations
 
+import gzip
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,8 +44,8 @@ def accounted(report, stored_share: float = 0.95) -> None:
         assert f.stored >= stored_share * f.read, f
 
 
-def rows(query, where: str = "true") -> list[dict]:
-    out = query(f"SELECT * FROM events WHERE {where} ORDER BY source_file, source_line")
+def rows(query) -> list[dict]:
+    out = query("SELECT * FROM events ORDER BY source_file, source_line")
     for r in out:
         r["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
     return out
@@ -312,3 +312,69 @@ def test_winlogbeat_user_data_and_log_clear(tmp_path: Path) -> None:
     for r in (a, b):
         assert (r["class_name"], r["activity"], r["user_name"], r["host"]) == ("Event Log Activity", "log_clear", "wardog", "DC1")
         assert r["time"] == utc(2020, 9, 22, 18, 50)
+
+
+def test_elastic_agent_ecs_fields_fill_in() -> None:
+    """Elastic Agent's Sysmon pipeline moves fields to ECS (process.*, source.*); they fill what event_data lacks."""
+    doc = {"@timestamp": "2020-10-18T23:50:05.910Z", "host": {"name": "WORKSTATION5"},
+           "winlog": {"event_id": "3", "channel": "Microsoft-Windows-Sysmon/Operational", "provider_name": "Microsoft-Windows-Sysmon",
+                      "computer_name": "WORKSTATION5", "event_data": {"RuleName": "-", "Initiated": "true"}},
+           "process": {"executable": r"C:\Windows\System32\rundll32.exe", "command_line": "rundll32.exe x.dll,Run"},
+           "source": {"ip": "10.0.0.5", "port": 50123}, "destination": {"ip": "203.0.113.9", "port": 443}}
+    (r,) = mapped([orjson.dumps(doc).decode()])
+    assert (r["activity"], r["process_name"], r["command_line"]) == ("network_connect", r"C:\Windows\System32\rundll32.exe", "rundll32.exe x.dll,Run")
+    assert (r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["host"]) == ("10.0.0.5", 50123, "203.0.113.9", 443, "WORKSTATION5")
+    assert r["time"] == utc(2020, 10, 18, 23, 50, 5, 910000)
+
+
+def test_beats_xml_any_channel(run, query) -> None:
+    """Winlogbeat's own test XML (as `wevtutil qe /f:xml` prints it): Sysmon 9.01 and an Application event."""
+    report = run(REAL / "beats_sysmon_9.01_excerpt.xml", REAL / "beats_application_wer.xml")
+    accounted(report, 1.0)
+    assert [f.source_format for f in report.files] == ["windows_xml", "windows_xml"]
+    got = {r["attributes"]["record_id"]: r for r in rows(query)}
+    create = got["7"]
+    assert (create["activity"], create["process_name"], create["parent_process"]) == ("process_create", r"C:\Windows\System32\wbem\WmiPrvSE.exe", r"C:\Windows\System32\svchost.exe")
+    assert create["file_hash"] == create["attributes"]["sha1"] == "5a4c0e82ff95c9fb762d46a696ef9f1b68001c21"  # only SHA1 configured
+    assert (create["attributes"]["event_data"]["Description"], create["attributes"]["event_data"]["Company"]) == ("WMI Provider Host", "Microsoft Corporation")
+    connect = got["10"]
+    assert (connect["activity"], connect["src_ip"], connect["src_port"], connect["dst_ip"], connect["dst_port"], connect["protocol"]) == (
+        "network_connect", "10.0.2.15", 1138, "40.77.226.250", 443, "tcp")
+    assert connect["time"] == utc(2019, 3, 18, 16, 57, 49, 340580) and connect["user_name"] == r"VAGRANT-2012-R2\vagrant"
+    assert got["2"]["activity"] == "sysmon_state_change" and got["2"]["attributes"]["event_data"]["State"] == "Started"
+    wer = got["420107"]
+    assert (wer["class_name"], wer["activity"], wer["outcome"], wer["host"]) == ("Event Log Activity", "event_1001", "unknown", "vagrant")
+    assert (wer["attributes"]["log"], wer["attributes"]["provider"]) == ("application", "Windows Error Reporting")
+    assert "WindowsWcpOtherFailure3" in wer["attributes"]["event_data"]["Data"]["#text"]
+
+
+def test_compressed_evtx(run, query, tmp_path: Path) -> None:
+    path = tmp_path / "Security.evtx.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(SECURITY.read_bytes())
+    report = run(path)
+    assert (report.files[0].source_format, report.files[0].stored) == ("windows_evtx", 7)
+    assert {r["event_code"] for r in rows(query)} >= {"4625", "4776"}
+
+
+def test_azure_monitor_export_shape(run, query, tmp_path: Path) -> None:
+    """A JSON array as the Azure Monitor agent exports it (OTRF Security-Datasets, WORKSTATION6 Security 2022):
+    flat System fields, EventData both as an XML string and as top-level fields."""
+    record = {"EventSourceName": "Microsoft-Windows-Security-Auditing", "Provider": "Microsoft-Windows-Security-Auditing",
+              "Level": "0", "Keywords": "0x8020000000000000", "Channel": "Security", "Computer": "WORKSTATION6.mssentinel.local",
+              "TimeCreated": "2022-09-22T12:31:14.259Z", "TimeGenerated": "2022-09-22T04:31:14.259Z", "EventRecordID": "1350050",
+              "EventID": 4688, "Message": "A new process has been created.",
+              "EventData": f"<EventData xmlns=\"{EVENT_NS}\"><Data Name=\"SubjectUserName\">wardog</Data></EventData>",
+              "Task": "13312", "SubjectUserName": "wardog", "SubjectDomainName": "MSSENTINEL", "NewProcessId": "0x3054",
+              "NewProcessName": r"C:\Windows\System32\notepad.exe", "CommandLine": '"C:\\Windows\\system32\\notepad.exe"',
+              "ParentProcessName": r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "TargetUserName": "-"}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([record, record | {"EventRecordID": "1350051", "NewProcessId": "0x3055"}]))
+    accounted(run(path), 1.0)
+    got = rows(query)
+    assert len(got) == 2
+    r = got[0]
+    assert (r["class_name"], r["activity"], r["outcome"], r["user_name"]) == ("Process Activity", "process_create", "success", "wardog")
+    assert (r["process_name"], r["command_line"]) == (r"C:\Windows\System32\notepad.exe", '"C:\\Windows\\system32\\notepad.exe"')
+    assert r["parent_process"].endswith("powershell.exe") and r["time"] == utc(2022, 9, 22, 12, 31, 14, 259000)
+    assert "EventData" not in r["attributes"]["event_data"] and r["attributes"]["event_data"]["NewProcessId"] in ("0x3054", "0x3055")

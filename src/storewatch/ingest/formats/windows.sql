@@ -43,6 +43,11 @@ names AS (SELECT
     json_transform(coalesce(w, '{}'), '{"event_id": "VARCHAR", "channel": "VARCHAR", "provider_name": "VARCHAR",
       "computer_name": "VARCHAR", "record_id": "VARCHAR", "keywords": "VARCHAR", "task": "VARCHAR",
       "opcode": "VARCHAR", "event_data": "JSON", "user_data": "JSON"}') AS wl,
+    -- the ECS fields Elastic Agent's pipelines fill (and may remove from event_data): fallbacks below
+    CASE WHEN w IS NOT NULL THEN json_transform(line, '{"process": {"executable": "VARCHAR", "command_line": "VARCHAR",
+      "parent": {"executable": "VARCHAR"}, "hash": {"sha256": "VARCHAR"}}, "user": {"name": "VARCHAR"},
+      "source": {"ip": "VARCHAR", "port": "VARCHAR"}, "destination": {"ip": "VARCHAR", "port": "VARCHAR"},
+      "file": {"path": "VARCHAR", "hash": {"sha256": "VARCHAR"}}, "dns": {"question": {"name": "VARCHAR"}}}') END AS ecs,
     data, udata, w IS NOT NULL AS beat
   FROM q
 ), t AS (  -- a flat record's System keys (NXLog, Azure Monitor, flattened Sysmon, Winlogbeat 6)
@@ -56,7 +61,7 @@ names AS (SELECT
       "event": {"code": "VARCHAR", "outcome": "VARCHAR"}, "host": "JSON"}') AS f
   FROM c
 ), k AS (  -- the canonical event
-  SELECT line_no, ok, s, f, beat, ts, ri,
+  SELECT line_no, ok, s, f, beat, ts, ri, ecs,
     coalesce(try_cast(s.EventID->>'$' AS INTEGER), try_cast(s.EventID->>'$."#text"' AS INTEGER),
              try_cast(wl.event_id AS INTEGER), try_cast(f.EventID AS INTEGER), try_cast(f.event_id AS INTEGER),
              try_cast(f.event.code AS INTEGER)) AS eid,
@@ -71,9 +76,13 @@ names AS (SELECT
     coalesce(s.Task, wl.task, f.Task, f.Category) AS task,
     coalesce(s.Opcode, wl.opcode, f.Opcode) AS opcode,
     coalesce(ri->>'$.Message', msg->>'$', f.Message) AS message,
-    -- Audit Failure: keyword bit 0x0010000000000000 (NXLog writes the 64-bit mask as a signed number)
-    coalesce(s.Keywords ILIKE '0x801%', f.Keywords = '-9218868437227405312', f.Keywords ILIKE '0x801%',
-             f.EventType = 'AUDIT_FAILURE', wl.keywords ILIKE '%Audit Failure%', f.event.outcome = 'failure') AS audit_failure,
+    -- Audit Success / Audit Failure: keyword bits 0x0020... / 0x0010... (NXLog writes the 64-bit mask as a
+    -- signed number, Winlogbeat as names); NULL for events that are not audit events
+    CASE WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, f.event.outcome)
+                SIMILAR TO '.*(0x801[0-9a-fA-F]{13}|-9218868437227405312|Audit Failure|AUDIT_FAILURE|failure).*' THEN TRUE
+         WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, f.event.outcome)
+                SIMILAR TO '.*(0x802[0-9a-fA-F]{13}|-9214364837600034816|Audit Success|AUDIT_SUCCESS|success).*' THEN FALSE
+    END AS audit_failure,
     coalesce(sw_time(s.TimeCreated->>'$."#attributes".SystemTime'), sw_time(s.TimeCreated->>'$.SystemTime'),
              sw_time(s.TimeCreated->>'$'), CASE WHEN beat THEN sw_time(ts->>'$') END) AS sys_time,
     coalesce(sw_time(f.TimeCreated), sw_time(f.EventTime), sw_time(ts->>'$')) AS flat_time,
@@ -124,8 +133,9 @@ names AS (SELECT
     CASE WHEN source = 'security' AND eid IN (4625, 4771) THEN TRUE
          WHEN source = 'security' AND eid = 4624 THEN FALSE
          WHEN source = 'security' AND eid IN (4768, 4769, 4776) THEN coalesce(lower(e.Status) NOT IN ('0x0', '0'), audit_failure)
-         WHEN source IN ('security', 'sysmon') THEN coalesce(audit_failure, FALSE)
-         ELSE audit_failure END AS failed,  -- NULL: the record does not say (outcome 'unknown')
+         WHEN source = 'sysmon' THEN FALSE
+         -- an event of the table records what happened; any other says nothing of an outcome
+         ELSE coalesce(audit_failure, CASE WHEN v.ev_class IS NOT NULL THEN FALSE END) END AS failed,  -- NULL: outcome 'unknown'
     upper(regexp_extract(lower(coalesce(e.SubStatus, '')), '0x[0-9a-f]+')) AS sub_status,
     upper(regexp_extract(lower(coalesce(e.Status, '')), '0x[0-9a-f]+')) AS status,
     lower(coalesce(e.Hashes, e.Hash, '')) AS hashes
@@ -151,27 +161,27 @@ SELECT
   END AS reason,
   eid::VARCHAR AS event_code,
   computer AS host,
-  sw_nullif(CASE
+  coalesce(sw_nullif(CASE
     WHEN source = 'sysmon' THEN coalesce(e.User, e.SourceUser)
     WHEN source = 'security' AND eid IN (4688, 4689, 4697, 4672, 4698, 4699, 4700, 4701, 4702, 1102, 5140, 5145, 5156)
       THEN e.SubjectUserName
     WHEN source = 'security' AND eid IN (4728, 4729, 4732, 4733, 4756, 4757)
       THEN coalesce(sw_nullif(e.MemberName), e.MemberSid)
     ELSE coalesce(sw_nullif(e.TargetUserName), sw_nullif(e.SubjectUserName), e.User)
-  END) AS user_name,
-  sw_nullif(coalesce(e.SourceIp, regexp_replace(sw_nullif(e.IpAddress), '^::ffff:', ''), e.SourceAddress)) AS src_ip,
-  nullif(try_cast(coalesce(e.SourcePort, e.IpPort) AS INTEGER), 0) AS src_port,
-  sw_nullif(coalesce(e.DestinationIp, e.DestAddress)) AS dst_ip,
-  try_cast(coalesce(e.DestinationPort, e.DestPort) AS INTEGER) AS dst_port,
+  END), ecs."user".name) AS user_name,
+  sw_nullif(coalesce(e.SourceIp, regexp_replace(sw_nullif(e.IpAddress), '^::ffff:', ''), e.SourceAddress, ecs."source".ip)) AS src_ip,
+  nullif(try_cast(coalesce(e.SourcePort, e.IpPort, ecs."source".port) AS INTEGER), 0) AS src_port,
+  sw_nullif(coalesce(e.DestinationIp, e.DestAddress, ecs.destination.ip)) AS dst_ip,
+  try_cast(coalesce(e.DestinationPort, e.DestPort, ecs.destination.port) AS INTEGER) AS dst_port,
   CASE WHEN e.Protocol = '6' THEN 'tcp' WHEN e.Protocol = '17' THEN 'udp' WHEN e.Protocol = '1' THEN 'icmp'
        ELSE lower(e.Protocol) END AS protocol,
-  sw_nullif(CASE
+  coalesce(sw_nullif(CASE
     WHEN source = 'sysmon' AND eid IN (8, 10) THEN e.SourceImage
     WHEN source = 'sysmon' THEN e.Image
     WHEN eid IN (4697, 7045) THEN coalesce(e.ServiceFileName, e.ImagePath)
     ELSE coalesce(e.NewProcessName, e.ProcessName, e.Application, e.Image)
-  END) AS process_name,
-  CASE
+  END), ecs.process.executable) AS process_name,
+  coalesce(CASE
     WHEN source = 'sysmon' THEN e.CommandLine
     WHEN eid IN (4697, 7045) THEN coalesce(e.ServiceFileName, e.ImagePath)
     WHEN eid IN (4698, 4702) THEN nullif(trim(
@@ -179,13 +189,14 @@ SELECT
       regexp_extract(coalesce(e.TaskContent, e.TaskContentNew), '<Arguments>([^<]*)</Arguments>', 1)), '')
     WHEN source = 'powershell' THEN coalesce(e.ScriptBlockText, e.Payload)
     ELSE e.CommandLine
-  END AS command_line,
-  sw_nullif(coalesce(e.ParentImage, e.ParentProcessName)) AS parent_process,
+  END, ecs.process.command_line) AS command_line,
+  sw_nullif(coalesce(e.ParentImage, e.ParentProcessName, ecs.process.parent.executable)) AS parent_process,
   sw_nullif(coalesce(e.TargetFilename, e.ImageLoaded, e.RelativeTargetName, e.TaskName,
-                     CASE WHEN source = 'powershell' THEN e.Path END)) AS file_path,
-  coalesce(nullif(regexp_extract(hashes, 'sha256=([0-9a-f]{64})', 1), ''),
-           nullif(regexp_extract(hashes, 'md5=([0-9a-f]{32})', 1), '')) AS file_hash,
-  lower(coalesce(e.QueryName, e.DestinationHostname)) AS url_host,
+                     CASE WHEN source = 'powershell' THEN e.Path END, ecs.file.path)) AS file_path,
+  coalesce(nullif(regexp_extract(hashes, 'sha256=([0-9a-f]{64})', 1), ''), lower(ecs.process.hash.sha256),
+           lower(ecs.file.hash.sha256), nullif(regexp_extract(hashes, 'md5=([0-9a-f]{32})', 1), ''),
+           nullif(regexp_extract(hashes, 'sha1=([0-9a-f]{40})', 1), '')) AS file_hash,
+  lower(coalesce(e.QueryName, e.DestinationHostname, ecs.dns.question.name)) AS url_host,
   message,
   json_merge_patch('{}', json_object(  -- merge patch drops the null members
     'log', source, 'channel', ch, 'provider', prov, 'record_id', record_id, 'keywords', keywords, 'level', level,
