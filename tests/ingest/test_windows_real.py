@@ -378,3 +378,43 @@ def test_azure_monitor_export_shape(run, query, tmp_path: Path) -> None:
     assert (r["process_name"], r["command_line"]) == (r"C:\Windows\System32\notepad.exe", '"C:\\Windows\\system32\\notepad.exe"')
     assert r["parent_process"].endswith("powershell.exe") and r["time"] == utc(2022, 9, 22, 12, 31, 14, 259000)
     assert "EventData" not in r["attributes"]["event_data"] and r["attributes"]["event_data"]["NewProcessId"] in ("0x3054", "0x3055")
+
+
+def test_evtx_logons_service_and_local(run, query) -> None:
+    """A workstation's first Security chunk: service logons (benign, no address), local failures, explicit credentials."""
+    report = run(REAL / "security_logons_first_chunk.evtx")
+    accounted(report, 1.0)
+    assert report.files[0].stored == 114
+    got = {r["source_line"]: r for r in rows(query)}
+    service = got[5]
+    assert (service["activity"], service["outcome"], service["user_name"], service["reason"]) == ("logon", "success", "SYSTEM", "logon type 5 (service)")
+    assert service["src_ip"] is None and service["src_port"] is None  # IpAddress "-", IpPort "-"
+    boot = got[2]
+    assert boot["reason"] == "logon type 0 (system)" and boot["process_name"] is None  # ProcessName ""
+    must_change = got[59]
+    assert (must_change["outcome"], must_change["user_name"], must_change["src_ip"], must_change["src_port"]) == ("failure", "Administrator", "127.0.0.1", None)
+    assert must_change["reason"] == "0xc0000224 (password must change), logon type 2 (interactive)"
+    wrong = got[75]
+    assert wrong["reason"] == "0xc000006a (wrong password), logon type 2 (interactive)" and wrong["process_name"] == r"C:\Windows\explorer.exe"
+    explicit = got[68]
+    assert (explicit["activity"], explicit["user_name"], explicit["src_ip"]) == ("explicit_credentials_logon", "Administrator", "127.0.0.1")
+    assert explicit["attributes"]["event_data"]["SubjectUserName"] == "WIN-L0ZZQ76PMUF$"
+    assert (got[62]["activity"], got[62]["outcome"]) == ("ntlm_validate", "success")
+    assert (got[66]["activity"], got[66]["user_name"], got[66]["attributes"]["logon_type"]) == ("logoff", "Administrator", 2)
+    logons = [r for r in got.values() if r["event_code"] == "4624"]
+    assert len(logons) == 33 and all(r["attributes"]["logon_type"] is not None for r in logons)
+
+
+def test_evtx_system_service_installs(run, query) -> None:
+    report = run(REAL / "system_first_chunk.evtx")
+    accounted(report, 1.0)
+    got = rows(query)
+    assert len(got) == 108
+    installs = [r for r in got if r["event_code"] == "7045"]
+    assert len(installs) == 13 and all(r["activity"] == "service_install" and r["attributes"]["log"] == "system" for r in installs)
+    first = next(r for r in installs if r["source_line"] == 45)
+    assert (first["attributes"]["service_name"], first["process_name"], first["command_line"]) == (
+        "UMDF Reflector service for Sensors HID Class Driver", r"\SystemRoot\System32\drivers\WUDFRd.sys", r"\SystemRoot\System32\drivers\WUDFRd.sys")
+    assert first["time"] == utc(2017, 7, 12, 17, 16, 29, 401630) and first["host"] == "WIN-P4SIAA0SQCO"
+    other = [r for r in got if r["attributes"]["provider"] == "Microsoft-Windows-Kernel-General"]
+    assert other and all(r["class_name"] == "Event Log Activity" and r["activity"].startswith("event_") for r in other)

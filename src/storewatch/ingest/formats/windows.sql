@@ -16,7 +16,7 @@
 WITH events(ev_source, ev_id, ev_class, ev_activity) AS (VALUES {events}),
 -- Windows' own texts for the codes in logon events
 names AS (SELECT
-  MAP {'2': 'interactive', '3': 'network', '4': 'batch', '5': 'service', '7': 'unlock', '8': 'network cleartext', '9': 'new credentials', '10': 'remote interactive', '11': 'cached interactive', '12': 'cached remote interactive', '13': 'cached unlock'} AS logon_types,
+  MAP {'0': 'system', '2': 'interactive', '3': 'network', '4': 'batch', '5': 'service', '7': 'unlock', '8': 'network cleartext', '9': 'new credentials', '10': 'remote interactive', '11': 'cached interactive', '12': 'cached remote interactive', '13': 'cached unlock'} AS logon_types,
   MAP {'0XC000005E': 'no logon servers', '0XC0000064': 'no such user', '0XC000006A': 'wrong password', '0XC000006D': 'bad user name or authentication information', '0XC000006E': 'account restriction', '0XC000006F': 'outside allowed hours', '0XC0000070': 'workstation not allowed', '0XC0000071': 'password expired', '0XC0000072': 'account disabled', '0XC0000133': 'clock skew', '0XC000015B': 'logon type not granted', '0XC0000192': 'netlogon not started', '0XC0000193': 'account expired', '0XC0000224': 'password must change', '0XC0000225': 'windows bug', '0XC0000234': 'account locked out', '0XC00002EE': 'failure', '0XC0000413': 'authentication firewall'} AS status_text,
   MAP {'0x6': 'client not found', '0x7': 'server not found', '0xc': 'policy restriction', '0x12': 'client revoked (disabled, expired or locked out)', '0x17': 'password expired', '0x18': 'pre-authentication failed (bad password)', '0x1f': 'integrity check failed', '0x20': 'ticket expired', '0x25': 'clock skew', '0xe': 'encryption type not supported'} AS kerberos_status
 ), src AS (
@@ -126,7 +126,7 @@ names AS (SELECT
       "TaskContent": "VARCHAR", "TaskContentNew": "VARCHAR", "MemberName": "VARCHAR", "MemberSid": "VARCHAR",
       "ShareName": "VARCHAR", "ShareLocalPath": "VARCHAR", "RelativeTargetName": "VARCHAR",
       "ScriptBlockText": "VARCHAR", "Payload": "VARCHAR", "Application": "VARCHAR", "SourceAddress": "VARCHAR",
-      "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "TargetServerName": "VARCHAR", "Path": "VARCHAR"}') AS e
+      "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "TargetServerName": "VARCHAR", "Path": "VARCHAR", "AccountName": "VARCHAR"}') AS e
   FROM k
 ), m AS (
   SELECT d.*, v.ev_class AS v_class, v.ev_activity AS v_activity,
@@ -167,7 +167,7 @@ SELECT
       THEN e.SubjectUserName
     WHEN source = 'security' AND eid IN (4728, 4729, 4732, 4733, 4756, 4757)
       THEN coalesce(sw_nullif(e.MemberName), e.MemberSid)
-    ELSE coalesce(sw_nullif(e.TargetUserName), sw_nullif(e.SubjectUserName), e.User)
+    ELSE coalesce(sw_nullif(e.TargetUserName), sw_nullif(e.SubjectUserName), sw_nullif(e.User), e.AccountName)
   END), ecs."user".name) AS user_name,
   sw_nullif(coalesce(e.SourceIp, regexp_replace(sw_nullif(e.IpAddress), '^::ffff:', ''), e.SourceAddress, ecs."source".ip)) AS src_ip,
   nullif(try_cast(coalesce(e.SourcePort, e.IpPort, ecs."source".port) AS INTEGER), 0) AS src_port,
