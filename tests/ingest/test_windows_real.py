@@ -418,3 +418,18 @@ def test_evtx_system_service_installs(run, query) -> None:
     assert first["time"] == utc(2017, 7, 12, 17, 16, 29, 401630) and first["host"] == "WIN-P4SIAA0SQCO"
     other = [r for r in got if r["attributes"]["provider"] == "Microsoft-Windows-Kernel-General"]
     assert other and all(r["class_name"] == "Event Log Activity" and r["activity"].startswith("event_") for r in other)
+
+
+def test_halved_batch_mapped_out_of_order_keeps_its_rows(run, query, tmp_path: Path, monkeypatch) -> None:
+    """A batch too big for DuckDB's memory is mapped in halves (engine `_map`); a half whose rows come back
+    out of order (hash joins may reorder) must be matched by its own line numbers, not quarantined."""
+    sql = ("SELECT line_no, NULL AS _error, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS time, 'Process Activity' AS class_name, "
+           "line AS message, CASE WHEN (SELECT count(*) FROM batch) > 2 THEN error('too big') END AS activity "
+           "FROM batch ORDER BY line_no DESC")
+    fake = Format(name="windows", channel="endpoint", sql=sql, looks_like=lambda line: line.startswith("{\"x\""))
+    monkeypatch.setattr(engine, "LINE_FORMATS", [fake])
+    path = tmp_path / "four.jsonl"
+    path.write_text("".join(f'{{"x": {i}}}\n' for i in range(4)))
+    report = run(path)
+    assert (report.files[0].stored, report.files[0].quarantined) == (4, 0)
+    assert [r["message"] for r in query("SELECT message FROM events ORDER BY source_line")] == [f'{{"x": {i}}}' for i in range(4)]

@@ -552,7 +552,9 @@ class _Writer:
         ids = con.sql(_IDS_SQL).to_arrow_table()
         lines = mapped["_mapped_line"].fill_null(-1).to_numpy()
         if len(lines) != batch.num_rows or not np.array_equal(lines, batch["line_no"].to_numpy()):
-            mapped = _align(mapped, lines, batch.num_rows, f"not recognized as {name}")
+            # a half of a batch (see `_map`) numbers its rows from its first line, not from 0
+            first = batch["line_no"][0].as_py() if batch.num_rows else 0
+            mapped = _align(mapped, np.where(lines >= 0, lines - first, -1), batch.num_rows, f"not recognized as {name}")
         error = pc.coalesce(batch["_read_error"], mapped["_error"])
         raw = (pc.if_else(error.is_valid(), batch["line"], pa.scalar(None, pa.string()))
                if error.null_count < len(error) else pa.nulls(len(error), pa.string()))

@@ -21,71 +21,73 @@ names AS (SELECT
   MAP {'0x6': 'client not found', '0x7': 'server not found', '0xc': 'policy restriction', '0x12': 'client revoked (disabled, expired or locked out)', '0x17': 'password expired', '0x18': 'pre-authentication failed (bad password)', '0x1f': 'integrity check failed', '0x20': 'ticket expired', '0x25': 'clock skew', '0xe': 'encryption type not supported'} AS kerberos_status
 ), src AS (
   SELECT line_no, line, json_valid(line) AS ok FROM batch
-), p AS (
-  SELECT line_no, ok, line, CASE WHEN ok THEN json_extract(line, [
-    '$.Event.System', '$.System', '$.winlog', '$.Event.EventData', '$.EventData', '$.event_data',
-    '$.Event.UserData', '$.UserData', '$.Event.RenderingInfo', '$."@timestamp"', '$.message']) END AS x
-  FROM src
-), q AS (
-  SELECT line_no, ok, line, x[10] AS ts, x[11] AS msg, x[9] AS ri,
-    CASE WHEN json_type(coalesce(x[1], x[2])) = 'OBJECT' THEN coalesce(x[1], x[2]) END AS sys,
-    CASE WHEN json_type(x[3]) = 'OBJECT' THEN x[3] END AS w,
-    CASE WHEN json_type(coalesce(x[4], x[5])) = 'OBJECT' THEN coalesce(x[4], x[5])
-         WHEN json_type(x[6]) = 'OBJECT' THEN x[6] END AS data,
-    CASE WHEN json_type(coalesce(x[7], x[8])) = 'OBJECT' THEN json_extract(coalesce(x[7], x[8]), '$.*')[1] END AS udata
-  FROM p
-), c AS (
-  SELECT line_no, ok, ts, msg, ri,
-    CASE WHEN sys IS NULL AND w IS NULL AND ok THEN line::JSON END AS top,
-    json_transform(coalesce(sys, '{}'), '{"EventID": "JSON", "TimeCreated": "JSON", "Computer": "VARCHAR",
-      "EventRecordID": "VARCHAR", "Channel": "VARCHAR", "Provider": "JSON", "Keywords": "VARCHAR",
-      "Level": "VARCHAR", "Task": "VARCHAR", "Opcode": "VARCHAR"}') AS s,
-    json_transform(coalesce(w, '{}'), '{"event_id": "VARCHAR", "channel": "VARCHAR", "provider_name": "VARCHAR",
-      "computer_name": "VARCHAR", "record_id": "VARCHAR", "keywords": "VARCHAR", "task": "VARCHAR",
-      "opcode": "VARCHAR", "event_data": "JSON", "user_data": "JSON"}') AS wl,
-    -- the ECS fields Elastic Agent's pipelines fill (and may remove from event_data): fallbacks below
-    CASE WHEN w IS NOT NULL THEN json_transform(line, '{"process": {"executable": "VARCHAR", "command_line": "VARCHAR",
-      "parent": {"executable": "VARCHAR"}, "hash": {"sha256": "VARCHAR"}}, "user": {"name": "VARCHAR"},
+), j AS (  -- one parse for the evtx and flat shapes; a second one for Winlogbeat documents only
+  SELECT line_no, ok, line,
+    CASE WHEN ok THEN json_transform(line, '{
+      "Event": {"System": {"EventID": "JSON", "TimeCreated": "JSON", "Computer": "VARCHAR", "EventRecordID": "VARCHAR",
+                           "Channel": "VARCHAR", "Provider": "JSON", "Keywords": "VARCHAR", "Level": "VARCHAR",
+                           "Task": "VARCHAR", "Opcode": "VARCHAR"},
+                "EventData": "JSON", "UserData": "JSON", "RenderingInfo": {"Message": "VARCHAR"}},
+      "System": {"EventID": "JSON", "TimeCreated": "JSON", "Computer": "VARCHAR", "EventRecordID": "VARCHAR",
+                 "Channel": "VARCHAR", "Provider": "JSON", "Keywords": "VARCHAR", "Level": "VARCHAR",
+                 "Task": "VARCHAR", "Opcode": "VARCHAR"},
+      "EventData": "JSON", "UserData": "JSON", "event_data": "JSON",
+      "EventID": "JSON", "event_id": "VARCHAR", "Computer": "VARCHAR", "Hostname": "VARCHAR",
+      "computer_name": "VARCHAR", "Channel": "VARCHAR", "log_name": "VARCHAR", "SourceName": "VARCHAR",
+      "Provider": "VARCHAR", "EventSourceName": "VARCHAR", "source_name": "VARCHAR", "EventRecordID": "VARCHAR",
+      "RecordNumber": "VARCHAR", "record_number": "VARCHAR", "Keywords": "VARCHAR", "EventType": "VARCHAR",
+      "Level": "VARCHAR", "Severity": "VARCHAR", "Task": "VARCHAR", "Category": "VARCHAR", "Opcode": "VARCHAR",
+      "TimeCreated": "JSON", "EventTime": "VARCHAR", "Message": "VARCHAR", "@timestamp": "VARCHAR"}') END AS r,
+    -- Winlogbeat's winlog.*, and the ECS fields Elastic Agent's pipelines fill (and may remove from event_data)
+    CASE WHEN ok AND contains(line, '"winlog"') THEN json_transform(line, '{
+      "winlog": {"event_id": "VARCHAR", "channel": "VARCHAR", "provider_name": "VARCHAR", "computer_name": "VARCHAR",
+                 "record_id": "VARCHAR", "keywords": "VARCHAR", "task": "VARCHAR", "opcode": "VARCHAR",
+                 "event_data": "JSON", "user_data": "JSON"},
+      "event": {"code": "VARCHAR", "outcome": "VARCHAR"}, "message": "VARCHAR",
+      "host": {"name": "VARCHAR", "hostname": "VARCHAR"}, "user": {"name": "VARCHAR"},
+      "process": {"executable": "VARCHAR", "command_line": "VARCHAR", "parent": {"executable": "VARCHAR"},
+                  "hash": {"sha256": "VARCHAR"}},
       "source": {"ip": "VARCHAR", "port": "VARCHAR"}, "destination": {"ip": "VARCHAR", "port": "VARCHAR"},
-      "file": {"path": "VARCHAR", "hash": {"sha256": "VARCHAR"}}, "dns": {"question": {"name": "VARCHAR"}}}') END AS ecs,
-    data, udata, w IS NOT NULL AS beat
-  FROM q
-), t AS (  -- a flat record's System keys (NXLog, Azure Monitor, flattened Sysmon, Winlogbeat 6)
-  SELECT *, json_transform(coalesce(top, '{}'), '{"EventID": "VARCHAR", "event_id": "VARCHAR",
-      "Computer": "VARCHAR", "Hostname": "VARCHAR", "computer_name": "VARCHAR",
-      "Channel": "VARCHAR", "log_name": "VARCHAR", "SourceName": "VARCHAR", "Provider": "VARCHAR",
-      "EventSourceName": "VARCHAR", "source_name": "VARCHAR", "EventRecordID": "VARCHAR", "RecordNumber": "VARCHAR",
-      "record_number": "VARCHAR", "Keywords": "VARCHAR", "EventType": "VARCHAR", "Level": "VARCHAR",
-      "Severity": "VARCHAR", "Task": "VARCHAR", "Category": "VARCHAR", "Opcode": "VARCHAR",
-      "TimeCreated": "VARCHAR", "EventTime": "VARCHAR", "Message": "VARCHAR",
-      "event": {"code": "VARCHAR", "outcome": "VARCHAR"}, "host": "JSON"}') AS f
+      "file": {"path": "VARCHAR", "hash": {"sha256": "VARCHAR"}}, "dns": {"question": {"name": "VARCHAR"}}}') END AS ecs
+  FROM src
+), c AS (
+  SELECT line_no, ok, line, r AS f, ecs, ecs.winlog AS wl, ecs.winlog.event_id IS NOT NULL AS beat,
+    coalesce(r.Event.System, r.System) AS s,
+    CASE WHEN json_type(coalesce(r.Event.EventData, r.EventData)) = 'OBJECT' THEN coalesce(r.Event.EventData, r.EventData)
+         WHEN json_type(r.event_data) = 'OBJECT' THEN r.event_data END AS data,
+    CASE WHEN json_type(coalesce(r.Event.UserData, r.UserData)) = 'OBJECT'
+         THEN json_extract(coalesce(r.Event.UserData, r.UserData), '$.*')[1] END AS udata  -- UserData's one child
+  FROM j
+), t AS (
+  SELECT *, CASE WHEN ok AND s.EventID IS NULL AND NOT beat THEN line::JSON END AS top,  -- a flat record
+    coalesce(f.Event.RenderingInfo.Message, ecs.message, f.Message) AS message,
+    f."@timestamp" AS ts
   FROM c
 ), k AS (  -- the canonical event
-  SELECT line_no, ok, s, f, beat, ts, ri, ecs,
-    coalesce(try_cast(s.EventID->>'$' AS INTEGER), try_cast(s.EventID->>'$."#text"' AS INTEGER),
-             try_cast(wl.event_id AS INTEGER), try_cast(f.EventID AS INTEGER), try_cast(f.event_id AS INTEGER),
-             try_cast(f.event.code AS INTEGER)) AS eid,
+  SELECT line_no, ok, s, f, beat, ts, ecs, message,
+    coalesce(try_cast(coalesce(s.EventID, f.EventID)->>'$' AS INTEGER),
+             try_cast(coalesce(s.EventID, f.EventID)->>'$."#text"' AS INTEGER),
+             try_cast(wl.event_id AS INTEGER), try_cast(f.event_id AS INTEGER), try_cast(ecs.event.code AS INTEGER)) AS eid,
     coalesce(s.Channel, wl.channel, f.Channel, f.log_name) AS ch,
     coalesce(s.Provider->>'$."#attributes".Name', s.Provider->>'$.Name', wl.provider_name, f.SourceName,
              f.Provider, f.EventSourceName, f.source_name) AS prov,
-    coalesce(s.Computer, wl.computer_name, f.Computer, f.Hostname, f.computer_name, f.host->>'$.name',
-             f.host->>'$.hostname') AS computer,
+    coalesce(s.Computer, wl.computer_name, f.Computer, f.Hostname, f.computer_name, ecs.host.name,
+             ecs.host.hostname) AS computer,
     coalesce(s.EventRecordID, wl.record_id, f.EventRecordID, f.RecordNumber, f.record_number) AS record_id,
     coalesce(s.Keywords, wl.keywords, f.Keywords) AS keywords,
     coalesce(s.Level, f.Level, f.Severity) AS level,
     coalesce(s.Task, wl.task, f.Task, f.Category) AS task,
     coalesce(s.Opcode, wl.opcode, f.Opcode) AS opcode,
-    coalesce(ri->>'$.Message', msg->>'$', f.Message) AS message,
     -- Audit Success / Audit Failure: keyword bits 0x0020... / 0x0010... (NXLog writes the 64-bit mask as a
     -- signed number, Winlogbeat as names); NULL for events that are not audit events
-    CASE WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, f.event.outcome)
+    CASE WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, ecs.event.outcome)
                 SIMILAR TO '.*(0x801[0-9a-fA-F]{13}|-9218868437227405312|Audit Failure|AUDIT_FAILURE|failure).*' THEN TRUE
-         WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, f.event.outcome)
+         WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, ecs.event.outcome)
                 SIMILAR TO '.*(0x802[0-9a-fA-F]{13}|-9214364837600034816|Audit Success|AUDIT_SUCCESS|success).*' THEN FALSE
     END AS audit_failure,
     coalesce(sw_time(s.TimeCreated->>'$."#attributes".SystemTime'), sw_time(s.TimeCreated->>'$.SystemTime'),
-             sw_time(s.TimeCreated->>'$'), CASE WHEN beat THEN sw_time(ts->>'$') END) AS sys_time,
-    coalesce(sw_time(f.TimeCreated), sw_time(f.EventTime), sw_time(ts->>'$')) AS flat_time,
+             sw_time(s.TimeCreated->>'$'), CASE WHEN beat THEN sw_time(ts) END) AS sys_time,
+    coalesce(sw_time(f.TimeCreated->>'$.SystemTime'), sw_time(f.TimeCreated->>'$'), sw_time(f.EventTime), sw_time(ts)) AS flat_time,
     coalesce(data, wl.event_data, udata, wl.user_data,
              json_merge_patch(top, '{"EventTime": null, "EventReceivedTime": null, "Hostname": null,
                "Keywords": null, "EventType": null, "SeverityValue": null, "Severity": null, "EventID": null,
