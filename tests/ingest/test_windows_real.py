@@ -123,10 +123,10 @@ def test_evtx_sysmon_keeps_every_field(run, query) -> None:
     assert attrs["event_data"]["CurrentDirectory"] == "C:\\Windows\\Temp\\" and attrs["event_data"]["LogonId"] == "0x3e7"
     access = got[1754]
     assert (access["activity"], access["process_name"]) == ("process_access", r"C:\Windows\system32\svchost.exe")
-    assert (access["attributes"]["target_image"], access["attributes"]["granted_access"]) == (r"C:\Windows\system32\lsass.exe", "0x1000")
+    assert (access["attributes"]["event_data"]["TargetImage"], access["attributes"]["event_data"]["GrantedAccess"]) == (r"C:\Windows\system32\lsass.exe", "0x1000")
     assert access["attributes"]["event_data"]["CallTrace"].startswith(r"C:\Windows\SYSTEM32\ntdll.dll+a5874|")
     registry = got[1769]
-    assert registry["activity"] == "registry_value_set" and registry["attributes"]["registry_key"].endswith(r"\MpKsle59912eb\Start")
+    assert registry["activity"] == "registry_value_set" and registry["attributes"]["event_data"]["TargetObject"].endswith(r"\MpKsle59912eb\Start")
     assert (registry["attributes"]["event_data"]["Details"], registry["attributes"]["event_data"]["EventType"]) == ("DWORD (0x00000004)", "SetValue")
 
 
@@ -264,14 +264,14 @@ def test_nxlog_security_events_mapped() -> None:
     privileges = got["933020"]
     assert (privileges["class_name"], privileges["user_name"]) == ("Authorize Session", "pgustavo")
     share = got["933026"]
-    assert (share["activity"], share["file_path"], share["attributes"]["share_name"]) == ("share_object_access", r"ProgramData\GruntHTTP.exe", r"\\*\C$")
+    assert (share["activity"], share["file_path"], share["attributes"]["event_data"]["ShareName"]) == ("share_object_access", r"ProgramData\GruntHTTP.exe", r"\\*\C$")
     ticket = got["2193139"]
-    assert (ticket["activity"], ticket["user_name"], ticket["attributes"]["service_name"]) == ("kerberos_service_ticket", "pgustavo@THESHIRE.LOCAL", "WORKSTATION6$")
+    assert (ticket["activity"], ticket["user_name"], ticket["attributes"]["event_data"]["ServiceName"]) == ("kerberos_service_ticket", "pgustavo@THESHIRE.LOCAL", "WORKSTATION6$")
     wfp = got["933019"]
     assert (wfp["src_ip"], wfp["dst_ip"], wfp["dst_port"], wfp["protocol"]) == ("172.18.39.5", "172.18.39.6", 445, "tcp")
     # Sysmon events in the same stream keep their own UTC time
     sysmon = [r for r in got.values() if r["attributes"]["log"] == "sysmon"]
-    assert sysmon and all(r["activity"].startswith("registry_") and r["attributes"]["registry_key"] for r in sysmon)
+    assert sysmon and all(r["activity"].startswith("registry_") and r["attributes"]["event_data"]["TargetObject"] for r in sysmon)
 
 
 @pytest.mark.xfail(strict=True, reason="scrubber: NXLog's Keywords -9214364837600034816 (audit success mask as a "
@@ -292,8 +292,8 @@ def test_nxlog_sysmon_keeps_every_field(run, query) -> None:
     assert (data["OriginalFileName"], data["Company"], data["Description"]) == ("RUNDLL32.EXE", "Microsoft Corporation", "Windows host process (Rundll32)")
     assert (create["attributes"]["md5"], create["attributes"]["imphash"]) == ("f68af942fd7ccc0e7bab1a2335d2ad26", "f27a7fc3a53e74f45be370131953896a")
     assert create["file_hash"] == "11064e9edc605bd5b0c0a505538a0d5fd7de53883af342f091687cae8628acd0"
-    access = next(r for r in got if r["event_code"] == "10" and r["attributes"]["target_image"] == r"C:\Windows\System32\rundll32.exe")
-    assert (access["process_name"], access["attributes"]["granted_access"]) == (r"C:\windows\system32\csrss.exe", "0x1fffff")
+    access = next(r for r in got if r["event_code"] == "10" and r["attributes"]["event_data"]["TargetImage"] == r"C:\Windows\System32\rundll32.exe")
+    assert (access["process_name"], access["attributes"]["event_data"]["GrantedAccess"]) == (r"C:\windows\system32\csrss.exe", "0x1fffff")
     assert access["attributes"]["event_data"]["CallTrace"].startswith(r"C:\windows\SYSTEM32\ntdll.dll+9c584|")
     loads = [r for r in got if r["event_code"] == "7"]
     assert loads and all(r["activity"] == "image_load" and r["file_path"] for r in loads)
@@ -413,7 +413,7 @@ def test_evtx_system_service_installs(run, query) -> None:
     installs = [r for r in got if r["event_code"] == "7045"]
     assert len(installs) == 13 and all(r["activity"] == "service_install" and r["attributes"]["log"] == "system" for r in installs)
     first = next(r for r in installs if r["source_line"] == 45)
-    assert (first["attributes"]["service_name"], first["process_name"], first["command_line"]) == (
+    assert (first["attributes"]["event_data"]["ServiceName"], first["process_name"], first["command_line"]) == (
         "UMDF Reflector service for Sensors HID Class Driver", r"\SystemRoot\System32\drivers\WUDFRd.sys", r"\SystemRoot\System32\drivers\WUDFRd.sys")
     assert first["time"] == utc(2017, 7, 12, 17, 16, 29, 401630) and first["host"] == "WIN-P4SIAA0SQCO"
     other = [r for r in got if r["attributes"]["provider"] == "Microsoft-Windows-Kernel-General"]

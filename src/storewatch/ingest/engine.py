@@ -46,6 +46,7 @@ Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 RECORDS_PER_BATCH = 200_000
 PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
+MAP_BYTES = 32 << 20  # ... or this much record text, whichever comes first: long records map in fewer rows
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
 # DuckDB's own memory, shared by the mapping queries and the writer's duplicate check. Bounded: DuckDB
@@ -438,7 +439,7 @@ class _Writer:
         self.con = con
         self.store = _Store(con, ws, run_id)
         self.inputs: list[tuple[_FileTarget, pa.Table]] = []  # waiting to be mapped, all with one mapping
-        self.input_rows = 0
+        self.input_rows = self.input_bytes = 0
         self.memory_mb = MEMORY_LIMIT_MB
         self._sql: dict[str, str] = {}
         self._local = threading.local()
@@ -461,7 +462,8 @@ class _Writer:
             batch = batch.append_column("_read_error", pa.nulls(batch.num_rows, pa.string()))
         self.inputs.append((target, batch))
         self.input_rows += batch.num_rows
-        if self.input_rows >= MAP_ROWS:
+        self.input_bytes += batch["line"].nbytes
+        if self.input_rows >= MAP_ROWS or self.input_bytes >= MAP_BYTES:
             self._map_inputs()
 
     def close_file(self, target: _FileTarget) -> None:
@@ -492,7 +494,7 @@ class _Writer:
         """Send the waiting inputs to a mapper; store the oldest results once enough are under way."""
         if not self.inputs:
             return
-        inputs, self.inputs, self.input_rows = self.inputs, [], 0
+        inputs, self.inputs, self.input_rows, self.input_bytes = self.inputs, [], 0, 0
         fmt = inputs[0][0].fmt
         parts = []
         for i, (_, batch) in enumerate(inputs):

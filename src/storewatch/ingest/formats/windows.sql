@@ -114,21 +114,19 @@ names AS (SELECT
          ELSE lower(coalesce(ch, prov)) END AS source,
     json_transform(CASE WHEN json_type(ed) = 'OBJECT' THEN ed ELSE '{}' END, '{
       "UtcTime": "VARCHAR", "User": "VARCHAR", "Image": "VARCHAR", "CommandLine": "VARCHAR",
-      "ParentImage": "VARCHAR", "ParentCommandLine": "VARCHAR", "TargetFilename": "VARCHAR", "Hashes": "VARCHAR",
+      "ParentImage": "VARCHAR", "TargetFilename": "VARCHAR", "Hashes": "VARCHAR",
       "Hash": "VARCHAR", "SourceIp": "VARCHAR", "SourcePort": "VARCHAR", "DestinationIp": "VARCHAR",
       "DestinationPort": "VARCHAR", "Protocol": "VARCHAR", "QueryName": "VARCHAR", "DestinationHostname": "VARCHAR",
-      "ProcessId": "VARCHAR", "ProcessGuid": "VARCHAR", "IntegrityLevel": "VARCHAR", "RuleName": "VARCHAR",
-      "QueryResults": "VARCHAR", "SourceImage": "VARCHAR", "TargetImage": "VARCHAR", "SourceUser": "VARCHAR",
-      "GrantedAccess": "VARCHAR", "TargetObject": "VARCHAR", "ImageLoaded": "VARCHAR", "PipeName": "VARCHAR",
-      "TargetUserName": "VARCHAR", "TargetDomainName": "VARCHAR", "SubjectUserName": "VARCHAR",
+      "QueryResults": "VARCHAR", "SourceImage": "VARCHAR", "SourceUser": "VARCHAR",
+      "ImageLoaded": "VARCHAR", "TargetUserName": "VARCHAR", "TargetDomainName": "VARCHAR", "SubjectUserName": "VARCHAR",
       "SubjectDomainName": "VARCHAR", "IpAddress": "VARCHAR", "IpPort": "VARCHAR", "WorkstationName": "VARCHAR",
       "Workstation": "VARCHAR", "LogonType": "VARCHAR", "Status": "VARCHAR", "SubStatus": "VARCHAR",
       "NewProcessName": "VARCHAR", "ParentProcessName": "VARCHAR", "ProcessName": "VARCHAR",
-      "ServiceName": "VARCHAR", "ImagePath": "VARCHAR", "ServiceFileName": "VARCHAR", "TaskName": "VARCHAR",
+      "ImagePath": "VARCHAR", "ServiceFileName": "VARCHAR", "TaskName": "VARCHAR",
       "TaskContent": "VARCHAR", "TaskContentNew": "VARCHAR", "MemberName": "VARCHAR", "MemberSid": "VARCHAR",
-      "ShareName": "VARCHAR", "ShareLocalPath": "VARCHAR", "RelativeTargetName": "VARCHAR",
+      "RelativeTargetName": "VARCHAR",
       "ScriptBlockText": "VARCHAR", "Payload": "VARCHAR", "Application": "VARCHAR", "SourceAddress": "VARCHAR",
-      "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "TargetServerName": "VARCHAR", "Path": "VARCHAR", "AccountName": "VARCHAR"}') AS e
+      "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "Path": "VARCHAR", "AccountName": "VARCHAR"}') AS e
   FROM k
 ), m AS (
   SELECT d.*, v.ev_class AS v_class, v.ev_activity AS v_activity,
@@ -200,20 +198,17 @@ SELECT
            nullif(regexp_extract(hashes, 'sha1=([0-9a-f]{40})', 1), '')) AS file_hash,
   lower(coalesce(e.QueryName, e.DestinationHostname, ecs.dns.question.name)) AS url_host,
   message,
-  json_merge_patch('{}', json_object(  -- merge patch drops the null members
+  -- every EventData field under event_data; beside it the System fields and what is derived, not copied
+  json_object(
     'log', source, 'channel', ch, 'provider', prov, 'record_id', record_id, 'keywords', keywords, 'level', level,
-    'task', task, 'opcode', opcode, 'process_id', e.ProcessId, 'process_guid', e.ProcessGuid,
-    'parent_command_line', e.ParentCommandLine, 'integrity_level', e.IntegrityLevel, 'rule_name', e.RuleName,
-    'query_results', e.QueryResults, 'target_image', e.TargetImage, 'granted_access', e.GrantedAccess,
-    'registry_key', e.TargetObject, 'pipe_name', e.PipeName, 'logon_type', try_cast(e.LogonType AS INTEGER),
+    'task', task, 'opcode', opcode, 'query_results', e.QueryResults, 'logon_type', try_cast(e.LogonType AS INTEGER),
     'user_domain', sw_nullif(CASE WHEN eid IN (4624, 4625, 4634, 4647, 4648, 4720, 4722, 4724, 4726, 4768,
                                                4769, 4771) THEN e.TargetDomainName ELSE e.SubjectDomainName END),
     'workstation', sw_nullif(coalesce(e.WorkstationName, e.Workstation)),
-    'service_name', e.ServiceName, 'group_name', CASE WHEN v_class = 'Group Management' THEN e.TargetUserName END,
-    'share_name', e.ShareName,
+    'group_name', CASE WHEN v_class = 'Group Management' THEN e.TargetUserName END,
     'md5', nullif(regexp_extract(hashes, 'md5=([0-9a-f]{32})', 1), ''),
     'sha1', nullif(regexp_extract(hashes, 'sha1=([0-9a-f]{40})', 1), ''),
     'sha256', nullif(regexp_extract(hashes, 'sha256=([0-9a-f]{64})', 1), ''),
     'imphash', nullif(regexp_extract(hashes, 'imphash=([0-9a-f]{32})', 1), ''),
-    'event_data', ed)) AS attributes
+    'event_data', ed) AS attributes
 FROM m, names
