@@ -1,7 +1,7 @@
 -- Windows events of any channel, in every shape they ship in, mapped by one table.
 --
--- Step 1 turns each shape into one canonical event: `sy` (the System fields: event id, channel, provider,
--- computer, record id, keywords, level, task, opcode, time) and `ed` (the EventData map, every field):
+-- Step 1 (CTEs j to k) turns each shape into one canonical event: the System fields (eid, ch, prov,
+-- computer, record_id, keywords, level, task, opcode, time) and `ed`, the EventData map with every field:
 --   * evtx JSON (evtx_dump, python-evtx, the `evtx` reader, Windows event XML converted by windows_xml.py):
 --     {"Event": {"System": {...}, "EventData": {...} | "UserData": {"<Name>": {...}}, "RenderingInfo": ...}}
 --     or the same without the "Event" wrapper;
@@ -11,8 +11,9 @@
 --   * flat records (NXLog im_msvistalog to_json, Azure Monitor / Sentinel exports, flattened Sysmon):
 --     System fields (EventTime, Hostname, EventID, SourceName, Channel, Keywords, ...) and the EventData
 --     fields side by side at the top level: EventData is the record minus the known System keys.
--- Step 2 joins the per-(source, event id) table `windows_events.csv` (class and activity) and picks the
--- typed columns; every EventData field is also kept, as the object `attributes.event_data`.
+-- Step 2 (d, m) names the log (`source`: sysmon, security, system, powershell, or the channel), joins the
+-- per-(log, event id) table `windows_events.csv` (class and activity) and picks the typed columns; every
+-- EventData field is also kept, as the object `attributes.event_data`.
 WITH events(ev_source, ev_id, ev_class, ev_activity) AS (VALUES {events}),
 -- Windows' own texts for the codes in logon events
 names AS (SELECT

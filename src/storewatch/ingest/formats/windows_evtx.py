@@ -28,7 +28,7 @@ def iter_records(stream: BinaryIO) -> Iterator[Record]:
     last_id = 0
     try:
         records = PyEvtxParser(stream, number_of_threads=1, skip_errors=True, indent=False).records_json()
-    except (RuntimeError, OSError, ValueError) as exc:  # the file header itself is unreadable
+    except Exception as exc:  # the file header itself is unreadable (the parser raises several kinds)
         yield Record(1, 0, "", f"unreadable evtx file: {exc}")
         return
     while True:
@@ -37,7 +37,7 @@ def iter_records(stream: BinaryIO) -> Iterator[Record]:
             try:
                 rec = next(records, None)
                 failure = None
-            except (RuntimeError, OSError, ValueError) as exc:
+            except Exception as exc:  # damage the parser cannot skip: what was read so far stays
                 rec, failure = None, exc
         for warning in caught:  # a chunk or record skipped by the parser
             ordinal += 1
