@@ -29,7 +29,7 @@ def test_samples_all_recognized_and_stored(run, query) -> None:
     report = run(SAMPLES)
     accounted(report)
     formats = {f.source_format for f in report.files}
-    assert {"nginx", "auth0", "stripe", "shopify", "zeek_json", "sysmon", "onvif", "twitter",
+    assert {"nginx", "auth0", "stripe", "shopify", "zeek_json", "windows", "onvif", "twitter",
             "linux_auth", "postgres", "people_counter"} <= formats
     assert report.totals["quarantined"] <= sum(f.read for f in report.files if f.source_format == "unknown")
 

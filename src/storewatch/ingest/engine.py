@@ -39,7 +39,7 @@ from storewatch.ingest import archives, documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
-from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
+from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, open_raw, read_head
 from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
@@ -47,6 +47,7 @@ Progress = Callable[[str, int, int], None]  # (file being read, bytes done, byte
 RECORDS_PER_BATCH = 200_000
 PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
+MAP_BYTES = 32 << 20  # ... or this much record text, whichever comes first: long records map in fewer rows
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
 # DuckDB's own memory, shared by the mapping queries and the writer's duplicate check. Bounded: DuckDB
@@ -308,6 +309,10 @@ class _ReadAhead:
 
 def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Decide how to read the file: a line format, a document format, a JSON document, or unknown."""
+    for fmt in DOCUMENT_FORMATS:
+        if fmt.magic and head.startswith(fmt.magic):
+            report.source_format = fmt.name
+            return fmt, _batches(_scrubbed(fmt.records, path, stream))
     if sniff.is_binary(head):
         report.source_format = "binary"
         report.notes.append("binary content, not a log: kept as one quarantined record")
@@ -348,6 +353,17 @@ def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[For
     fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
     report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
     return fmt, _batches(itertools.chain(sample, records))
+
+
+def _scrubbed(read: Callable, path: Path, stream: ScrubbedStream) -> Iterator[Record]:
+    """The records a binary format reads from the raw file, each scrubbed here (no text stream did it)."""
+    with open_raw(path) as raw:
+        for rec in read(raw):
+            clean, found = stream.scrub(rec.text.encode())
+            if found:
+                stream.pans += found
+                rec = rec._replace(text=clean.decode())
+            yield rec
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
@@ -464,7 +480,7 @@ class _Writer:
         self.con = con
         self.store = _Store(con, ws, run_id)
         self.inputs: list[tuple[_FileTarget, pa.Table]] = []  # waiting to be mapped, all with one mapping
-        self.input_rows = 0
+        self.input_rows = self.input_bytes = 0
         self.memory_mb = MEMORY_LIMIT_MB
         self._sql: dict[str, str] = {}
         self._local = threading.local()
@@ -487,7 +503,8 @@ class _Writer:
             batch = batch.append_column("_read_error", pa.nulls(batch.num_rows, pa.string()))
         self.inputs.append((target, batch))
         self.input_rows += batch.num_rows
-        if self.input_rows >= MAP_ROWS:
+        self.input_bytes += batch["line"].nbytes
+        if self.input_rows >= MAP_ROWS or self.input_bytes >= MAP_BYTES:
             self._map_inputs()
 
     def close_file(self, target: _FileTarget) -> None:
@@ -518,7 +535,7 @@ class _Writer:
         """Send the waiting inputs to a mapper; store the oldest results once enough are under way."""
         if not self.inputs:
             return
-        inputs, self.inputs, self.input_rows = self.inputs, [], 0
+        inputs, self.inputs, self.input_rows, self.input_bytes = self.inputs, [], 0, 0
         fmt = inputs[0][0].fmt
         parts = []
         for i, (_, batch) in enumerate(inputs):
@@ -578,7 +595,9 @@ class _Writer:
         ids = con.sql(_IDS_SQL).to_arrow_table()
         lines = mapped["_mapped_line"].fill_null(-1).to_numpy()
         if len(lines) != batch.num_rows or not np.array_equal(lines, batch["line_no"].to_numpy()):
-            mapped = _align(mapped, lines, batch.num_rows, f"not recognized as {name}")
+            # a half of a batch (see `_map`) numbers its rows from its first line, not from 0
+            first = batch["line_no"][0].as_py() if batch.num_rows else 0
+            mapped = _align(mapped, np.where(lines >= 0, lines - first, -1), batch.num_rows, f"not recognized as {name}")
         error = pc.coalesce(batch["_read_error"], mapped["_error"])
         raw = (pc.if_else(error.is_valid(), batch["line"], pa.scalar(None, pa.string()))
                if error.null_count < len(error) else pa.nulls(len(error), pa.string()))

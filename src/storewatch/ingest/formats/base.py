@@ -45,6 +45,9 @@ class Format:
     # The mapping depends on the file as a whole (a window over its lines, its modification time), so its
     # batches are never mapped together with other files' records.
     whole_file: bool = False
+    # Binary containers (.evtx) are claimed by the first bytes of the raw file, before the binary check;
+    # `records` then gets the raw (decompressed) bytes and the engine scrubs each record it yields.
+    magic: bytes | None = None
 
 
 def load_sql(name: str) -> str:
