@@ -311,7 +311,7 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
     recoded = 0
-    for batch in stream.line_batches():
+    for batch in stream.line_batches(fmt.continuation if fmt is not None else None):
         recoded += batch.recoded
         table = batch.table
         if fmt is not None and fmt.ignore and table.num_rows:

@@ -9,7 +9,9 @@ from storewatch.ingest.formats import (
 from storewatch.ingest.formats.base import Format
 
 LINE_FORMATS: list[Format] = [
-    m.FORMAT for m in (nginx, auth0, stripe, shopify, zeek_json, zeek_tsv, sysmon, onvif, twitter, linux_auth, postgres, people_counter)
+    # postgres before linux_auth: a sniffing tie (PostgreSQL lines relayed through syslog match both) goes to the
+    # line that shows PostgreSQL's `LEVEL:  ` marker after its prefix, which auth.log lines never have.
+    m.FORMAT for m in (nginx, auth0, stripe, shopify, zeek_json, zeek_tsv, sysmon, onvif, twitter, postgres, linux_auth, people_counter)
 ]
 DOCUMENT_FORMATS: list[Format] = [poslog.FORMAT, windows_xml.FORMAT]
 
