@@ -16,7 +16,7 @@ from storewatch.ingest.reader import Continuation
 _LEVELS = r"(?:DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION)"
 _TIME = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?"
 # stderr: a timestamp, the rest of the prefix (short, no quotes), then `LEVEL:  ` (one space on some hosts).
-_STDERR = re.compile(rf"^[<\[( ]{{0,3}}{_TIME}(?: ?(?:[A-Za-z]{{1,6}}\b|[+-]\d\d(?::?\d\d)?))?(?:[^\"\n]{{0,200}}?[\s:\]>)|])?{_LEVELS}:\s")
+_STDERR = re.compile(rf"^[<\[( ]{{0,3}}{_TIME}(?: ?(?:[A-Za-z]{{1,6}}\b|[+-]\d\d(?::?\d\d)?))?(?:[^\"\n]{{0,200}}?[\s:\]>)|\-])?{_LEVELS}:\s")
 # csvlog: log_time,user,database,pid,connection_from,session_id,line_num,... severity,sqlstate,"message"
 _CSV = re.compile(rf'^"?{_TIME}(?: [A-Za-z+\-\d:]{{1,6}})?"?,(?:"(?:[^"]|"")*"|[^",]*),(?:"(?:[^"]|"")*"|[^",]*),\d*,'
                   rf'.*,{_LEVELS},[0-9A-Z]{{5}},')

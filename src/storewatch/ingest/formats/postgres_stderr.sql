@@ -6,7 +6,7 @@
 -- (indented with a tab by the server) arrive joined to it by the reader.
 WITH s AS (
   SELECT line_no, line, regexp_extract(line,
-    '(?s)^[<\[( ]{0,3}(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:[A-Za-z]{1,6}\b|[+-]\d\d(?::?\d\d)?))?)((?:.*?[\s:\]>)|])?)(DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION):\s+(.*)$',
+    '(?s)^[<\[( ]{0,3}(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:[A-Za-z]{1,6}\b|[+-]\d\d(?::?\d\d)?))?)((?:.*?[\s:\]>)|\-])?)(DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION):\s+(.*)$',
     ['ts', 'prefix', 'level', 'msg']) AS r
   FROM batch
 ), pg AS (
