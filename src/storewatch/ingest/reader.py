@@ -256,19 +256,24 @@ class Continuation:
     counts these records, not lines.
 
     `pattern`: a line matching this regex continues the record before it (PostgreSQL's stderr log indents
-    the following lines of a message with a tab). `quotes`: a line continues the record before it while the
-    double quotes of that record are unbalanced (CSV with quoted newlines, `""` being an escaped quote).
-    No record grows beyond `max_lines`: a damaged file (an unclosed quote) cannot swallow the rest of it.
+    the following lines of a message with a tab), unless it also matches `unless` (RE2 has no negative
+    lookahead). `quotes`: a line continues the record before it while the double quotes of that record are
+    unbalanced (CSV with quoted newlines, `""` being an escaped quote). No record grows beyond `max_lines`:
+    a damaged file (an unclosed quote) cannot swallow the rest of it.
     """
 
     pattern: str | None = None
+    unless: str | None = None
     quotes: bool = False
     max_lines: int = 10_000
 
     def continues(self, text: pa.Array, open_quote: bool) -> tuple[np.ndarray, bool]:
         """Which lines continue the record before them, and whether the last record's quote is open."""
         if self.pattern is not None:
-            return pc.match_substring_regex(text, self.pattern).to_numpy(zero_copy_only=False), False
+            cont = pc.match_substring_regex(text, self.pattern)
+            if self.unless is not None:
+                cont = pc.and_(cont, pc.invert(pc.match_substring_regex(text, self.unless)))
+            return cont.to_numpy(zero_copy_only=False), False
         odd = pc.count_substring(text, '"').to_numpy(zero_copy_only=False) & 1
         before = (np.cumsum(odd) - odd + open_quote) & 1  # quote parity at the start of each line
         return before.astype(bool), bool((before[-1] + odd[-1]) & 1) if len(odd) else open_quote
