@@ -250,11 +250,19 @@ def test_prefix_shapes_from_the_documentation(run, query, tmp_path: Path) -> Non
     (tmp_path / "c.log").write_text("2024-03-10 14:22:01 +0545 [77] db=shop,user=bob LOG:  duration: 2.500 ms  statement: UPDATE t SET a = 1\n")
     (tmp_path / "d.log").write_text("2024-03-10 14:22:01 UTC-65edc1a9.1f4-LOG:  connection authorized: user=azure_pg_admin database=postgres application_name=psql SSL enabled (protocol=TLSv1.3)\n")
     (tmp_path / "e.log").write_text("2024-03-10 14:22:01.000 XYZT [5] LOG:  checkpoint starting: time\n")
-    report = run(*(tmp_path / f"{n}.log" for n in "abcde"), tz="Europe/Paris")
-    assert {f.source_format for f in report.files} == {"postgres"} and report.totals["stored"] == 5
+    (tmp_path / "f.log").write_text(
+        '2024-03-10 14:22:01.000 UTC [9] alice@shop LOG:  connection authenticated: identity="alice" method=scram-sha-256 (pg_hba.conf:128)\n'
+        '2024-03-10 14:22:02.000 UTC [10] bob@shop FATAL:  Ident authentication failed for user "bob"\n')
+    report = run(*(tmp_path / f"{n}.log" for n in "abcdef"), tz="Europe/Paris")
+    assert {f.source_format for f in report.files} == {"postgres"} and report.totals["stored"] == 7
+    auth = query("SELECT class_name, activity, outcome, user_name, attributes->>'auth_method' AS method FROM events "
+                 "WHERE source_file LIKE '%f.log' ORDER BY source_line")
+    assert auth == [{"class_name": "Authentication", "activity": "authenticate", "outcome": "success", "user_name": "alice", "method": "scram-sha-256"},
+                    {"class_name": "Authentication", "activity": "logon", "outcome": "failure", "user_name": "bob", "method": None}]
     rows = {Path(r["source_file"]).stem: r for r in query(
         "SELECT source_file, time, user_name, db_name, src_ip, src_port, duration, activity, "
-        "attributes->>'pid' AS pid, attributes->>'application' AS app, attributes->>'time_note' AS note FROM events")}
+        "attributes->>'pid' AS pid, attributes->>'application' AS app, attributes->>'time_note' AS note FROM events "
+        "WHERE source_file NOT LIKE '%f.log'")}
     assert (rows["a"]["time"], rows["a"]["user_name"], rows["a"]["db_name"], rows["a"]["src_ip"], rows["a"]["pid"]) == (
         datetime(2024, 3, 10, 21, 22, 1, 123000, tzinfo=UTC), "alice", "shop", "10.1.2.3", "4242")
     assert (rows["b"]["time"], rows["b"]["src_ip"], rows["b"]["src_port"]) == (datetime(2024, 3, 10, 17, 22, 1, 123000, tzinfo=UTC), "10.1.2.4", 5433)

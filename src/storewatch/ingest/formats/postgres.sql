@@ -9,12 +9,13 @@
   SELECT *,
     regexp_extract(msg, '(?s)^AUDIT: (SESSION|OBJECT),(\d+),(\d+),([A-Z ]+),([A-Z ]*),([^,]*),([^,]*),("(?:[^"]|"")*(?:"|$)|[^,]*)(?:,(.*))?$',
       ['type', 'sid', 'ssid', 'class', 'command', 'otype', 'oname', 'stmt', 'rest']) AS au,
-    regexp_extract(msg, 'password authentication failed for user "([^"]*)"', 1) AS pwfail,
+    regexp_extract(msg, '^(?:[\w-]+ )?authentication failed for user "([^"]*)"', 1) AS pwfail,  -- password, Ident, LDAP, certificate...
     regexp_extract(msg, '^no pg_hba\.conf entry for (?:replication connection from )?host "([^"]*)", user "([^"]*)"(?:, database "([^"]*)")?',
       ['host', 'user', 'db']) AS hba,
     CASE WHEN level = 'FATAL' THEN regexp_extract(msg, '^role "([^"]*)" does not exist', 1) ELSE '' END AS norole,
     regexp_extract(msg, '^connection received: host=(\S+)(?: port=(\d+))?', ['host', 'port']) AS conn,
     regexp_extract(msg, '^connection authorized: user=(\S+)(?: database=(\S+))?(?: application_name=(.*?))?(?: SSL |$)', ['user', 'db', 'app']) AS authz,
+    regexp_extract(msg, '^connection authenticated: identity="([^"]*)" method=(\S+)', ['identity', 'method']) AS authn,  -- PostgreSQL 14+
     regexp_extract(msg, '^disconnection: session time: (\d+):(\d\d):(\d\d(?:\.\d+)?) user=(\S*) database=(\S*) host=(\S*)(?: port=(\d+))?',
       ['h', 'm', 's', 'user', 'db', 'host', 'port']) AS disc,
     regexp_extract(msg, '(?s)^(?:duration: (\d+(?:\.\d+)?) ms\s*)?(?:(statement|execute|parse|bind)(?: [^:\n]*)?: (.*))?$', ['ms', 'kind', 'stmt']) AS st
@@ -34,15 +35,16 @@ SELECT
   line_no,
   CASE WHEN NOT line_ok THEN 'not a PostgreSQL log record' WHEN ts0 IS NULL THEN 'unreadable time: ' || ts END AS _error,
   ts0 AS time,
-  CASE WHEN authfail OR authz.user <> '' OR disc.h <> '' THEN 'Authentication' ELSE 'Datastore Activity' END AS class_name,
+  CASE WHEN authfail OR authz.user <> '' OR authn.method <> '' OR disc.h <> '' THEN 'Authentication' ELSE 'Datastore Activity' END AS class_name,
   CASE WHEN au.type <> '' THEN lower(coalesce(nullif(au.command, ''), au.class))
        WHEN authfail OR authz.user <> '' THEN 'logon'
+       WHEN authn.method <> '' THEN 'authenticate'  -- the same session's `connection authorized` is its logon
        WHEN disc.h <> '' THEN 'logoff'
        WHEN conn.host <> '' THEN 'connect'
        WHEN q IS NOT NULL THEN coalesce(nullif(lower(regexp_extract(q, '^[\s(]*([A-Za-z]+)', 1)), ''), 'query')
        ELSE 'log' END AS activity,
   CASE WHEN authfail OR level IN ('ERROR', 'FATAL', 'PANIC') THEN 'failure'
-       WHEN au.type <> '' OR authz.user <> '' OR disc.h <> '' OR (q IS NOT NULL AND level = 'LOG') THEN 'success'
+       WHEN au.type <> '' OR authz.user <> '' OR authn.method <> '' OR disc.h <> '' OR (q IS NOT NULL AND level = 'LOG') THEN 'success'
        ELSE 'unknown' END AS outcome,
   CASE WHEN au.type <> '' THEN au.class ELSE nullif(level, '') END AS reason,
   CASE WHEN au.type <> '' THEN 'AUDIT ' || au.class ELSE nullif(level, '') END AS event_code,
@@ -60,6 +62,7 @@ SELECT
               'object_name', nullif(au.oname, ''),
               'rows', try_cast(regexp_extract(au.rest, ',(\d+)$', 1) AS BIGINT),
               'application', coalesce(nullif(authz.app, ''), app),
+              'auth_method', nullif(authn.method, ''), 'identity', nullif(authn.identity, ''),
               'client', CASE WHEN NOT regexp_matches(coalesce(peer, ''), '^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$') THEN peer END,
               'sqlstate', sqlstate, 'detail', detail, 'session_id', session_id, 'backend_type', backend_type,
               'query_id', query_id,
