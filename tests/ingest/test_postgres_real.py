@@ -239,8 +239,11 @@ def test_continuation_rules_and_damage_limit() -> None:
     assert records([b'1,"a\n', b'\nb""c",x\n\n2,"d"\n'], quotes) == [(1, 0, '1,"a\n\nb""c",x'), (5, 15, '2,"d"')]
     indent = reader.Continuation(pattern=r"^[\t ]")
     assert records([b"\tstray\na\n\tb\n", b"\tc\nd\n"], indent) == [(1, 0, "\tstray"), (2, 7, "a\n\tb\n\tc"), (5, 15, "d")]
-    damaged = records([b'1,"never closed\n' + b"x\n" * 7], reader.Continuation(quotes=True, max_lines=3))
-    assert [n for n, _, _ in damaged] == [1, 4, 7]  # an unclosed quote cannot swallow the file
+    # an unclosed quote cannot swallow the file: the record is cut at max_lines and the next line starts afresh
+    damaged = records([b'1,"never closed\nx\n', b'y\n2,"a"\n3,"b\nc"\n'], reader.Continuation(quotes=True, max_lines=3))
+    assert damaged == [(1, 0, '1,"never closed\nx\ny'), (4, 20, '2,"a"'), (5, 26, '3,"b\nc"')]
+    long = records([b"a\n" + b"\tb\n" * 4, b"\tc\nd\n"], reader.Continuation(pattern="^\t", max_lines=2))
+    assert [n for n, _, _ in long] == [1, 3, 5, 7]
 
 
 def test_prefix_shapes_from_the_documentation(run, query, tmp_path: Path) -> None:

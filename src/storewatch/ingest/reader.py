@@ -267,16 +267,40 @@ class Continuation:
     quotes: bool = False
     max_lines: int = 10_000
 
-    def continues(self, text: pa.Array, open_quote: bool) -> tuple[np.ndarray, bool]:
-        """Which lines continue the record before them, and whether the last record's quote is open."""
+    def continues(self, text: pa.Array, open_quote: bool, carried: int | None) -> tuple[np.ndarray, bool]:
+        """Which lines continue the record before them, and whether the last record's quote is left open.
+        `carried`: the lines the open record already has (None: there is none, the first line starts one)."""
+        odd = None
         if self.pattern is not None:
             cont = pc.match_substring_regex(text, self.pattern)
             if self.unless is not None:
                 cont = pc.and_(cont, pc.invert(pc.match_substring_regex(text, self.unless)))
-            return cont.to_numpy(zero_copy_only=False), False
-        odd = pc.count_substring(text, '"').to_numpy(zero_copy_only=False) & 1
-        before = (np.cumsum(odd) - odd + open_quote) & 1  # quote parity at the start of each line
-        return before.astype(bool), bool((before[-1] + odd[-1]) & 1) if len(odd) else open_quote
+            cont, still_open = cont.to_numpy(zero_copy_only=False), False
+        else:
+            odd = pc.count_substring(text, '"').to_numpy(zero_copy_only=False) & 1
+            before = (np.cumsum(odd) - odd + open_quote) & 1  # quote parity at the start of each line
+            cont, still_open = before.astype(bool), bool((before[-1] + odd[-1]) & 1)
+        if carried is None:
+            cont[0], carried = False, 0
+        starts = np.flatnonzero(~cont)
+        longest = max(np.diff(np.append(starts, len(cont))).max(initial=0), carried + (starts[0] if len(starts) else len(cont)))
+        if longest > self.max_lines:
+            return self._capped(cont, odd, open_quote, carried)
+        return cont, still_open
+
+    def _capped(self, cont: np.ndarray, odd: np.ndarray | None, open_quote: bool, length: int) -> tuple[np.ndarray, bool]:
+        """`continues` for a block where a record outgrows `max_lines` (a damaged file, rare: line by line).
+        The record is cut there and the next line starts afresh, its quotes closed."""
+        cont = cont.copy()
+        for i in range(len(cont)):
+            if odd is not None:
+                cont[i] = open_quote
+            if cont[i] and length >= self.max_lines:
+                cont[i] = open_quote = False
+            length = length + 1 if cont[i] else 1
+            if odd is not None:
+                open_quote ^= bool(odd[i])
+        return cont, bool(open_quote)
 
 
 class _Joiner:
@@ -291,9 +315,7 @@ class _Joiner:
         if not table.num_rows:
             return table
         text = table["line"].combine_chunks()
-        cont, self.open_quote = self.rule.continues(text, self.open_quote)
-        if self.carry is None:
-            cont[0] = False  # a file's first line starts a record, whatever it looks like
+        cont, self.open_quote = self.rule.continues(text, self.open_quote, len(self.carry[2]) if self.carry else None)
         blank = pc.utf8_is_space(text).to_numpy(zero_copy_only=False) | (pc.utf8_length(text).to_numpy(zero_copy_only=False) == 0)
         if (blank & ~cont).any():  # blank lines between records are no records
             keep = ~(blank & ~cont)
@@ -301,16 +323,9 @@ class _Joiner:
             if not table.num_rows:
                 return table
         starts = np.flatnonzero(~cont)
-        if len(starts) and np.diff(np.append(starts, len(cont))).max() > self.rule.max_lines:
-            starts = self._capped(starts, len(cont))
-        lead = starts[0] if len(starts) else len(cont)
         out = []
         if self.carry is not None:
-            room = max(self.rule.max_lines - len(self.carry[2]), 0)
-            if lead > room:  # the open record is full: its further lines start a record of their own
-                lead = room
-                starts = np.concatenate([[lead], starts]).astype(np.int64)
-            self.carry[2].extend(text.slice(0, lead).to_pylist())
+            self.carry[2].extend(text.slice(0, starts[0] if len(starts) else len(cont)).to_pylist())
             if len(starts):
                 out.append(self._carried())
         if not len(starts):
@@ -335,12 +350,6 @@ class _Joiner:
         self.carry = None
         return pa.table({"line_no": pa.array([line_no], pa.int64()), "line_offset": pa.array([offset], pa.int64()),
                          "line": pa.array(["\n".join(lines)], pa.string())})
-
-    def _capped(self, starts: np.ndarray, count: int) -> np.ndarray:
-        """Record starts with over-long records cut every `max_lines` lines (a damaged file, rare)."""
-        bounds = np.append(starts, count)
-        cut = [np.arange(a, b, self.rule.max_lines) for a, b in zip(bounds[:-1], bounds[1:])]
-        return np.concatenate(cut)
 
 
 def _lines_table(line_no, offsets, text) -> pa.Table:
