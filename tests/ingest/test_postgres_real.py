@@ -311,3 +311,15 @@ def test_cloud_sql_entries(run, query) -> None:
     r = at(query, 10, "message")
     assert r["message"].startswith('automatic vacuum of table "cloudsqladmin.public.heartbeat": index scans: 0\npages: 0 removed')
     assert r["message"].count("\n") == 5  # the entry and its five further lines
+
+
+def test_cloud_sql_as_a_json_array(run, query, tmp_path: Path) -> None:
+    """`gcloud logging read --format=json` writes the same entries as one JSON array: each is a record."""
+    entries = [json.loads(line) for line in (REAL / "pgbadger-cloudsql.log").read_text().splitlines()[:16]]
+    (tmp_path / "cloudsql.json").write_text(json.dumps(entries, indent=2))
+    report = run(tmp_path / "cloudsql.json")
+    assert report.files[0].source_format == "postgres_cloudsql+document"
+    assert (report.totals["read"], report.totals["stored"]) == (16, 16)
+    rows = query("SELECT activity, user_name, message FROM events ORDER BY source_line")
+    assert [r["activity"] for r in rows[:3]] == ["connect", "logon", "logoff"] and rows[1]["user_name"] == "cloudsqladmin"
+    assert rows[10]["message"] == "pages: 0 removed, 1 remain, 0 skipped due to pins, 0 skipped frozen"  # a further line, alone

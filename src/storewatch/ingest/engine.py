@@ -294,7 +294,9 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
             return fmt, _batches(fmt.records(stream.reader()))
     if documents.is_json_document(text_head):
         records = list(documents.json_records(stream.reader(), report.notes))
-        fmt = sniff.best_line_format([r.text for r in records if r.error is None], LINE_FORMATS) or UNKNOWN
+        texts = [r.text for r in records if r.error is None]
+        fmt = sniff.best_line_format(texts, LINE_FORMATS) or UNKNOWN
+        fmt = fmt.specialize("\n".join(texts[:sniff.SAMPLE_RECORDS])) if fmt.specialize else fmt  # as for lines
         report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
         return fmt, _batches(iter(records))
     lines = text_head.splitlines()

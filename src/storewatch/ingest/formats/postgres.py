@@ -45,7 +45,8 @@ def _shape(line: str) -> str | None:
 _SHAPES = {
     "stderr": dict(name="postgres", continuation=Continuation(pattern=r"^[\t ]"), sql=("stderr", "prefix")),
     # [n-2], [n-3]... continue message n, unless the part is a DETAIL/HINT/STATEMENT line of its own
-    "syslog": dict(name="postgres_syslog", sql=("syslog", "prefix"), continuation=Continuation(
+    # whole_file: year-less syslog times take the year of their own file's modification time
+    "syslog": dict(name="postgres_syslog", sql=("syslog", "prefix"), whole_file=True, continuation=Continuation(
         pattern=_SYSLOG_HEAD + r"(?:[2-9]|[1-9]\d+)\] ", unless=_SYSLOG_HEAD + rf"\d+\] [^\t#\"]{{0,200}}?{_LEVELS}:\s")),
     # Cloud Logging gets each line of a message as an entry of its own: the further lines start with a tab
     "cloudsql": dict(name="postgres_cloudsql", continuation=Continuation(pattern=r'"textPayload": ?"\\t'), sql=("cloudsql", "prefix")),
