@@ -47,6 +47,8 @@ MACROS = (
         WHEN regexp_matches(trim(s), '\d\s+[+-]\d\d(:?\d\d)?$')
           THEN try_cast(regexp_replace(trim(s), '\s+([+-]\d\d(:?\d\d)?)$', '\1') AS TIMESTAMPTZ)
         WHEN sw_tz_abbrev(s) <> '' THEN CASE
+          WHEN sw_tz_abbrev(s) IN ('UTC', 'GMT')  -- most servers: no need to look through the set
+            THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP))
           WHEN {_TZ_OFFSETS}[sw_tz_abbrev(s)] IS NOT NULL
             THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)
                                  - to_seconds(CAST({_TZ_OFFSETS}[sw_tz_abbrev(s)] AS BIGINT)))

@@ -10,6 +10,7 @@ of them (postgres.sql).
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from storewatch.ingest import sniff
 from storewatch.ingest.formats.base import Format, load_sql
@@ -51,10 +52,11 @@ _SHAPES = {
     # Cloud Logging gets each line of a message as an entry of its own: the further lines start with a tab
     "cloudsql": dict(name="postgres_cloudsql", continuation=Continuation(pattern=r'"textPayload": ?"\\t'), sql=("cloudsql", "prefix")),
     "csvlog": dict(name="postgres_csvlog", continuation=Continuation(quotes=True), sql=("csvlog",)),
-    "jsonlog": dict(name="postgres_jsonlog", continuation=None, sql=("jsonlog",)),
+    "jsonlog": dict(name="postgres_jsonlog", sql=("jsonlog",)),
 }
 
 
+@lru_cache(maxsize=None)
 def _format(shape: str) -> Format:
     spec = dict(_SHAPES[shape])
     sql = "".join(load_sql(f"postgres_{part}") for part in spec.pop("sql")) + load_sql("postgres")
