@@ -1,6 +1,7 @@
--- The messages of a PostgreSQL server log, whichever shape it came in (stderr, csvlog, jsonlog: the
--- shape's own query, postgres_<shape>.sql, comes first and yields `pg`, one row per record, with the
--- record's time text, level, message and the session fields it carries).
+-- The messages of a PostgreSQL server log, whichever shape it came in (stderr, syslog, csvlog, jsonlog,
+-- Cloud SQL: the shape's own query, postgres_<shape>.sql, then postgres_prefix.sql for the shapes with a
+-- text prefix, come first and yield `pg`, one row per record, with the record's time text, level, message
+-- and the session fields it carries).
 -- pgaudit: AUDIT: type,statement_id,substatement_id,class,command,object_type,object_name,statement,parameter[,rows]
 -- log_connections / log_disconnections, authentication failures, log_statement ("statement: ...",
 -- "execute name: ..."), log_min_duration_statement ("duration: 12.3 ms  statement: ..."), and the
@@ -30,6 +31,9 @@
     coalesce(nullif(conn.host, ''), nullif(disc.host, ''), nullif(hba.host, ''), client) AS peer,
     CASE WHEN line_ok THEN sw_time(ts) END AS ts0
   FROM m
+), u AS (  -- the client is an address (IPv4, IPv6), or `[local]` (a Unix socket) or a host name (log_hostname)
+  SELECT *, regexp_matches(coalesce(peer, ''), '^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$') AS peer_is_ip
+  FROM t
 )
 SELECT
   line_no,
@@ -51,7 +55,7 @@ SELECT
   nullif(nullif(trim(coalesce(nullif(pwfail, ''), nullif(hba.user, ''), nullif(norole, ''), nullif(authz.user, ''),
                               nullif(disc.user, ''), user_name), '[]'), 'unknown'), '') AS user_name,
   nullif(nullif(trim(coalesce(nullif(authz.db, ''), nullif(disc.db, ''), nullif(hba.db, ''), db), '[]'), 'unknown'), '') AS db_name,
-  CASE WHEN regexp_matches(peer, '^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$') THEN peer END AS src_ip,
+  CASE WHEN peer_is_ip THEN peer END AS src_ip,
   try_cast(coalesce(nullif(conn.port, ''), nullif(disc.port, ''), client_port) AS INTEGER) AS src_port,
   'postgresql' AS protocol,
   q AS query,
@@ -63,8 +67,8 @@ SELECT
               'rows', try_cast(regexp_extract(au.rest, ',(\d+)$', 1) AS BIGINT),
               'application', coalesce(nullif(authz.app, ''), app),
               'auth_method', nullif(authn.method, ''), 'identity', nullif(authn.identity, ''),
-              'client', CASE WHEN NOT regexp_matches(coalesce(peer, ''), '^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$') THEN peer END,
+              'client', CASE WHEN NOT peer_is_ip THEN peer END,
               'sqlstate', sqlstate, 'detail', detail, 'session_id', session_id, 'backend_type', backend_type,
               'query_id', query_id,
               'time_note', CASE WHEN sw_tz_unknown(ts) IS NOT NULL THEN 'unknown time zone ' || sw_tz_unknown(ts) || ': read in --tz' END) AS attributes
-FROM t
+FROM u
