@@ -1,6 +1,7 @@
 """PostgreSQL server log, as the server and the services that run it write it: the stderr log with any
-`log_line_prefix` that starts with a timestamp, syslog (rsyslog's files), csvlog, jsonlog (PostgreSQL 15+),
-and Cloud SQL's Cloud Logging export; pgaudit's AUDIT lines in any of them.
+`log_line_prefix` that starts with a timestamp (as written, or wrapped in JSON by a shipper), syslog
+(rsyslog's files, Heroku), csvlog, jsonlog (PostgreSQL 15+), and Cloud SQL's Cloud Logging export;
+pgaudit's AUDIT lines in any of them.
 
 One format as far as sniffing goes (the shapes never share a file); `specialize` picks the shape from the
 file's head. The shapes differ in how a record is cut and where its fields sit (postgres_<shape>.sql, and
@@ -35,7 +36,10 @@ def _shape(line: str) -> str | None:
     if line.startswith("{"):
         if _JSON_KEYS <= sniff.json_keys(line):
             return "jsonlog"
-        return "cloudsql" if sniff.json_value(line, "resource", "type") == "cloudsql_database" else None
+        if sniff.json_value(line, "resource", "type") == "cloudsql_database":
+            return "cloudsql"
+        text = sniff.json_value(line, "message") or sniff.json_value(line, "log")
+        return "shipped" if isinstance(text, str) and _STDERR.match(text) else None
     if _SYSLOG.match(line):
         return "syslog"
     if _STDERR.match(line):
@@ -44,7 +48,8 @@ def _shape(line: str) -> str | None:
 
 
 _SHAPES = {
-    "stderr": dict(name="postgres", continuation=Continuation(pattern=r"^[\t ]"), sql=("stderr", "prefix")),
+    "stderr": dict(name="postgres", continuation=Continuation(pattern=r"^[\t ]"), sql=("lines", "stderr", "prefix")),
+    "shipped": dict(name="postgres_shipped", sql=("shipped", "stderr", "prefix")),
     # [n-2], [n-3]... continue message n, unless the part is a DETAIL/HINT/STATEMENT line of its own
     # whole_file: year-less syslog times take the year of their own file's modification time
     "syslog": dict(name="postgres_syslog", sql=("syslog", "prefix"), whole_file=True, continuation=Continuation(
@@ -61,7 +66,7 @@ def _format(shape: str) -> Format:
     spec = dict(_SHAPES[shape])
     sql = "".join(load_sql(f"postgres_{part}") for part in spec.pop("sql")) + load_sql("postgres")
     return Format(channel="database", sql=sql, looks_like=lambda line: _shape(line) is not None,
-                  description="PostgreSQL server log (stderr, syslog, csvlog, jsonlog, Cloud SQL) with pgaudit", **spec)
+                  description="PostgreSQL server log (stderr, syslog, csvlog, jsonlog, Cloud SQL, shipped JSON) with pgaudit", **spec)
 
 
 def _specialize(head: str) -> Format:
