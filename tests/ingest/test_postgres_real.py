@@ -338,3 +338,15 @@ def test_stderr_lines_wrapped_by_a_shipper(run, query, tmp_path: Path, key: str)
     run(REAL / "beats-postgresql-9.6-debian-with-slowlog.log")
     plain = query("SELECT time, activity, user_name, db_name, duration, query FROM events WHERE source_format = 'postgres' ORDER BY source_line")
     assert shipped == plain and shipped[5]["query"].endswith("ORDER BY 1;")
+
+
+def test_rds_lines_from_cloudwatch_get_log_events(run, query, tmp_path: Path) -> None:
+    """`aws logs get-log-events` prints {"events": [{"timestamp", "message", "ingestionTime"}...]}, indented."""
+    lines = (REAL / "pgbadger-rds.log").read_text().splitlines()[:20]
+    events = [{"timestamp": 1583955643000, "message": line, "ingestionTime": 1583955644000} for line in lines]
+    (tmp_path / "events.json").write_text(json.dumps({"events": events, "nextForwardToken": "f/1"}, indent=2))
+    report = run(tmp_path / "events.json")
+    assert report.files[0].source_format == "postgres_shipped+document" and report.totals["stored"] == 20
+    r = at(query, 11, "time, activity, outcome, user_name, db_name, src_ip, src_port")
+    assert r == {"time": datetime(2020, 3, 11, 19, 40, 50, tzinfo=UTC), "activity": "logon", "outcome": "failure",
+                 "user_name": "gilles", "db_name": "pgbench", "src_ip": "192.168.1.201", "src_port": 50906}
