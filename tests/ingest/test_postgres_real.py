@@ -325,15 +325,16 @@ def test_cloud_sql_as_a_json_array(run, query, tmp_path: Path) -> None:
     assert rows[10]["message"] == "pages: 0 removed, 1 remain, 0 skipped due to pins, 0 skipped frozen"  # a further line, alone
 
 
-@pytest.mark.parametrize("key", ["message", "log"])
-def test_stderr_lines_wrapped_by_a_shipper(run, query, tmp_path: Path, key: str) -> None:
-    """Filebeat/Vector (`message`) and Fluent Bit/Docker (`log`) JSON around the real lines, the shipper's
-    multiline setting having joined a statement's lines: read as the file itself is."""
+@pytest.mark.parametrize("key,multiline", [("message", True), ("log", True), ("log", False)])
+def test_stderr_lines_wrapped_by_a_shipper(run, query, tmp_path: Path, key: str, multiline: bool) -> None:
+    """Filebeat/Vector (`message`) and Fluent Bit (`log`) JSON around the real lines, a statement's lines
+    joined by the shipper's multiline setting, or one object per line as Docker's json-file driver writes
+    them: read as the file itself is."""
     raw = (REAL / "beats-postgresql-9.6-debian-with-slowlog.log").read_text()
-    records = re.split(r"\n(?=\d{4}-)", raw.rstrip("\n"))
+    records = re.split(r"\n(?=\d{4}-)", raw.rstrip("\n")) if multiline else [line + "\n" for line in raw.splitlines()]
     (tmp_path / "shipped.json").write_text("".join(json.dumps({"@timestamp": "2017-07-31T11:36:42Z", key: r}) + "\n" for r in records))
     report = run(tmp_path / "shipped.json")
-    assert report.files[0].source_format == "postgres_shipped" and report.totals["stored"] == len(records) == 18
+    assert report.files[0].source_format == "postgres_shipped" and report.totals["stored"] == 18
     shipped = query("SELECT time, activity, user_name, db_name, duration, query FROM events ORDER BY source_line")
     run(REAL / "beats-postgresql-9.6-debian-with-slowlog.log")
     plain = query("SELECT time, activity, user_name, db_name, duration, query FROM events WHERE source_format = 'postgres' ORDER BY source_line")

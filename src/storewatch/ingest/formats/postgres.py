@@ -49,7 +49,9 @@ def _shape(line: str) -> str | None:
 
 _SHAPES = {
     "stderr": dict(name="postgres", continuation=Continuation(pattern=r"^[\t ]"), sql=("lines", "stderr", "prefix")),
-    "shipped": dict(name="postgres_shipped", sql=("shipped", "stderr", "prefix")),
+    # without a multiline setting, a shipper sends the further lines of a message as objects of their own
+    "shipped": dict(name="postgres_shipped", sql=("shipped", "stderr", "prefix"),
+                    continuation=Continuation(pattern=r'"(?:message|log)": ?"\\t')),
     # [n-2], [n-3]... continue message n, unless the part is a DETAIL/HINT/STATEMENT line of its own
     # whole_file: year-less syslog times take the year of their own file's modification time
     "syslog": dict(name="postgres_syslog", sql=("syslog", "prefix"), whole_file=True, continuation=Continuation(
