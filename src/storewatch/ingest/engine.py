@@ -350,7 +350,9 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
 def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
     sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
-    fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
+    texts = [r.text for r in sample if r.error is None]
+    fmt = sniff.best_line_format(texts, LINE_FORMATS) or UNKNOWN
+    fmt = fmt.specialize("\n".join(texts)) if fmt.specialize else fmt  # as for line files
     report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
     return fmt, _batches(itertools.chain(sample, records))
 
@@ -368,7 +370,7 @@ def _scrubbed(read: Callable, path: Path, stream: ScrubbedStream) -> Iterator[Re
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
     recoded = 0
-    for batch in stream.line_batches():
+    for batch in stream.line_batches(fmt.continuation if fmt is not None else None):
         recoded += batch.recoded
         table = batch.table
         if fmt is not None and fmt.ignore and table.num_rows:

@@ -9,8 +9,10 @@ from storewatch.ingest.formats import (
 from storewatch.ingest.formats.base import Format
 
 LINE_FORMATS: list[Format] = [
+    # postgres before linux_auth: a sniffing tie (PostgreSQL lines relayed through syslog match both) goes to the
+    # line that shows PostgreSQL's `LEVEL:  ` marker after its prefix, which auth.log lines never have.
     m.FORMAT for m in (nginx, web_error, w3c, web_json, auth0, stripe, shopify, zeek_json, zeek_tsv, windows, onvif, twitter,
-                       linux_auth, postgres, people_counter)
+                       postgres, linux_auth, people_counter)
 ]
 DOCUMENT_FORMATS: list[Format] = [poslog.FORMAT, windows_xml.FORMAT, windows_evtx.FORMAT, onvif_xml.FORMAT]
 
