@@ -395,3 +395,10 @@ selection:
 condition: selection
 """
     assert matched(tmp_path, rows, detection, logsource="product: linux\n  service: auth") == {"e0", "e1"}
+
+
+def test_logsources_storewatch_does_not_read_are_refused_by_name(tmp_path: Path) -> None:
+    """A Linux process-creation rule would load and never match: it is refused, saying why."""
+    path = write_rule(tmp_path, "sel:\n  Image|endswith: /nc\ncondition: sel", logsource="category: process_creation\n  product: linux")
+    with pytest.raises(DetectionError, match="reads no Linux process events"):
+        sigma.load_rule(path)

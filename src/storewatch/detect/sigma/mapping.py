@@ -46,6 +46,9 @@ class Mapping:
     # Windows event keeps every EventData field, so a field Sigma names is one of them or absent.
     fallbacks: dict[str, str] = field(default_factory=dict)
     fallback: str | None = None  # the template in force for the rule at hand (`for_logsource`)
+    # Logsources refused although each part is known (Linux process events: storewatch reads no auditd or
+    # Sysmon for Linux), so a rule is refused by name instead of loading and never matching.
+    refused: tuple[dict, ...] = ()
 
     def for_logsource(self, logsource: SigmaLogSource) -> "Mapping":
         """This mapping as a rule of that logsource sees it (with its product's field fallback, if any)."""
@@ -76,6 +79,9 @@ class Mapping:
         return exprs[0]
 
     def source(self, logsource: SigmaLogSource) -> Source:
+        for rule in self.refused:
+            if all((getattr(logsource, k) or "").lower() == str(rule[k]).lower() for k in LOGSOURCE_PARTS if k in rule):
+                raise Unsupported(f"logsource {_describe(logsource)}: {rule['reason']}")
         parts: list[dict] = []
         for part in LOGSOURCE_PARTS:
             value = getattr(logsource, part)
@@ -102,9 +108,14 @@ class Mapping:
         )
 
 
+def _describe(logsource: SigmaLogSource) -> str:
+    return ", ".join(f"{k} '{getattr(logsource, k)}'" for k in LOGSOURCE_PARTS if getattr(logsource, k))
+
+
 @lru_cache(maxsize=1)
 def load(path: Path = MAPPING_FILE) -> Mapping:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     fields = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in doc["fields"].items()}
     return Mapping(fields=fields, keywords=tuple(doc["keywords"]), logsources=doc["logsources"],
-                   fallbacks={str(k).lower(): str(v) for k, v in (doc.get("fallbacks") or {}).items()})
+                   fallbacks={str(k).lower(): str(v) for k, v in (doc.get("fallbacks") or {}).items()},
+                   refused=tuple(doc.get("refused") or ()))
