@@ -1,6 +1,8 @@
 """Detected estates shared by the detection tests: simulated, ingested and detected once per session.
 
-Three estates differ in seed, size and length, so a detection tuned to one file's constants fails here.
+Four estates differ in seed, size, length and style (the `shipped` style writes the same kinds of records
+in other servers' and shippers' shapes, names and settings), so a detection tuned to one file's constants
+or one shape fails here.
 Tests read the alerts and incidents of each and compare them with the simulator's labels.
 """
 
@@ -18,8 +20,8 @@ from storewatch.simulate import simulate
 from storewatch.store import db
 from storewatch.workspace import Workspace
 
-# (seed, days, scale): small enough for CI on two cores, different enough to catch over-fitting.
-ESTATES = [(4, 1, 0.15), (12, 2, 0.3), (29, 2, 0.1)]
+# (seed, days, scale, style): small enough for CI on two cores, different enough to catch over-fitting.
+ESTATES = [(4, 1, 0.15, "classic"), (12, 2, 0.3, "classic"), (29, 2, 0.1, "classic"), (7, 2, 0.2, "shipped")]
 
 
 @dataclass
@@ -48,11 +50,11 @@ class DetectedEstate:
         return [lb for lb in self.labels if lb["scenario"] == scenario]
 
 
-@pytest.fixture(scope="session", params=ESTATES, ids=lambda p: f"seed{p[0]}-{p[1]}d-x{p[2]}")
+@pytest.fixture(scope="session", params=ESTATES, ids=lambda p: f"seed{p[0]}-{p[1]}d-x{p[2]}-{p[3]}")
 def estate(request, tmp_path_factory) -> DetectedEstate:
-    seed, days, scale = request.param
+    seed, days, scale, style = request.param
     root = tmp_path_factory.mktemp(f"estate{seed}")
-    simulate(root / "raw", days=days, scale=scale, seed=seed)
+    simulate(root / "raw", days=days, scale=scale, seed=seed, style=style)
     ws = Workspace.at(root / "ws")
     ingest([root / "raw"], ws)
     report = detect(ws)

@@ -108,8 +108,6 @@ class Sink:
 
     def _write(self, rel: str, lines: list[str], ts0: float) -> None:
         f = self._open(rel, ts0)
-        if self.restyle:
-            lines = [self.restyle(line) for line in lines]
         bad = 0
         if self.kind and lines and rel not in self.clean:
             bad = int(self.rng.binomial(len(lines), self.rate))
@@ -117,6 +115,8 @@ class Sink:
                 bad = max(bad, 1)
             for pos in sorted(self.rng.integers(0, len(lines), bad), reverse=True):
                 lines.insert(int(pos), malformed_line(lines[int(pos)], self.kind, self.rng))
+        if self.restyle:  # after the damage is drawn: the random stream, so the estate, is the same in every style
+            lines = [self.restyle(line) for line in lines]
         self.records[rel] += len(lines)
         self.malformed[rel] += bad
         f.write("\n".join(lines))
