@@ -18,6 +18,8 @@ from storewatch.detect.detection import Detection
 # Columns holding each kind of observable; the intel table's ioc_type names the kind.
 IP_COLUMNS = ("src_ip", "dst_ip")
 DOMAIN_COLUMN = "url_host"
+# The addresses a DNS record's answers name, as text: Sysmon's query_results, Zeek's answers (a JSON array).
+DNS_ANSWERS = "coalesce(attributes->>'query_results', attributes->>'answers')"
 
 
 def _ip_hits() -> str:
@@ -26,12 +28,13 @@ def _ip_hits() -> str:
         f"ON i.ioc_type = 'ip' AND i.value = e.{col} AND e.time BETWEEN i.valid_from AND i.valid_until"
         for col in IP_COLUMNS
     ]
-    # DNS answers carry addresses too (Sysmon QueryResults "::ffff:1.2.3.4;..."), only in the DNS records.
-    answers = """
+    # DNS answers carry addresses too (Sysmon QueryResults "::ffff:1.2.3.4;...", Zeek's answers array),
+    # only in the DNS records.
+    answers = f"""
       SELECT e.event_id, i.indicator_id, 'dns_answer' AS matched_on
-      FROM (SELECT event_id, time, unnest(regexp_extract_all(attributes->>'query_results',
-                   '((?:[0-9]{1,3}\\.){3}[0-9]{1,3})', 1)) AS ip
-            FROM events WHERE class_name = 'DNS Activity' AND attributes->>'query_results' IS NOT NULL) e
+      FROM (SELECT event_id, time, unnest(regexp_extract_all({DNS_ANSWERS},
+                   '((?:[0-9]{{1,3}}\\.){{3}}[0-9]{{1,3}})', 1)) AS ip
+            FROM events WHERE class_name = 'DNS Activity' AND {DNS_ANSWERS} IS NOT NULL) e
       JOIN live i ON i.ioc_type = 'ip' AND i.value = e.ip AND e.time BETWEEN i.valid_from AND i.valid_until"""
     return "\nUNION ALL\n".join([*direct, answers])
 

@@ -87,7 +87,7 @@ def _list(items) -> str:
 
 
 _MARKERS = frozenset({"uid", "uids", "fuid", "id.orig_h", "id.resp_h", "_path", "_write_ts", "_system_name",
-                      "software_type", "port_num"})
+                      "software_type", "port_num", "note", "percent_lost"})
 
 
 def looks_like(line: str, depth: int = 0) -> bool:
