@@ -67,12 +67,16 @@ class Mapping:
                 return name
         return None
 
-    def infer_sql(self, keys: str) -> str:
-        """`infer_path` in SQL, over an expression giving the record's field names as a list."""
+    def infer_fields(self) -> list[str]:
+        """The fields whose presence `infer_path` looks at."""
+        return list(dict.fromkeys(f for _, all_of, any_of in self.infer for f in (*all_of, *any_of)))
+
+    def infer_sql(self, has: Callable[[str], str]) -> str:
+        """`infer_path` in SQL; `has(field)` is the SQL test that the record has that field."""
         whens = []
         for name, all_of, any_of in self.infer:
-            tests = [f"list_has_all({keys}, {_list(all_of)})"] if all_of else []
-            tests += [f"list_has_any({keys}, {_list(any_of)})"] if any_of else []
+            tests = [has(f) for f in all_of]
+            tests += [f"({' OR '.join(has(f) for f in any_of)})"] if any_of else []
             whens.append(f"WHEN {' AND '.join(tests)} THEN {sql_text(name)}")
         return "CASE " + " ".join(whens) + " END"
 
@@ -81,13 +85,13 @@ class Mapping:
         whens = " ".join(f"WHEN {sql_text(a)} THEN {sql_text(p)}" for a, p in self.aliases.items())
         return f"CASE {name} {whens} ELSE {name} END"
 
-    def fields(self) -> list[str]:
-        """Every field any path reads, in a stable order."""
-        seen: dict[str, None] = {}
+    def references(self) -> list[tuple[str, bool]]:
+        """Every (field, as JSON) any path reads, in a stable order."""
+        seen: dict[tuple[str, bool], None] = {}
         for path in [*self.paths.values(), self.default]:
             for template in path.columns.values():
-                for name, _ in _references(template):
-                    seen.setdefault(name, None)
+                for ref in _references(template):
+                    seen.setdefault(ref, None)
         return list(seen)
 
     def per_path_sql(self, path: str, column: str, ref: Ref) -> str:

@@ -8,6 +8,8 @@ was read from), else from the fields it has (zeek.yml's `infer`). Shippers that 
 
 from __future__ import annotations
 
+import json
+
 from storewatch.ingest.formats import zeek
 from storewatch.ingest.formats.base import Format
 from storewatch.ingest.sniff import json_keys, json_value
@@ -19,26 +21,21 @@ _WRAPS = ("$.message", "$.log")  # shippers that keep the Zeek line as text
 _ENVELOPE = _LABELS + _FILES + _WRAPS
 
 
-def _paths(field: str) -> list[str]:
-    """JSON paths of a field: Zeek's flat dotted key, and the nested form some shippers make of it."""
-    flat = '$."' + field.replace('"', '\\"') + '"'
-    return [flat, "$." + field] if "." in field and "@" not in field else [flat]
-
-
 def _sql() -> str:
     m = zeek.mapping()
-    fields = m.fields()
-    text_paths, json_paths = [], []
-    slot: dict[tuple[str, bool], list[int]] = {}
-    for f in fields:
-        for as_json in (False, True):
-            target = json_paths if as_json else text_paths
-            slot[(f, as_json)] = [len(target) + i + 1 for i in range(len(_paths(f)))]
-            target.extend(_paths(f))
+    # Every field a mapping or the path inference reads, parsed out of the record in one pass into a struct:
+    # as text (what ->> gives: numbers, booleans and arrays as their JSON text) or, where asked, as JSON.
+    refs = m.references()
+    as_json = {f for f, j in refs if j}
+    wanted = dict.fromkeys([f for f, _ in refs] + m.infer_fields())
+    spec = json.dumps({f: "JSON" if f in as_json else "VARCHAR" for f in wanted})
 
-    def ref(field: str, as_json: bool) -> str:
-        items = [f"{'vj' if as_json else 'v'}[{i}]" for i in slot[(field, as_json)]]
-        return items[0] if len(items) == 1 else f"coalesce({', '.join(items)})"
+    def ref(field: str, want_json: bool) -> str:
+        value = f"s[{zeek.sql_text(field)}]"
+        return value if want_json or field not in as_json else f"({value}->>'$')"
+
+    def has(field: str) -> str:
+        return f"s[{zeek.sql_text(field)}] IS NOT NULL"
 
     env = {p: i + 1 for i, p in enumerate(_ENVELOPE)}
     label = "coalesce(" + ", ".join(f"env[{env[p]}]" for p in _LABELS) + ")"
@@ -64,12 +61,13 @@ unwrapped AS (
 records AS (
   SELECT line_no, base, coalesce(wrapped, base) AS r, {named} AS named FROM unwrapped
 ),
+fields AS (
+  SELECT line_no, base, r, named, from_json(r, {zeek.sql_text(spec)}) AS s FROM records
+),
 z AS (
-  SELECT line_no, base, r,
-         json_extract_string(r, {_list(text_paths)}) AS v,
-         json_extract(r, {_list(json_paths)}) AS vj,
-         coalesce({m.alias_sql('named')}, {m.infer_sql('json_keys(r)')}) AS path
-  FROM records
+  SELECT line_no, base, r, s,
+         CASE WHEN named IS NOT NULL THEN {m.alias_sql('named')} ELSE {m.infer_sql(has)} END AS path
+  FROM fields
 )
 SELECT
   line_no,
