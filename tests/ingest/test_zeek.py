@@ -249,6 +249,17 @@ def test_benign_logs_make_no_attack_fields(docs) -> None:
     assert conns and all(r["activity"] == "conn" for r in conns)  # ssl, files, dns rows are not extra connections
 
 
+def test_json_document_with_millisecond_times(run, query, tmp_path: Path) -> None:
+    raws = raw_json()
+    records = [{**raws[n], "ts": round(raws[n]["ts"] * 1000)} for n in (20, 29, 100)]  # JSON::TS_MILLIS
+    (tmp_path / "export.json").write_text(json.dumps(records, indent=2))
+    report = run(tmp_path / "export.json")
+    assert report.totals["stored"] == 3
+    rows = query("SELECT activity, time FROM events ORDER BY time")
+    assert [r["activity"] for r in rows] == ["files", "http", "dns"]
+    assert rows[1]["time"] == datetime(2020, 6, 5, 14, 39, 59, 513000, tzinfo=timezone.utc)
+
+
 SHIPPED = [
     # Filebeat / Elastic Agent: the Zeek line as text, the file it came from
     lambda z: {"@timestamp": "2026-01-01T00:00:00Z", "message": json.dumps(z), "log": {"file": {"path": "/opt/zeek/logs/current/dns.log"}}},
