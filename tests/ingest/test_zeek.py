@@ -141,6 +141,25 @@ def test_tsv_without_path_header_infers_it_from_the_fields(run, query, tmp_path:
     assert {(r["activity"], r["url_host"]) for r in stored(query, "current.log").values()} == {("http", "www.heise.de")}
 
 
+def test_tsv_dce_rpc_and_a_package_path(run, query) -> None:
+    report = run(REAL / "dce_rpc.petitpotam.log", REAL / "gozi.log")
+    accounted(report, 1.0)
+    rpc = stored(query, "dce_rpc.petitpotam.log")
+    for raw in tsv_rows(REAL / "dce_rpc.petitpotam.log"):
+        row = rpc[raw["_line"]]
+        assert (row["activity"], row["event_code"], row["attributes"]["endpoint"]) == ("dce_rpc", raw["operation"], raw["endpoint"])
+        assert row["duration"] == float(raw["rtt"])
+    assert [r["attributes"]["named_pipe"] for r in rpc.values()].count("\\pipe\\lsass") == 1  # Zeek wrote \\pipe\\lsass
+    gozi = stored(query, "gozi.log")
+    raws = tsv_rows(REAL / "gozi.log")
+    assert len(gozi) == len(raws) > 90
+    for raw in raws:
+        row = gozi[raw["_line"]]
+        assert (row["activity"], row["class_name"], row["src_ip"], row["dst_port"]) == (
+            "gozi", "Network Protocol Activity", raw["id.orig_h"], int(raw["id.resp_p"]))
+        assert (row["attributes"]["http_method"], row["attributes"]["payload"]) == (raw["http_method"], raw["payload"])
+
+
 TYPED = """#separator \\x09
 #set_separator\t;
 #empty_field\t(none)
