@@ -189,6 +189,18 @@ def test_tsv_types_separators_and_markers_from_the_header(run, query, tmp_path: 
     assert second["answers"] == [] and second["AA"] is False and second["note"] == ""
 
 
+def test_tsv_log_without_times_takes_its_open_time_in_the_run_zone(run, query, tmp_path: Path) -> None:
+    (tmp_path / "loaded_scripts.log").write_text(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tloaded_scripts\n"
+        "#open\t2026-11-16-08-30-00\n#fields\tname\n#types\tstring\n"
+        "/opt/zeek/share/zeek/base/init-bare.zeek\n  /opt/zeek/share/zeek/base/bif/const.bif.zeek\n#close\t2026-11-16-08-30-01\n")
+    report = run(tmp_path / "loaded_scripts.log", tz="Europe/Paris")
+    assert report.totals["stored"] == 2
+    rows = query("SELECT time, activity, attributes->>'name' AS name FROM events ORDER BY source_line")
+    assert {r["time"] for r in rows} == {datetime(2026, 11, 16, 7, 30, tzinfo=timezone.utc)}
+    assert [r["name"] for r in rows] == ["/opt/zeek/share/zeek/base/init-bare.zeek", "  /opt/zeek/share/zeek/base/bif/const.bif.zeek"]
+
+
 # --- JSON: one stream, many paths ------------------------------------------------------------------------
 
 # Lines whose long runs of float digits the card-number scrubber takes for PANs (it breaks their JSON).

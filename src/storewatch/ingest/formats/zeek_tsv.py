@@ -36,6 +36,7 @@ class Header:
     unset: str = "-"
     empty: str = "(empty)"
     path: str | None = None
+    opened: str | None = None  # `#open`: when the log was opened, the sensor's local time
 
 
 def _unescape_header(text: str) -> str:
@@ -58,7 +59,14 @@ def read_header(head: str) -> Header:
     types = values["types"].split(sep) if "types" in values else (DEFAULT_TYPES if "fields" not in values else [])
     types = (types + ["string"] * len(fields))[: len(fields)]
     return Header(fields, types, sep, _unescape_header(values.get("set_separator", ",")),
-                  values.get("unset_field", "-"), values.get("empty_field", "(empty)"), values.get("path"))
+                  values.get("unset_field", "-"), values.get("empty_field", "(empty)"), values.get("path"),
+                  _opened(values.get("open")))
+
+
+def _opened(stamp: str | None) -> str | None:
+    """`#open 2020-06-05-14-48-32` as a timestamp text (naive: Zeek writes its local time)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)-(\d\d)-(\d\d)-(\d\d)(\.\d+)?", (stamp or "").strip())
+    return f"{m[1]} {m[2]}:{m[3]}:{m[4]}" if m else None
 
 
 def _unescaped(x: str) -> str:
@@ -100,6 +108,8 @@ class _Values:
         return f"CASE WHEN {raw} = {unset} THEN NULL WHEN {raw} = {empty} THEN '\"\"'::JSON ELSE {self._scalar_json(raw, ztype)} END"
 
     def text(self, name: str) -> str:
+        if name == "ts" and name not in self.position and self.h.opened:
+            return sql_text(self.h.opened)  # a log without times (loaded_scripts): when it was opened
         if name not in self.position:
             return "NULL::VARCHAR"
         i = self.position[name]
