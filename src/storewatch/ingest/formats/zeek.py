@@ -110,10 +110,6 @@ class Mapping:
         return [c for c in schema.COLUMN_NAMES if c in names]
 
 
-def _list(items: Iterable[str]) -> str:
-    return "[" + ", ".join(map(sql_text, items)) + "]"
-
-
 def _references(template: str) -> list[tuple[str, bool]]:
     if _BARE.match(template):
         return [(template, False)]
