@@ -189,6 +189,14 @@ def test_tsv_types_separators_and_markers_from_the_header(run, query, tmp_path: 
     assert second["answers"] == [] and second["AA"] is False and second["note"] == ""
 
 
+def test_tsv_with_another_separator(run, query, tmp_path: Path) -> None:
+    text = (REAL / "tls-decryption.http.log").read_text(encoding="utf-8").replace("\t", "|")
+    (tmp_path / "http.log").write_text(text.replace("#separator \\x09", "#separator \\x7c"))
+    report = run(tmp_path / "http.log")
+    assert (report.files[0].source_format, report.totals["stored"]) == ("zeek_tsv", 3)
+    assert {r["url_host"] for r in stored(query, "http.log").values()} == {"www.heise.de"}
+
+
 def test_tsv_log_without_times_takes_its_open_time_in_the_run_zone(run, query, tmp_path: Path) -> None:
     (tmp_path / "loaded_scripts.log").write_text(
         "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tloaded_scripts\n"

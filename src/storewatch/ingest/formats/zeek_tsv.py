@@ -151,8 +151,9 @@ FROM (SELECT line_no, string_split(line, {sql_text(h.separator)}) AS f FROM batc
     return replace(FORMAT, sql=sql)
 
 
-# Header lines, or a data line: Zeek writes times with six decimals, then tab-separated columns.
-_LINE = re.compile(r"^(#separator |#(set_separator|empty_field|unset_field|path|open|fields|types|close)\t"
+# Header lines (whatever the separator), or a data line: Zeek writes times with six decimals, then
+# tab-separated columns.
+_LINE = re.compile(r"^(#separator |#(set_separator|empty_field|unset_field|path|open|fields|types|close)[^\w\n]"
                    r"|\d{9,10}\.\d{6}(\t[^\t]*){4,}$)")
 
 FORMAT = Format(name="zeek_tsv", channel="network", sql="", looks_like=lambda line: bool(_LINE.match(line)),
