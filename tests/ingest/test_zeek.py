@@ -106,7 +106,7 @@ def test_tsv_notice_keeps_note_msg_sub_and_actions(run, query) -> None:
         for raw in tsv_rows(path):
             row = got[raw["_line"]]
             assert (row["class_name"], row["activity"], row["event_code"]) == ("Detection Finding", "notice", raw["note"])
-            assert row["message"] == raw["msg"]
+            assert row["message"] == raw["msg"] and row["outcome"] == "unknown"
             assert (row["src_ip"], row["dst_ip"], row["dst_port"]) == (raw["src"], raw["dst"], int(raw["p"]))
             assert row["attributes"]["actions"] == ["Notice::ACTION_LOG"]
             assert row["attributes"]["suppress_for"] == 3600
