@@ -323,6 +323,26 @@ def test_shipper_envelopes_are_unwrapped_and_name_the_path(run, query, tmp_path:
     assert [(r["activity"], r["url_host"], r["src_ip"]) for r in rows] == [("dns", "zeek.org", "172.17.0.2")] * len(SHIPPED)
 
 
+def test_syslog_forwarded_json_lines(run, query, tmp_path: Path) -> None:
+    lines = DOCS.read_text(encoding="utf-8").splitlines()[18:23]
+    (tmp_path / "syslog").write_text("".join(f"Mar 30 23:00:41 sensor-1 zeek[812]: {line}\n" for line in lines))
+    report = run(tmp_path / "syslog")
+    assert (report.files[0].source_format, report.totals["stored"]) == ("zeek_json", 5)
+    rows = stored(query, "syslog")
+    assert [r["activity"] for r in rows.values()] == ["dns", "dns", "dns", "conn", "http"]
+    assert rows[2]["url_host"] == "zeek.org" and rows[5]["url_host"] == "download.microsoft.com"
+
+
+def test_journald_json_export(run, query, tmp_path: Path) -> None:
+    lines = DOCS.read_text(encoding="utf-8").splitlines()[18:23]
+    (tmp_path / "journal.json").write_text("".join(
+        json.dumps({"__REALTIME_TIMESTAMP": "1774911641803041", "_SYSTEMD_UNIT": "zeek.service", "MESSAGE": line}) + "\n"
+        for line in lines))
+    report = run(tmp_path / "journal.json")
+    assert (report.files[0].source_format, report.totals["stored"]) == ("zeek_json", 5)
+    assert [r["activity"] for r in stored(query, "journal.json").values()] == ["dns", "dns", "dns", "conn", "http"]
+
+
 def test_copied_directory_of_real_logs_reads_whole(run, tmp_path: Path) -> None:
     target = tmp_path / "zeek"
     shutil.copytree(REAL, target, ignore=shutil.ignore_patterns("*.md"))

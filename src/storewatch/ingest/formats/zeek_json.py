@@ -17,7 +17,7 @@ from storewatch.ingest.sniff import json_keys, json_value
 # Where shippers say which log a record is from: names first, then the file it was read from.
 _LABELS = ("$._path", '$."@stream"', "$.log_type", '$."event.dataset"', "$.event.dataset", "$.fileset.name")
 _FILES = ('$."log.file.path"', "$.log.file.path", "$.file", "$.filename", "$.source")
-_WRAPS = ("$.message", "$.log")  # shippers that keep the Zeek line as text
+_WRAPS = ("$.message", "$.log", "$.MESSAGE")  # shippers (and journald's JSON export) that keep the Zeek line as text
 _ENVELOPE = _LABELS + _FILES + _WRAPS
 
 
@@ -49,8 +49,11 @@ def _sql() -> str:
     patches = " ".join(f"WHEN path = {zeek.sql_text(p.name)} THEN {zeek.sql_text(zeek.consumed_patch(p))}"
                        for p in m.paths.values())
     return f"""
-WITH parsed AS (
-  SELECT line_no, CASE WHEN json_valid(line) THEN line::JSON END AS base FROM batch
+WITH parsed AS (  -- syslog forwarding (rsyslog, syslog-ng) puts its own header before the JSON
+  SELECT line_no, CASE WHEN json_valid(line) THEN line::JSON
+                       WHEN strpos(line, '{{"') > 1 AND json_valid(substr(line, strpos(line, '{{"')))
+                       THEN substr(line, strpos(line, '{{"'))::JSON END AS base
+  FROM batch
 ),
 enveloped AS (
   SELECT line_no, base, json_extract_string(base, {_list(_ENVELOPE)}) AS env FROM parsed
@@ -89,13 +92,16 @@ _MARKERS = frozenset({"uid", "uids", "fuid", "id.orig_h", "id.resp_h", "_path", 
 
 
 def looks_like(line: str, depth: int = 0) -> bool:
-    """A Zeek record: `ts` and a field only Zeek writes, or a shipper's record wrapping one as text."""
+    """A Zeek record: `ts` and a field only Zeek writes, or a shipper's record wrapping one as text (or
+    following a syslog header)."""
     keys = json_keys(line)
+    if not keys and depth == 0 and line.find('{"') > 0:
+        return looks_like(line[line.find('{"'):], 1)
     if "ts" in keys and (keys & _MARKERS or keys == {"ts", "host"}
                          or any(k.startswith(("id.", "certificate.", "seen.")) for k in keys)):
         return True
     if depth == 0:
-        for wrap in ("message", "log"):
+        for wrap in ("message", "log", "MESSAGE"):
             wrapped = json_value(line, wrap)
             if isinstance(wrapped, str) and wrapped.lstrip().startswith("{") and looks_like(wrapped, 1):
                 return True
