@@ -24,3 +24,21 @@ def test_detection_catalogue_is_current() -> None:
 
     assert (ROOT / "docs" / "detections.md").read_text() == catalog.markdown(), \
         "run: python -m storewatch.detect.catalog > docs/detections.md"
+
+
+def test_install_commands_use_constraints_that_pin_every_dependency() -> None:
+    import re
+
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    readme = (ROOT / "README.md").read_text()
+    installs = re.findall(r"pip install[^\n&]*", readme)
+    assert installs[:2] and all("-c constraints.txt" in cmd for cmd in installs[:2]), installs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + [d for deps in project["optional-dependencies"].values() for d in deps]
+    pinned = {re.split(r"==", line)[0].lower().replace("_", "-")
+              for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
+    names = {re.match(r"[A-Za-z0-9_.\-]+", d).group(0).lower().replace("_", "-") for d in wanted}
+    assert names <= pinned, f"not pinned in constraints.txt (run .ci/refresh-constraints): {sorted(names - pinned)}"

@@ -61,12 +61,10 @@ def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) ->
 def _ingest_with_progress(paths: list[Path], ws: Workspace, tz: str, quiet: bool) -> IngestReport:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=err, disable=quiet, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        task = bar.add_task("ingest", total=None)
 
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(Path(name).name[:40], total=max(total, 1))
-            bar.update(tasks[name], completed=done)
+        def progress(name: str, done: int, total: int) -> None:  # one bar for the run, named for the file
+            bar.update(task, completed=done, total=total, description=Path(name).name[:40])
 
         return run_ingest(paths, ws, tz=tz, progress=progress)
 
@@ -159,19 +157,24 @@ def simulate(
     days: int = typer.Option(2, "--days", min=1, help="Days of activity."),
     scale: float = typer.Option(1.0, "--scale", min=0.01, help="Volume multiplier (1 = ~200 MB for 2 days)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: actors, rates, times and addresses vary with it."),
+    style: str = typer.Option("classic", "--style", help="Shapes to write: classic, or shipped (other servers' and shippers' shapes)."),
 ) -> None:
     """Write a synthetic retail estate with labelled attacks and benign look-alikes."""
-    summary = _simulate_with_progress(out, days, scale, seed)
+    from storewatch.simulate.styles import STYLES
+
+    if style not in STYLES:
+        raise typer.BadParameter(f"choose one of {', '.join(STYLES)}", param_hint="--style")
+    summary = _simulate_with_progress(out, days, scale, seed, style)
     console.print(f"Wrote {sum(summary['files'].values()):,} records in {len(summary['files'])} files "
                   f"({summary['bytes'] / 1e6:,.1f} MB) and {summary['labels']} labelled attacks to {out}")
 
 
-def _simulate_with_progress(out: Path, days: int, scale: float, seed: int) -> dict:
+def _simulate_with_progress(out: Path, days: int, scale: float, seed: int, style: str = "classic") -> dict:
     from storewatch.simulate import simulate as run_simulate
 
     with Progress(TextColumn("[bold]simulate {task.description}"), BarColumn(), console=err, transient=True) as bar:
         task = bar.add_task("", total=1.0)
-        return run_simulate(out, days=days, scale=scale, seed=seed,
+        return run_simulate(out, days=days, scale=scale, seed=seed, style=style,
                             progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
 
 
@@ -242,12 +245,15 @@ def detections(
 ) -> None:
     """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
     from storewatch.detect.catalog import rows
-    from storewatch.detect.registry import load_detections
+    from storewatch.detect.registry import load_detections, refusal_summary
 
+    if rules is not None and not rules.is_dir():
+        raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
     found, errors = load_detections(Workspace.at(home), rules)
     listed = rows(found)
+    summary = refusal_summary(errors)
     if json:
-        _json_out({"detections": listed, "errors": errors})
+        _json_out({"detections": listed, "errors": errors, "refused": summary})
         return
     table = Table(title=f"{len(listed)} detections")
     for col in ("scenario", "id", "kind", "severity", "ATT&CK"):
@@ -255,8 +261,42 @@ def detections(
     for r in listed:
         table.add_row(r["scenario"], r["id"], r["kind"], r["severity"], ", ".join(t.split(" ")[0] for t in r["attack"]))
     console.print(table)
+    if len(errors) > 10:  # a rule pack: the reasons, counted, instead of a line per rule
+        err.print(f"[yellow]{len(errors)} rule(s) not loaded[/] ({len(listed)} detections loaded); by reason:")
+        for group in summary:
+            err.print(f"  {group['count']:>5}  {escape(group['reason'])}  e.g. {escape(group['examples'][0])}")
+        err.print("  (--json lists every refused rule with its file and reason)")
+        return
     for e in errors:
         err.print(f"[yellow]not loaded[/] {escape(e['source'])}: {escape(e['error'])}")
+
+
+@app.command()
+def config(
+    key: Optional[str] = typer.Argument(None, help="A setting, e.g. brand.domains; none lists them all."),
+    values: Optional[list[str]] = typer.Argument(None, help="New values (several, or comma-separated)."),
+    unset: bool = typer.Option(False, "--unset", help="Clear the setting."),
+    home: Optional[Path] = HomeOption,
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show or change the workspace settings (settings.yml): the brand names and own domains detections use."""
+    from storewatch.workspace import SETTINGS, SettingError
+
+    ws = Workspace.at(home)
+    try:
+        if key is not None and (values or unset):
+            ws.set_setting(key, [v for value in values or [] for v in value.split(",")] if not unset else [])
+        elif key is not None and key not in SETTINGS:
+            raise SettingError(f"unknown setting {key!r}: choose one of {', '.join(SETTINGS)}")
+    except SettingError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2)
+    current = {k: v for k, v in ws.settings().items() if key is None or k == key}
+    if json:
+        _json_out(current)
+        return
+    for k, v in current.items():
+        console.print(f"{k} = {escape(', '.join(v)) if v else '[dim](not set)[/]'}  [dim]# {escape(SETTINGS[k])}[/]")
 
 
 @app.command()

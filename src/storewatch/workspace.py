@@ -1,20 +1,38 @@
-"""Where a workspace lives and the secrets it keeps.
+"""Where a workspace lives, its settings and the secrets it keeps.
 
 A workspace is a folder (default `./.storewatch`, or `--home`, or STOREWATCH_HOME) holding the store and
 the key that turns card numbers into tokens. Secrets come from the environment or from files with
-owner-only permissions inside the workspace, never from the command line.
+owner-only permissions inside the workspace, never from the command line. Settings (what the retailer
+knows and the data cannot be trusted to tell: its brand names and own domains) live in `settings.yml`,
+a small YAML file meant to be read in a diff, written by `storewatch config` or by hand.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 DEFAULT_HOME = Path(".storewatch")
 KEY_ENV = "STOREWATCH_TOKEN_KEY"
 HOME_ENV = "STOREWATCH_HOME"
+SETTINGS_FILE = "settings.yml"
+# Each setting: a list of values, with what it means. Keys are `section.name`, as in the file.
+SETTINGS: dict[str, str] = {
+    "brand.names": "the retailer's brand names (look-alike detection compares domains with them)",
+    "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
+}
+_DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class SettingError(ValueError):
+    """A setting that does not exist or a value it cannot take; the message says which and why."""
+
+
 # Hex digits re-spelled as letters: a stored key never forms a digit run that looks like a card number.
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
@@ -43,3 +61,38 @@ class Workspace:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32).translate(_LETTERS))
         return path.read_text().strip().encode()
+
+    @property
+    def settings_path(self) -> Path:
+        return self.home / SETTINGS_FILE
+
+    def settings(self) -> dict[str, list[str]]:
+        """Every known setting and its values (empty when not set)."""
+        doc = yaml.safe_load(self.settings_path.read_text(encoding="utf-8")) if self.settings_path.exists() else None
+        doc = doc if isinstance(doc, dict) else {}
+        out: dict[str, list[str]] = {}
+        for key in SETTINGS:
+            section, name = key.split(".")
+            values = (doc.get(section) or {}).get(name) if isinstance(doc.get(section), dict) else None
+            out[key] = [str(v) for v in values] if isinstance(values, list) else ([str(values)] if values else [])
+        return out
+
+    def set_setting(self, key: str, values: list[str]) -> list[str]:
+        """Set (or, with no values, clear) one setting; values are checked and normalized first."""
+        if key not in SETTINGS:
+            raise SettingError(f"unknown setting {key!r}: choose one of {', '.join(SETTINGS)}")
+        values = [v.strip() for v in values if v.strip()]
+        if key == "brand.domains":
+            values = [v.lower().rstrip(".") for v in values]
+            bad = [v for v in values if not _DOMAIN.match(v)]
+            if bad:
+                raise SettingError(f"{key}: not a domain name: {', '.join(bad)}")
+        current = self.settings()
+        current[key] = list(dict.fromkeys(values))
+        doc: dict[str, dict[str, list[str]]] = {}
+        for k, v in current.items():
+            if v:
+                section, name = k.split(".")
+                doc.setdefault(section, {})[name] = v
+        self.settings_path.write_text(yaml.safe_dump(doc, sort_keys=True, allow_unicode=True), encoding="utf-8")
+        return current[key]

@@ -277,3 +277,33 @@ def test_no_malware_on_fleet_polling_random_traffic_or_a_lone_monitor() -> None:
     rows.append({"time": at(3600), "class_name": "Network Activity", "channel": "endpoint", "host": "mon-01",
                  "src_ip": "10.0.9.31", "dst_ip": "10.0.0.1"})
     assert pos_malware.query(events_store(rows)).num_rows == 0
+
+
+def _unlogged(rows: list[dict]) -> list[dict]:
+    """The same sessions as pgaudit logs them by default: no row counts."""
+    return [{**r, "attributes": {k: v for k, v in r["attributes"].items() if k != "rows"}} if "attributes" in r else r
+            for r in rows]
+
+
+@pytest.mark.parametrize("days", [1, 2])
+def test_bulk_read_by_the_statements_shape_when_no_row_count_is_logged(days: int) -> None:
+    """COPY ... TO and unfiltered SELECTs of customer and payment tables; the app's lookups and counts,
+    and the nightly ETL's whole-table reads from its own server, stay quiet."""
+    dump = [("COPY public.customers (id, email, phone) TO stdout", 0), ("SELECT * FROM billing.card_tokens", 0),
+            ("SELECT count(*) FROM orders", 0), ("SELECT * FROM products", 0)]
+    rows = _unlogged(_app_traffic(days) + _etl(days) + _db_session(15 * 3600, 7777, "10.0.9.200", "mallory", dump))
+    [alert] = bulk_read.query(events_store(rows)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["user"] == "mallory" and evidence["statements"] == 2  # not the count, not the catalogue
+    assert "public.customers" in evidence["tables"] and evidence["rows_read"] == "an unlogged number of"
+
+
+def test_bulk_read_of_the_only_database_user_is_judged_against_a_floor() -> None:
+    """A one-database shop with a single account: no other user to compare with, the floor decides."""
+    lookups = [r for h in range(24) for r in _db_session(h * 3600, 10 + h, "10.0.1.1", "shop",
+                                                          [(f"SELECT * FROM customers WHERE id = {k}", 1) for k in range(5)])]
+    # the dump in 30 chunks, more than 5% of the account's statements: its own p95 would be the dump itself
+    dump = _db_session(15 * 3600 + 600, 99, "10.0.9.200", "shop",
+                       [(f"SELECT * FROM customers OFFSET {k * 50_000}", 50_000) for k in range(30)])
+    [alert] = bulk_read.query(events_store(lookups + dump)).to_pylist()
+    assert orjson.loads(alert["evidence"])["rows"] == 30 * 50_000

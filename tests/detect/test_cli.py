@@ -71,3 +71,16 @@ def test_run_is_ingest_detect_and_table(tmp_path) -> None:
     assert "Ingest run" in out.stdout and "detections in" in out.stdout and "Incidents (" in out.stdout
     nothing = runner.invoke(app, ["run", str(tmp_path / "missing"), "--home", str(tmp_path / "ws2")])
     assert nothing.exit_code == 1
+
+
+def test_config_sets_shows_and_clears_brand_settings(tmp_path) -> None:
+    home = str(tmp_path / "ws")
+    assert cli("config", "brand.domains", "Northwind.com,northwind.co.uk", "--home", home).exit_code == 0
+    shown = orjson.loads(cli("config", "--home", home, "--json").stdout)
+    assert shown == {"brand.names": [], "brand.domains": ["northwind.com", "northwind.co.uk"]}
+    assert "domains" in (tmp_path / "ws" / "settings.yml").read_text()  # a file to review in a diff
+    bad = runner.invoke(app, ["config", "brand.domains", "not a domain", "--home", home])
+    assert bad.exit_code == 2 and "not a domain name" in bad.output
+    assert runner.invoke(app, ["config", "brand.colour", "x", "--home", home]).exit_code == 2
+    assert cli("config", "brand.domains", "--unset", "--home", home).exit_code == 0
+    assert orjson.loads(cli("config", "brand.domains", "--home", home, "--json").stdout) == {"brand.domains": []}

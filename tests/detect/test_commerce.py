@@ -107,6 +107,16 @@ def test_card_testing_fires_on_many_cards_tried_from_one_ip():
     assert alert["severity"] == "critical"  # some cards went through
 
 
+@pytest.mark.parametrize("estate", ["quiet shop: the tester and three payers", "testers are most of the payers"])
+def test_card_testers_never_set_their_own_bar(estate: str) -> None:
+    testers = 1 if estate.startswith("quiet") else 12
+    rows = shoppers(3) if estate.startswith("quiet") else shoppers(8)
+    rows += [charge(f"203.0.113.{t + 1}", f"t{t}-{i}", 5 + t + i / 120, 1.0, declined=i % 5 != 0)
+             for t in range(testers) for i in range(12)]
+    found = {e["value"] for a in run("card_testing", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.113.{t + 1}" for t in range(testers)}
+
+
 def test_card_testing_ignores_a_corporate_nat_paying_with_many_cards():
     nat = [charge("192.0.2.1", f"corp{i}", 3 + i / 60, 150 + i, declined=i == 7) for i in range(20)]
     assert run("card_testing", shoppers() + nat) == []
@@ -191,6 +201,22 @@ def test_refund_fraud_fires_on_no_receipt_returns_to_one_card():
     assert {"type": "card", "value": "************4242"} in alert["entities"]
 
 
+@pytest.mark.parametrize("estate", ["one-till shop", "a third of the operators are at it"])
+def test_refund_fraudsters_never_set_their_peers_bar(estate: str) -> None:
+    """Peers are every other operator; with none, a shop's own operator is judged against 0 exceptions."""
+    if estate == "one-till shop":
+        rows = [pos("E1", "sale", 9 + k * 0.1) for k in range(40)]
+        rows += [pos("E1", "return", 10 + k * 0.2, no_receipt=True, last4="4242") for k in range(12)]
+        fraudsters = {"E1"}
+    else:
+        rows = day_of_sales(stores=1, per_store=9)
+        fraudsters = {"E00", "E01", "E02"}
+        rows += [pos(e, "return", 12 + k * 0.1, register="0001-2", no_receipt=True, last4=f"{i}242")
+                 for i, e in enumerate(sorted(fraudsters)) for k in range(14)]
+    found = {e["value"] for a in run("refund_fraud", rows) for e in a["entities"] if e["type"] == "employee"}
+    assert found == fraudsters
+
+
 def onvif(activity: str, hours: float, device: str, reason: str | None = None, store: str = "0002") -> dict:
     return dict(class_name="Physical Access", channel="physical", activity=activity, time=at(hours), device=device,
                 store_id=store, reason=reason)
@@ -247,6 +273,41 @@ def test_brand_impersonation_learns_the_brand_and_flags_lookalikes():
              post("scam2", 11, "clearance", ["https://northwind-outlet.shop/sale"])]
     alerts = run("brand_impersonation", own + others + fakes)
     assert {a["key"] for a in alerts} == {"n0rthwind.com", "northwind-outlet.shop"}
+
+
+@pytest.mark.parametrize("setting", [("sw_brand_domains", ["northwind.com"]), ("sw_brand_names", ["NorthWind"])])
+def test_brand_impersonation_takes_the_brand_from_settings_when_lookalikes_are_loud(setting) -> None:
+    """A quiet brand whose look-alike dominates the posts: learned, the look-alike would pass for the brand;
+    from the settings (domains, or names alone), the look-alike is flagged and the real domain is not."""
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"]),
+             post("fan2", 9.5, "store hours?", ["https://www.northwind.com/hours"])]
+    learned = run("brand_impersonation", rows)
+    assert "n0rthwind.com" not in {a["key"] for a in learned}  # what the data alone cannot tell
+    con = store_of(rows)
+    con.execute(f"SET VARIABLE {setting[0]} = ?::VARCHAR[]", [setting[1]])
+    (alert,) = rule("brand_impersonation").query(con).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "n0rthwind.com" and evidence["brand_source"] == "settings"
+
+
+def test_detect_reads_the_brand_from_the_workspace_settings(tmp_path: Path) -> None:
+    from storewatch.detect.engine import detect
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+
+    ws = Workspace.at(tmp_path / "ws")
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"])]
+    with db.opened(ws) as con:
+        db.append_events(con, pa.Table.from_pylist(
+            [{**r, "event_id": f"e{i}", "attributes": orjson.dumps(r["attributes"]).decode()} for i, r in enumerate(rows)]))
+    ws.set_setting("brand.domains", ["northwind.com"])
+    detect(ws)
+    with db.opened(ws) as con:
+        keys = [k for (k,) in con.execute("SELECT evidence->>'domain' FROM alerts WHERE rule_id = ?",
+                                          [rule("brand_impersonation").id]).fetchall()]
+    assert keys == ["n0rthwind.com"]
 
 
 def test_rules_are_loaded_with_attack_ids():

@@ -91,3 +91,44 @@ def test_one_alert_per_indicator_internal_entity_and_day() -> None:
     counts = sorted((orjson.loads(a["evidence"])["inside"], a["event_count"]) for a in alerts)
     assert counts == [("10.1.2.11", 5), ("10.1.2.11", 50), ("10.1.2.12", 1), ("POS-0001-01", 1)]
     assert all(orjson.loads(a["evidence"])["intel_match"] is True for a in alerts)
+
+
+def test_network_indicators_cover_every_address_inside_them() -> None:
+    rows = [conn(100, "10.1.2.11", "198.51.100.77"), conn(110, "10.1.2.12", "198.51.101.1"),
+            conn(120, "10.1.2.13", "2001:DB8:0:0:0:0:0:abcd"), conn(130, "10.1.2.14", "2001:db9::1"),
+            _dns(140, "POS-0009-01", "cdn.example", answer="203.0.113.200"),
+            {"time": at(150), "class_name": "DNS Activity", "channel": "endpoint", "host": "POS-0010-01",
+             "url_host": "v6.example", "attributes": {"query_results": "type:  5 edge.example;2001:db8:0:1::53;"}}]
+    alerts = _alerts(rows, [_indicator("ip", "198.51.100.0/24"), _indicator("ip", "2001:db8::/32"),
+                            _indicator("ip", "203.0.113.128/25")])
+    found = sorted((orjson.loads(a["evidence"])["indicator"], orjson.loads(a["evidence"])["inside"]) for a in alerts)
+    assert found == [("198.51.100.0/24", "10.1.2.11"), ("2001:db8::/32", "10.1.2.13"), ("2001:db8::/32", "POS-0010-01"),
+                     ("203.0.113.128/25", "POS-0009-01")]
+
+
+def test_every_hash_an_event_carries_is_matched_whatever_the_algorithm() -> None:
+    md5, sha1, sha256 = "d41d8cd98f00b204e9800998ecf8427e", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "e3" * 32
+    rows = [{"time": at(10), "class_name": "Process Activity", "channel": "endpoint", "host": "POS-0001-01",
+             "file_hash": sha256.upper(), "attributes": {"md5": md5.upper(), "sha1": sha1, "sha256": sha256}},
+            {"time": at(20), "class_name": "File Activity", "channel": "network", "host": "zeek",
+             "attributes": {"md5": "00" * 16, "sha1": sha1}}]
+    alerts = _alerts(rows, [_indicator("hash", md5), _indicator("hash", sha1), _indicator("hash", "ff" * 16)])
+    hits = sorted((orjson.loads(a["evidence"])["indicator"], a["event_count"]) for a in alerts)
+    assert hits == sorted([(md5, 1), (sha1, 1), (sha1, 1)])  # sha1 on two hosts: two alerts
+
+
+def test_real_apt1_networks_and_md5_match() -> None:
+    """The OASIS APT1 bundle as read by ingest: its /15 networks and file:hashes.md5 indicators fire on events."""
+    from pathlib import Path
+
+    from storewatch.ingest.intel import read_bundle
+
+    path = Path(__file__).resolve().parents[1] / "data" / "real" / "intel" / "apt1.json"
+    rows, _ = read_bundle(path.read_bytes(), str(path))
+    md5 = "001dd76872d80801692ff942308c64e6"
+    events = [conn(100, "10.1.2.11", "223.167.255.254"),  # inside 223.166.0.0/15
+              conn(110, "10.1.2.12", "223.168.0.1"),  # just outside
+              {"time": at(120), "class_name": "Process Activity", "channel": "endpoint", "host": "POS-0003-01",
+               "file_hash": "ab" * 32, "attributes": {"md5": md5.upper(), "sha256": "ab" * 32}}]
+    found = {(orjson.loads(a["evidence"])["indicator"], orjson.loads(a["evidence"])["inside"]) for a in _alerts(events, rows)}
+    assert found == {("223.166.0.0/15", "10.1.2.11"), (md5, "POS-0003-01")}

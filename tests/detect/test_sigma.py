@@ -172,16 +172,96 @@ def test_unsupported_features_fail_loudly_naming_file_and_feature(tmp_path: Path
     assert "user_rule.yml" in str(err.value) and feature in str(err.value)
 
 
-def test_correlation_rules_and_collections_are_refused(tmp_path: Path) -> None:
-    corr = tmp_path / "corr.yml"
-    corr.write_text("title: c\ncorrelation:\n  type: event_count\n  rules: [x]\n  group-by: [c-ip]\n"
-                    "  timespan: 5m\n  condition: {gte: 10}\n")
+def test_collections_and_dangling_correlations_are_refused_by_name(tmp_path: Path) -> None:
     coll = tmp_path / "coll.yml"
     coll.write_text(write_rule(tmp_path, "sel:\n  c-ip: x\ncondition: sel").read_text() + "---\naction: global\n")
-    for path, feature in ((corr, "correlation"), (coll, "one rule per file")):
-        with pytest.raises(DetectionError, match=feature) as err:
-            sigma.load_rule(path)
-        assert path.name in str(err.value)
+    (tmp_path / "rule.yml").unlink()
+    corr = tmp_path / "corr.yml"
+    corr.write_text("title: c\ncorrelation:\n  type: event_count\n  rules: [nowhere]\n  group-by: [c-ip]\n"
+                    "  timespan: 5m\n  condition: {gte: 10}\n")
+    found, errors = sigma.load_rules([coll, corr])
+    assert found == []
+    by_file = {Path(e["source"]).name: e["error"] for e in errors}
+    assert "action: global" in by_file["coll.yml"] and "unknown rule(s) nowhere" in by_file["corr.yml"]
+
+
+# --- correlation rules --------------------------------------------------------------------------------
+
+FAILED_SSH = """title: Failed SSH login
+name: ssh_failed
+logsource: {product: linux, service: sshd}
+detection:
+  sel: {outcome: failure}
+  condition: sel
+level: low
+"""
+SSH = {"class_name": "Authentication", "activity": "logon", "source_format": "linux_auth", "event_code": "sshd",
+       "channel": "endpoint", "host": "web-01"}
+
+
+def correlation(tmp_path: Path, body: str, base: str = FAILED_SSH) -> list[dict]:
+    """Alerts of a correlation (in its own file) over a base rule in another file of the folder."""
+    (tmp_path / "base.yml").write_text(base)
+    (tmp_path / "corr.yml").write_text(f"title: Correlated\nlevel: high\ncorrelation:\n{textwrap.indent(body.strip(), '  ')}\n")
+    found, errors = load_user_rules(tmp_path)
+    assert not errors, errors
+    return found
+
+
+def test_event_count_counts_per_group_within_the_timespan(tmp_path: Path) -> None:
+    dets = correlation(tmp_path, "type: event_count\nrules: [ssh_failed]\ngroup-by: [src_ip]\ntimespan: 10m\n"
+                                 "condition: {gte: 5}")
+    assert [d.id for d in dets] == ["sigma.corr"]  # the base rule raises nothing alone (generate: false)
+    burst = [dict(SSH, src_ip="198.51.100.7", outcome="failure", user_name=f"u{i}") for i in range(6)]
+    slow = [dict(SSH, src_ip="192.0.2.50", outcome="failure", time=T0 + timedelta(minutes=15 * i)) for i in range(6)]
+    ok = [dict(SSH, src_ip="198.51.100.8", outcome="success") for _ in range(8)]  # successes do not count
+    alerts = dets[0].query(events_db(burst + slow + ok)).to_pylist()
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["event_count"] == 6 and {"type": "ip", "value": "198.51.100.7"} in alert["entities"]
+    evidence = orjson.loads(alert["evidence"])
+    assert (evidence["measured"], evidence["threshold"], evidence["src_ip"]) == (6, 5, "198.51.100.7")
+
+
+def test_value_count_counts_distinct_values(tmp_path: Path) -> None:
+    dets = correlation(tmp_path, "type: value_count\nrules: [ssh_failed]\ngroup-by: [src_ip]\ntimespan: 1h\n"
+                                 "condition: {gte: 4, field: user_name}")
+    spray = [dict(SSH, src_ip="198.51.100.7", outcome="failure", user_name=f"user{i}") for i in range(4)]
+    retry = [dict(SSH, src_ip="198.51.100.9", outcome="failure", user_name="alice") for _ in range(20)]
+    alerts = dets[0].query(events_db(spray + retry)).to_pylist()
+    assert [orjson.loads(a["evidence"])["src_ip"] for a in alerts] == ["198.51.100.7"]
+
+
+def test_temporal_and_ordered_need_every_rule_in_the_window(tmp_path: Path) -> None:
+    both = FAILED_SSH + """---
+title: SSH login
+name: ssh_ok
+logsource: {product: linux, service: sshd}
+detection:
+  sel: {outcome: success}
+  condition: sel
+level: low
+"""
+    fail_then_ok = [dict(SSH, src_ip="198.51.100.7", outcome=o) for o in ("failure", "failure", "success")]
+    ok_then_fail = [dict(SSH, src_ip="203.0.113.5", outcome=o) for o in ("success", "failure")]
+    fail_only = [dict(SSH, src_ip="192.0.2.1", outcome="failure")]
+    apart = [dict(SSH, src_ip="192.0.2.2", outcome="failure", time=T0),
+             dict(SSH, src_ip="192.0.2.2", outcome="success", time=T0 + timedelta(hours=3))]
+    rows = fail_then_ok + ok_then_fail + fail_only + apart
+    ips = lambda dets: sorted(orjson.loads(a["evidence"])["src_ip"] for a in dets[0].query(events_db(rows)).to_pylist())  # noqa: E731
+    temporal = correlation(tmp_path, "type: temporal\nrules: [ssh_failed, ssh_ok]\ngroup-by: [src_ip]\ntimespan: 1h", both)
+    assert ips(temporal) == ["198.51.100.7", "203.0.113.5"]
+    ordered = correlation(tmp_path, "type: temporal_ordered\nrules: [ssh_failed, ssh_ok]\ngroup-by: [src_ip]\ntimespan: 1h", both)
+    assert ips(ordered) == ["198.51.100.7"]
+
+
+def test_generate_keeps_the_base_rule_and_aliases_join_differently_named_fields(tmp_path: Path) -> None:
+    dets = correlation(tmp_path, "type: event_count\nrules: [ssh_failed]\ngroup-by: [attacker]\ntimespan: 10m\n"
+                                 "aliases: {attacker: {ssh_failed: src_ip}}\ngenerate: true\ncondition: {gte: 3}")
+    assert sorted(d.id for d in dets) == ["sigma.base", "sigma.corr"]
+    rows = [dict(SSH, src_ip="198.51.100.7", outcome="failure") for _ in range(3)]
+    corr = next(d for d in dets if d.id == "sigma.corr")
+    assert orjson.loads(corr.query(events_db(rows)).to_pylist()[0]["evidence"])["attacker"] == "198.51.100.7"
 
 
 # --- the shipped pack ---------------------------------------------------------------------------------
@@ -207,7 +287,7 @@ def test_shipped_pack_is_quiet_on_benign_look_alikes() -> None:
          "command_line": "powershell.exe -NoProfile -File C:\\scripts\\rotate-logs.ps1 -Days 7"},
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "deploy", "host": "web-01", "command_line": "/usr/bin/systemctl restart nginx",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
     ]
     con = events_db([row for row in benign for _ in range(5)])  # enough volume to pass any min_events
     fired = {d.id: d.query(con).num_rows for d in sigma.detections()}
@@ -219,7 +299,7 @@ def test_shipped_pack_detects_attacks_in_sample_events() -> None:
                 user_agent="sqlmap/1.7")] * 3 + [
         {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
          "user_name": "ljackson", "host": "web-01", "command_line": "/bin/bash",
-         "attributes": '{"sudo_target_user": "root"}'},
+         "attributes": '{"target_user": "root"}'},
         {**PROC, "host": "POS-9", "process_name": "C:\\Users\\Public\\Libraries\\svc.exe", "command_line": "svc.exe"}]
     con = events_db(rows)
     fired = {d.id for d in sigma.detections() if d.query(con).num_rows}
@@ -272,3 +352,46 @@ def test_user_sigma_rule_raises_alerts_through_detect(ws, run, tmp_path: Path) -
     with db.opened(ws, read_only=True) as con:
         rows = con.execute("SELECT kind, severity, attack, summary FROM alerts WHERE rule_id = 'sigma.luci_probe'").fetchall()
     assert rows == [("sigma", "high", ["T1190"], '4 event(s) matched "Test rule" for ip 203.0.113.5.')]
+
+
+def test_a_product_fallback_reaches_every_field_its_records_keep(tmp_path: Path) -> None:
+    from sigma.rule import SigmaLogSource
+
+    from storewatch.detect.sigma import mapping
+
+    doc = tmp_path / "mapping.yml"
+    doc.write_text("fields: {Image: process_name}\nkeywords: [message]\nlogsources: {}\n"
+                   "fallbacks: {windows: \"json_extract_string(attributes, '$.event_data.{field}')\"}\n")
+    m = mapping.load(doc)
+    windows = m.for_logsource(SigmaLogSource(category="process_access", product="windows"))
+    assert windows.expressions("Image") == ("process_name",)  # explicit mappings still win
+    assert windows.expressions("GrantedAccess") == ("json_extract_string(attributes, '$.event_data.GrantedAccess')",)
+    with pytest.raises(mapping.Unsupported):  # a name that is no plain field never reaches the SQL
+        windows.expressions("x') OR true --")
+    with pytest.raises(mapping.Unsupported, match="GrantedAccess"):  # other products keep refusing by name
+        m.for_logsource(SigmaLogSource(category="webserver")).expressions("GrantedAccess")
+
+
+def test_refused_sudo_to_a_shell_is_no_root_shell() -> None:
+    """sudo logs a refusal (`user NOT in sudoers`, wrong passwords) with the command that was asked for."""
+    sudo = {"class_name": "Authentication", "activity": "sudo", "source_format": "linux_auth", "event_code": "sudo",
+            "user_name": "eve", "host": "web-01", "command_line": "/bin/bash", "attributes": '{"target_user": "root"}'}
+    [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
+    assert rule.query(events_db([{**sudo, "outcome": "failure", "reason": "user NOT in sudoers"}])).num_rows == 0
+    assert rule.query(events_db([{**sudo, "outcome": "success"}])).num_rows == 1
+
+
+def test_pam_fields_of_linux_auth_rules(tmp_path: Path) -> None:
+    """Sigma's `service: auth` rules name PAM's own fields; a host name in rhost= is kept as attributes.rhost."""
+    pam = {"class_name": "Authentication", "activity": "pam_failure", "outcome": "failure", "source_format": "linux_auth",
+           "event_code": "sshd", "reason": "authentication failure", "user_name": "root", "host": "web-01"}
+    rows = [{**pam, "src_ip": "203.0.113.7"}, {**pam, "attributes": '{"rhost": "scanner.example.net"}'},
+            {**pam, "reason": None, "user_name": None, "activity": "log", "outcome": "unknown"}]
+    detection = """
+selection:
+  pam_message: authentication failure
+  pam_user|contains: root
+  pam_rhost|contains: '.'
+condition: selection
+"""
+    assert matched(tmp_path, rows, detection, logsource="product: linux\n  service: auth") == {"e0", "e1"}

@@ -169,6 +169,21 @@ def test_ssh_bruteforce_then_login_and_sudo_is_critical_background_is_not() -> N
     assert alert["severity"] == "critical" and orjson.loads(alert["evidence"])["sudo"] is True
 
 
+def test_ssh_bruteforce_counts_rsyslog_repeats_and_ignores_a_refused_sudo() -> None:
+    """`message repeated N times: [...]` is N failures (attributes.repeat); a refused sudo is no privilege use."""
+    def portless(minutes: float, repeat: int | None) -> dict:  # e.g. `User root from X not allowed because ...`
+        return {**_ssh(minutes, "203.0.113.7", "root", False), "attributes": {"repeat": repeat} if repeat else {}}
+
+    background = [_ssh(k, f"198.51.100.{k}", "admin", False) for k in range(100)]  # one try per scanner
+    assert not _alerts("ssh_bruteforce.yml", background + [portless(k, None) for k in range(4)])
+    rows = background + [portless(k, 6) for k in range(4)] + [_ssh(10, "203.0.113.7", "ops", True)]
+    rows.append({"time": _at(11), "class_name": "Authentication", "activity": "sudo", "outcome": "failure",
+                 "user_name": "ops", "host": "web-01", "command_line": "/bin/bash"})
+    [alert] = _alerts("ssh_bruteforce.yml", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert (evidence["failures"], evidence["sudo"], alert["severity"]) == (24, False, "critical")
+
+
 def _order(minutes: float, ip: str, email: str, amount: float, gateways: list[str]) -> dict:
     return {"time": _at(minutes), "class_name": "Order", "channel": "orders", "src_ip": ip, "email": email,
             "amount": amount, "order_id": f"o{minutes}", "attributes": {"name": f"#{int(minutes)}", "gateways": gateways}}
@@ -249,3 +264,54 @@ def test_giftcard_guessing_fires_shoppers_checking_their_cards_do_not() -> None:
     evidence = orjson.loads(alert["evidence"])
     assert evidence["found"] == 1 and evidence["success_after"] is True
 
+
+def test_giftcard_guessing_through_a_post_body_or_a_path_segment() -> None:
+    """Real storefronts send the code in a POST body or a path segment: one URL, many requests, mostly 4xx."""
+    body = [_http(100 + k * 0.1, "203.0.113.3", "/giftcard/check-balance", 422, method="POST") for k in range(60)]
+    path = [_http(100 + k * 0.1, "198.51.100.9", f"/api/v2/vouchers/{k:08d}", 404) for k in range(40)]
+    shopper = [_http(5 + k, "198.51.0.7", "/giftcard/check-balance", 200 if k else 422, method="POST") for k in range(3)]
+    alerts = _alerts("web_giftcard_enumeration.yml", _browsing() + body + path + shopper)
+    assert {e["value"] for a in alerts for e in a["entities"]} == {"203.0.113.3", "198.51.100.9"}
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: the guesser is the only visitor",
+                                    "guessers are most of the traffic"])
+def test_giftcard_guessers_never_set_their_own_bar(estate: str) -> None:
+    """The baseline leaves the suspects out: one lone guesser, or twenty, is still found."""
+    guessers = 1 if estate.startswith("quiet") else 20
+    rows = [_http(100 + k * 0.2 + g, f"203.0.113.{g + 1}", "/api/gift_cards/balance", 404, method="POST")
+            for g in range(guessers) for k in range(25)]
+    if not estate.startswith("quiet"):
+        rows += [_http(k, f"198.51.0.{k + 1}", "/products/tent", 200) for k in range(10)]
+    alerts = _alerts("web_giftcard_enumeration.yml", rows)
+    assert len({e["value"] for a in alerts for e in a["entities"]}) == guessers
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: one attacker and one customer", "attackers are most of the logins"])
+def test_login_brute_forcers_never_set_their_own_bar(estate: str) -> None:
+    attackers = 1 if estate.startswith("quiet") else 15
+    rows = [_http(k * 0.3 + a, f"203.0.113.{a + 1}", "/admin/login", 401, "POST") for a in range(attackers) for k in range(60)]
+    rows += [_http(5, "198.51.100.4", "/account/login", 302, "POST")]
+    found = {e["value"] for a in _alerts("web_login_bruteforce.yml", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.113.{a + 1}" for a in range(attackers)}
+
+
+def test_scraping_bots_never_set_their_own_bar() -> None:
+    """Twenty bot networks and a handful of shoppers: the shoppers' browsing is the bar, not the bots'."""
+    rows = [_http(k * 0.05, f"203.0.{n}.9", f"/products/item-{k}", 200) for n in range(20) for k in range(400)]
+    rows += _browsing()
+    found = {a["key"].split("|")[0] for a in _alerts("web_scraping_bot.yml", rows)}
+    assert found == {f"203.0.{n}.0/24" for n in range(20)}
+
+
+@pytest.mark.parametrize("estate", ["quiet server: one attacker, nothing else", "exposed sshd: brute forcers are most of the addresses"])
+def test_ssh_brute_forcers_never_set_their_own_bar(estate: str) -> None:
+    """On a real exposed server the attackers are the background: hundreds of root failures from one address
+    in minutes must still be found, as must the lone attacker of a quiet estate."""
+    attackers = 1 if estate.startswith("quiet") else 30
+    rows = [_ssh(a * 20 + k * 0.05, f"203.0.{a}.7", "root", False) for a in range(attackers) for k in range(300)]
+    if not estate.startswith("quiet"):
+        rows += [_ssh(k, f"198.51.100.{k}", "admin", False) for k in range(60)]  # scanners trying once or twice
+        rows += [_ssh(k + 0.5, f"198.51.100.{k}", "test", False) for k in range(0, 60, 3)]
+    found = {e["value"] for a in _alerts("ssh_bruteforce.yml", rows) for e in a["entities"] if e["type"] == "ip"}
+    assert found == {f"203.0.{a}.7" for a in range(attackers)}

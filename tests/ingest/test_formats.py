@@ -87,3 +87,40 @@ def test_stripe_dispute_and_early_fraud_warning(run, query, tmp_path: Path) -> N
     assert [(r["activity"], r["transaction_id"], r["reason"]) for r in rows[:2]] == [
         ("dispute", "ch_9", "fraudulent"), ("early_fraud_warning", "ch_9", "made_with_stolen_card")]
     assert rows[0]["amount"] == 50 and rows[2]["amount"] == 5000
+
+
+COUNTER_EXPORTS = {
+    # SenSource/Vea style: European separator, a date and an hour-of-day column, CRLF
+    "vea.csv": ("Date;Time;Site;Zone;Ins;Outs\r\n2026-11-16;09:00;Store 12;Main door;14;9\r\n"
+                "2026-11-16;10:00;Store 12;Main door;31;22\r\n2026-11-16;25:00;Store 12;Main door;1;1\r\n"),
+    # Hella APS: one IN/OUT column pair per counting line, summed
+    "hella.csv": ("record_id;timestamp;period;status;Door1_SUM_IN;Door1_SUM_OUT;Door2_SUM_IN;Door2_SUM_OUT\n"
+                  "1;2026-11-16 09:00:00;900;0;3;1;2;0\n"),
+    # one row per direction, epoch seconds
+    "dir.csv": "timestamp,site,direction,count\n1794819600,S7,in,12\n1794819600,S7,out,10\n",
+    # AXIS People Counter `.api?export-csv` columns
+    "axis.csv": ("Interval start,Interval stop,Camera serial number,Counter name,Pedestrians coming in,Pedestrians going out\n"
+                 "2026-11-16 09:00,2026-11-16 09:15,ACCC8E000001,Exit south,4,7\n"),
+    # Xovis forward/backward counts, tab-separated, times with an offset
+    "xovis.tsv": "Name\tTimestamp\tfw\tbw\nEntrance\t2026-11-16T09:00:00+01:00\t8\t3\n",
+}
+
+
+def test_people_counter_vendor_exports(run, query, tmp_path: Path) -> None:
+    for name, text in COUNTER_EXPORTS.items():
+        (tmp_path / name).write_text(text, newline="")
+    report = run(*(tmp_path / name for name in COUNTER_EXPORTS))
+    assert {f.source_format for f in report.files} == {"people_counter"}
+    assert (report.totals["stored"], report.totals["quarantined"]) == (7, 1)  # 25:00 is no time
+    rows = query("SELECT source_file, strftime(time, '%Y-%m-%d %H:%M') AS t, store_id, device, "
+                 "(attributes->>'$.entries')::INT AS i, (attributes->>'$.exits')::INT AS o FROM events ORDER BY source_file, time, i")
+    got = {(Path(r["source_file"]).name, r["t"], r["store_id"], r["device"], r["i"], r["o"]) for r in rows}
+    assert got == {
+        ("vea.csv", "2026-11-16 09:00", "Store 12", "Main door", 14, 9), ("vea.csv", "2026-11-16 10:00", "Store 12", "Main door", 31, 22),
+        ("hella.csv", "2026-11-16 09:00", None, None, 5, 1),
+        ("dir.csv", "2026-11-16 09:00", "S7", None, 12, 0), ("dir.csv", "2026-11-16 09:00", "S7", None, 0, 10),
+        ("axis.csv", "2026-11-16 09:00", None, "Exit south", 4, 7),
+        ("xovis.tsv", "2026-11-16 08:00", None, "Entrance", 8, 3),
+    }
+    [bad] = query("SELECT reason FROM quarantine")
+    assert bad["reason"] == "unreadable time"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +63,8 @@ def test_sample_records_and_mapping() -> None:
         assert raw[r.offset:].lstrip().startswith(b"<Transaction>")
         assert raw[: r.offset].count(b"\n") == r.line_no - 1
     first = orjson.loads(recs[0].text)
-    assert first["tenders"] == [{"type": "CreditDebit", "type_code": "Sale", "amount": 66.53, "card_type": "Visa", "last4": "2650"}]
+    assert first["tenders"] == [{"type": "CreditDebit", "type_code": "Sale", "amount": 66.53, "card_type": None,
+                                 "card_brand": "Visa", "last4": "2650", "change": None}]  # CardType="Visa" is a brand
 
     rows = run_mapping(FORMAT.sql, recs)
     assert [r["activity"] for r in rows] == ["sale", "sale", "return", "return"]
@@ -116,7 +119,7 @@ def test_variants_no_namespace() -> None:
     recs = records(VARIANTS.encode())
     assert all(r.error is None for r in recs)
     flat = [orjson.loads(r.text) for r in recs]
-    assert [f["kind"] for f in flat] == ["sale", "exchange", "no_sale", "post_void", "post_void", "sale", "control"]
+    assert [f["kind"] for f in flat] == ["sale", "exchange", "no_sale", "post_void", "post_void", "sale", "sign_on"]
     voids = flat[0]
     assert (voids["line_void_count"], voids["item_count"], voids["total"]) == (3, 1, 10.5)
     assert (voids["operator_id"], voids["operator_name"]) == ("E7", "Pat Doe")
@@ -222,3 +225,133 @@ def test_broken_compressed_source_ends_with_a_read_error() -> None:
     assert len(recs) > 100 and all(r.error is None for r in recs[:-1])
     assert recs[-1].error.startswith("read error (EOFError)")
     assert records(b"") == [] and list(iter_transactions(gzip.GzipFile(fileobj=io.BytesIO(packed[:20]))))[0].error
+
+
+# --- card kind vs brand, till control, change: ARTS and vendor spellings ------------------------------
+
+BRANDS = (
+    '<POSLog xmlns="http://www.nrf-arts.org/IXRetail/namespace/" xmlns:acs="http://www.ncr.com/rsd/acs/tlog/markup/poslog/2.1">'
+    # ARTS: CardType is the kind, the brand a child
+    + tx('<RetailTransaction><LineItem><Sale/></LineItem><LineItem><Tender TenderType="CreditDebit" TypeCode="Sale">'
+         '<Amount>3.00</Amount><CreditDebit CardType="Credit"><CardBrand>Visa</CardBrand>'
+         '<PrimaryAccountNumber>XXXXXXXXXXXX1881</PrimaryAccountNumber></CreditDebit></Tender></LineItem></RetailTransaction>', seq=1)
+    # NCR ACS extension attribute
+    + tx('<RetailTransaction><LineItem><Sale/></LineItem><LineItem><Tender TenderType="CreditDebit" TypeCode="Sale">'
+         '<Amount>4.00</Amount><CreditDebit CardType="Debit" acs:CreditDescription="Maestro"/></Tender></LineItem></RetailTransaction>', seq=2)
+    # vendor-prefixed tender type, kind only: no brand is invented
+    + tx('<RetailTransaction><LineItem><Sale/></LineItem><LineItem><Tender TenderType="DKT:CreditCard" TypeCode="Sale">'
+         '<Amount>5.00</Amount><CreditDebit CardType="Debit"/></Tender></LineItem>'
+         '<LineItem><Tender TenderType="Cash" TypeCode="Sale"><Amount>10.00</Amount><TenderChange><Amount>4.50</Amount></TenderChange>'
+         '</Tender></LineItem></RetailTransaction>', seq=3)
+    # till loan and pickup
+    + tx('<TenderControlTransaction><TillLoan><Amount>100.00</Amount></TillLoan></TenderControlTransaction>', seq=4)
+    + tx('<ControlTransaction><ReasonCode>Manager</ReasonCode><OperatorSignOff/></ControlTransaction>', seq=5)
+    + "</POSLog>"
+)
+
+
+def test_card_kind_and_brand_are_kept_apart() -> None:
+    recs = records(BRANDS.encode())
+    flat = [orjson.loads(r.text) for r in recs]
+    assert [(f["card_brand"], f["card_type"], f["card_last4"]) for f in flat[:3]] == [
+        ("Visa", "Credit", "1881"), ("Maestro", "Debit", None), (None, "Debit", None)]
+    assert flat[2]["change_amount"] == 4.5
+    assert [f["kind"] for f in flat[3:]] == ["till_control", "sign_off"]
+    assert flat[3]["tender_control"] == "TillLoan" and flat[4]["control"] == "OperatorSignOff"  # not the ReasonCode
+    rows = run_mapping(FORMAT.sql, recs)
+    assert [r["card_brand"] for r in rows[:3]] == ["Visa", "Maestro", None]
+    assert [json.loads(r["attributes"])["card_type"] for r in rows[:3]] == ["Credit", "Debit", "Debit"]
+
+
+# --- real NCR ACS POSLog exports (tests/data/real/stores, see SOURCES.md) ------------------------------
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "real" / "stores"
+
+
+def _raw_transactions(path: Path) -> list[str]:
+    return re.findall(r"<Transaction>.*?</Transaction>", path.read_text(), re.S)
+
+
+def test_real_ncr_acs_excerpt(run, query) -> None:
+    path = REAL / "poslog_ncr_acs_excerpt.xml"
+    raw = _raw_transactions(path)
+    report = run(path)
+    assert report.files[0].source_format == "poslog"
+    assert (report.totals["stored"], report.totals["quarantined"]) == (len(raw), 0) and len(raw) == 19
+    rows = query("SELECT time, activity, device, employee_id, amount, currency, card_brand, transaction_id, attributes "
+                 "FROM events ORDER BY source_line, time")
+    assert [r["activity"] for r in rows].count("no_sale") == sum("<NoSale" in t for t in raw) == 2
+    assert [r["activity"] for r in rows].count("sign_on") == sum("<OperatorSignOn>" in t for t in raw)
+    assert [r["activity"] for r in rows].count("sign_off") == sum("<OperatorSignOff>" in t for t in raw)
+    by_id = {r["transaction_id"]: r for r in rows}
+    # <RetailStoreID>9</RetailStoreID><WorkstationID>31</WorkstationID><SequenceNumber>115</SequenceNumber>
+    # ... <EndDateTime>2017-10-01T15:18:34</EndDateTime><OperatorID OperatorName="FL 31">91</OperatorID>
+    mc = by_id["9-31-115"]
+    assert (mc["time"].isoformat(), mc["device"], mc["employee_id"], mc["currency"]) == ("2017-10-01T15:18:34+00:00", "9-31", "91", "USD")
+    assert (mc["card_brand"], json.loads(mc["attributes"])["card_type"]) == ("MasterCard", "Credit")  # acs:CreditDescription
+    tx115 = next(t for t in raw if "<WorkstationID>31</WorkstationID><SequenceNumber>115<" in t)
+    assert json.loads(mc["attributes"])["line_void_count"] == tx115.count('VoidFlag="true"') == 1
+    debit = rows[0]  # CreditDebit CardType="Debit" without a brand: no brand invented
+    assert (debit["card_brand"], json.loads(debit["attributes"])["card_type"], debit["amount"]) == (None, "Debit", Decimal("20.45"))
+    assert {r["card_brand"] for r in rows} - {None} == {"Visa", "MasterCard", "AmericanExpress", "DiscoverCard"}
+    assert not {r["card_brand"] for r in rows} & {"Credit", "Debit"}
+    change = by_id["9-34-100"]
+    assert json.loads(change["attributes"])["change_amount"] == -2.62  # <TenderChange><Amount>-2.62</Amount>
+
+
+def test_real_ncr_acs_item_ids_are_not_taken_for_cards(run) -> None:
+    report = run(REAL / "poslog_ncr_acs_small.xml")
+    assert report.totals["stored"] == 2 and report.totals["pans_scrubbed"] == 0
+
+
+def test_real_ncr_acs_small(run, query) -> None:
+    report = run(REAL / "poslog_ncr_acs_small.xml")
+    assert (report.totals["stored"], report.totals["quarantined"]) == (2, 0)
+    sign_on, sale = query("SELECT time, activity, employee_id, amount, card_brand, transaction_id, attributes FROM events ORDER BY time")
+    assert (sign_on["activity"], sign_on["transaction_id"], sign_on["employee_id"]) == ("sign_on", "9-34-160", "94")
+    assert json.loads(sign_on["attributes"])["operator_name"] == "FL 34"
+    assert (sale["activity"], sale["amount"], sale["card_brand"]) == ("sale", Decimal("1.07"), None)
+    attrs = json.loads(sale["attributes"])
+    assert (attrs["card_type"], attrs["tender_types"], attrs["item_count"]) == ("Debit", "CreditDebit", 1)
+
+
+ARTS6_BARE = """<?xml version="1.0" encoding="UTF-8"?>
+<poslog:Transaction xmlns:poslog="http://www.nrf-arts.org/IXRetail/namespace/">
+  <poslog:BusinessUnit><poslog:UnitID TypeCode="RetailStore">0420</poslog:UnitID></poslog:BusinessUnit>
+  <poslog:WorkstationID>3</poslog:WorkstationID><poslog:SequenceNumber>77</poslog:SequenceNumber>
+  <poslog:EndDateTime>2026-11-16T21:05:00Z</poslog:EndDateTime><poslog:OperatorID>E55</poslog:OperatorID>
+  <poslog:RetailTransaction TransactionStatus="Finished">
+    <poslog:LineItem><poslog:Return><poslog:POSIdentity POSIDType="GTIN"><poslog:POSItemID>04012345678901</poslog:POSItemID>
+      </poslog:POSIdentity><poslog:Disposal Method="NoReceipt"/></poslog:Return></poslog:LineItem>
+    <poslog:LineItem><poslog:Tender TenderType="CreditDebit" TypeCode="Refund"><poslog:Amount Currency="EUR">-49.90</poslog:Amount>
+      <poslog:CreditDebit CardType="Debit"><poslog:CardBrand>Girocard</poslog:CardBrand></poslog:CreditDebit></poslog:Tender></poslog:LineItem>
+    <poslog:Total TotalType="TransactionGrandAmount">-49.90</poslog:Total>
+  </poslog:RetailTransaction>
+</poslog:Transaction>
+"""
+
+
+def test_bare_arts6_transaction_with_prefix(run, query, tmp_path: Path) -> None:
+    (tmp_path / "tx.xml").write_text(ARTS6_BARE)
+    report = run(tmp_path / "tx.xml")
+    assert report.files[0].source_format == "poslog" and report.totals["stored"] == 1
+    [row] = query("SELECT activity, store_id, device, employee_id, amount, card_brand, attributes FROM events")
+    assert (row["activity"], row["store_id"], row["device"], row["employee_id"]) == ("return", "0420", "0420-3", "E55")
+    assert (row["amount"], row["card_brand"]) == (Decimal("-49.90"), "Girocard")
+    attrs = json.loads(row["attributes"])
+    assert (attrs["card_type"], attrs["return_no_receipt_count"], attrs["refund_amount"]) == ("Debit", 1, -49.9)
+
+
+def test_training_mode_and_cancel_flag() -> None:
+    """Xstore/ARTS 6 flag the whole Transaction: a training return is no refund, a CancelFlag a cancelled sale."""
+    data = ("<POSLog>"
+            + tx("<RetailTransaction><LineItem><Return><ItemID>R</ItemID></Return></LineItem></RetailTransaction>", seq=1)
+              .replace("<Transaction>", '<Transaction TrainingModeFlag="true" CancelFlag="false">')
+            + tx("<RetailTransaction><LineItem><Sale/></LineItem></RetailTransaction>", seq=2)
+              .replace("<Transaction>", '<Transaction CancelFlag="true">')
+            + "</POSLog>")
+    rows = run_mapping(FORMAT.sql, records(data.encode()))
+    assert [(r["activity"], r["event_code"], r["outcome"]) for r in rows] == [
+        ("training", "return", "success"), ("sale", "sale", "failure")]
+    assert json.loads(rows[0]["attributes"])["training"] is True
+    assert json.loads(rows[1]["attributes"])["status"] == "Cancelled"

@@ -132,6 +132,8 @@ def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Option
     with db.opened(ws) as con:
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
         report = DetectReport(run_id=run_id)
+        for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
+            con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
         detections, load_errors = load_detections(ws, rules_dir)
         report.errors.extend(load_errors)
         report.detections = len(detections)

@@ -7,6 +7,7 @@ A rule that cannot be loaded is reported with its file and reason; the others st
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -25,18 +26,21 @@ def builtin_detections() -> list[Detection]:
 def load_user_rules(folder: Path) -> tuple[list[Detection], list[dict]]:
     found: list[Detection] = []
     errors: list[dict] = []
+    sigma_files: list[Path] = []  # loaded together: a correlation may refer to rules of other files
     for path in sorted(folder.rglob("*.y*ml")):
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if windows.is_window_rule(doc):
+            docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+            if len(docs) == 1 and windows.is_window_rule(docs[0]):
                 found.append(windows.load_rule(path))
-            elif isinstance(doc, dict) and "detection" in doc and "logsource" in doc:
-                found.append(sigma.load_rule(path))
+            elif docs and all(isinstance(d, dict) and ("detection" in d or "correlation" in d) for d in docs):
+                sigma_files.append(path)
             else:
-                raise DetectionError(f"{path}: neither a Sigma rule (logsource + detection) nor a SQL rule (sql)")
+                raise DetectionError(f"{path}: neither Sigma rules (logsource + detection, or correlation) "
+                                     "nor a SQL rule (sql)")
         except (DetectionError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             errors.append({"detection": path.stem, "source": str(path), "error": str(exc)})
-    return found, errors
+    more, errs = sigma.load_rules(sigma_files)
+    return found + more, errors + errs
 
 
 def load_detections(ws: Workspace, extra: Optional[Path] = None) -> tuple[list[Detection], list[dict]]:
@@ -57,3 +61,18 @@ def load_detections(ws: Workspace, extra: Optional[Path] = None) -> tuple[list[D
         seen.add(det.id)
         unique.append(det)
     return unique, errors
+
+
+def refusal_summary(errors: list[dict]) -> list[dict]:
+    """Load errors grouped by reason (names and values quoted in a reason are folded), most frequent first,
+    so a folder of a thousand rules reads as a short report."""
+    groups: dict[str, dict] = {}
+    for e in errors:
+        text = e["error"].split(": ", 1)[-1]  # without the file name
+        reason = re.sub(r"'[^']*'", "'…'", text)
+        reason = re.sub(r"\(known: [^)]*\)", "", reason).strip()
+        group = groups.setdefault(reason, {"reason": reason, "count": 0, "examples": []})
+        group["count"] += 1
+        if len(group["examples"]) < 3:
+            group["examples"].append(Path(e["source"]).name + ": " + text)
+    return sorted(groups.values(), key=lambda g: -g["count"])

@@ -19,6 +19,7 @@ adds only what is new. Memory is bounded by the block, batch and flush sizes, no
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import threading
@@ -34,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storewatch.ingest import documents, intel, memory, sniff
+from storewatch.ingest import archives, documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
@@ -42,7 +43,7 @@ from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
 from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
-Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
+Progress = Callable[[str, int, int], None]  # (file being read, bytes done, bytes in all: every file of the run)
 RECORDS_PER_BATCH = 200_000
 PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
@@ -104,11 +105,35 @@ def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path]:
 
 def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Progress | None = None) -> IngestReport:
     """Ingest files and folders into the workspace store."""
-    files = expand(paths, skip=ws.home)
+    files = archives.expand_archives(expand(paths, skip=ws.home))
     scrub = make_scrubber(ws.token_key())
+    if progress:
+        progress = _overall(progress, sum(_size(f) for f in files))
     # Reading starts at once, while the store is opened.
     with memory.reused_memory(), _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
         return _ingest(items, len(files), ws, tz, progress)
+
+
+def _size(path: Path | archives.ZipMember) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
+def _overall(progress: Progress, grand_total: int) -> Progress:
+    """Per-file progress turned into progress over the whole run: one bar however many files."""
+    finished = 0
+    current = None  # the file being read; its bytes join `finished` when the next file starts
+
+    def report(name: str, done: int, total: int) -> None:
+        nonlocal finished, current
+        if current is not None and current[0] != name:
+            finished += current[1]
+        current = (name, total)
+        progress(name, finished + min(done, total), max(grand_total, finished + total, 1))
+
+    return report
 
 
 def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress: Progress | None) -> IngestReport:
@@ -184,16 +209,16 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path], scrub) -> Iterator[tuple]:
+def _read_files(files: list[Path | archives.ZipMember], scrub) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
     ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
     feeds the mappers), ("none", report) when unreadable."""
     for path in files:
-        name = str(Path(path).resolve())
+        name = str(path) if isinstance(path, archives.ZipMember) else str(Path(path).resolve())
         name = scrub(name.encode())[0].decode("utf-8", "replace")
         report = FileReport(name, "unknown")
         if not path.exists() or not path.is_file():
-            report.notes.append("not found" if not path.exists() else "not a regular file")
+            report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
             yield "none", report
             continue
         total = path.stat().st_size
@@ -281,7 +306,7 @@ class _ReadAhead:
             self._put(_Failed(exc), 0)
 
 
-def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
+def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Decide how to read the file: a line format, a document format, a JSON document, or unknown."""
     if sniff.is_binary(head):
         report.source_format = "binary"
@@ -292,21 +317,34 @@ def _plan(path: Path, head: bytes, stream: ScrubbedStream, report: FileReport) -
         if sniff.safe_looks_like(fmt, text_head):
             report.source_format = fmt.name
             return fmt, _batches(fmt.records(stream.reader()))
-    if documents.is_json_document(text_head):
-        records = list(documents.json_records(stream.reader(), report.notes))
-        fmt = sniff.best_line_format([r.text for r in records if r.error is None], LINE_FORMATS) or UNKNOWN
-        report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
-        return fmt, _batches(iter(records))
+    layout = documents.json_layout(text_head)
     lines = text_head.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
+    if layout == "document":
+        return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
+    if fmt is None and not text_head.strip():
+        report.notes.append("empty file")
+        return UNKNOWN, iter(())
+    if fmt is None and layout == "lines" and documents.has_envelopes(lines[: sniff.SAMPLE_RECORDS]):
+        return _sniffed_records(documents.json_line_records(_line_batches(stream, None)), report)
     if fmt is None:
-        report.notes.append("format not recognized: every line kept in quarantine")
-        return UNKNOWN, _line_batches(stream, None)
+        # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
+        report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
+        reason = f"format not recognized: file not read ({path.stat().st_size:,} bytes)"
+        return UNKNOWN, _batches(iter([Record(1, 0, text_head[:UNKNOWN_HEAD_CHARS], reason)]))
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
+
+
+def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
+    """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
+    sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
+    fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
+    report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
+    return fmt, _batches(itertools.chain(sample, records))
 
 
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
@@ -784,6 +822,7 @@ def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -
     report.duplicates = report.read - report.stored - report.quarantined
 
 
+UNKNOWN_HEAD_CHARS = 4096  # what the quarantine keeps of a file whose format is not recognized
 UNKNOWN = Format(
     name="unknown", channel="unknown", looks_like=lambda _: False,
     sql="SELECT line_no, 'format not recognized' AS _error, NULL::TIMESTAMPTZ AS time, NULL AS class_name FROM batch",

@@ -2,9 +2,11 @@
 
 Detections match on plain values (an IP, a domain, a hash), so each indicator's pattern is parsed with
 `stix2patterns` and every `=` / `IN` comparison on an observable we can match yields a row. Cyber
-observables (SCOs) in the bundle count as indicators too. Feeds are messy: an object that fails strict
-validation, a pattern we cannot use, or a comparison we cannot match is skipped with an error note,
-never by failing the bundle.
+observables (SCOs) in the bundle count as indicators too. Feeds are messy: real ones publish ids that
+are not RFC 4122 UUIDs, odd timestamps or custom properties, which stix2 refuses. An object stix2
+refuses is read from its raw JSON instead, keeping its id as given, with a note; only an object without
+a type and an id, a pattern we cannot use, or a comparison we cannot match is skipped with a note, never
+by failing the bundle.
 """
 
 from __future__ import annotations
@@ -29,17 +31,26 @@ _PATTERN_PATHS: dict[tuple[str, str], str] = {
     ("domain-name", "value"): "domain",
     ("url", "value"): "url",
     ("email-addr", "value"): "email",
+    ("email-message", "from_ref"): "email",
+    ("email-message", "sender_ref"): "email",
+    ("domain-name", "resolves_to_refs"): "ip",
     ("file", "hashes"): "hash",
 }
+# `=` and `IN` name values; ISSUBSET names a network an address lies in (stored as CIDR, matched as a range).
+_VALUE_OPS = {"=", "IN"}
+_NETWORK_OPS = {"ISSUBSET"}
 _SCO_TYPES = {"ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain", "url": "url", "email-addr": "email"}
 _LOWER = {"domain", "hash", "email"}
 _STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _BUNDLE_HEAD = re.compile(r'^\s*\{.*?"type"\s*:\s*"bundle"', re.S)
+# A TAXII 2.1 envelope (what a collection's /objects/ endpoint returns): top-level "objects" of STIX objects.
+_ENVELOPE_HEAD = re.compile(r'^\s*\{[^{]*"objects"\s*:\s*\[\s*\{[^{}]{0,4000}?"id"\s*:\s*"[a-z][a-z0-9-]*--', re.S)
 
 
 def looks_like(head: str) -> bool:
-    """A JSON object whose type is "bundle" within the first 64 KB (pretty-printed or not)."""
-    return bool(_BUNDLE_HEAD.match(head[:65536].lstrip("\ufeff")))
+    """A STIX bundle (a JSON object whose type is "bundle") or a TAXII envelope, within the first 64 KB."""
+    head = head[:65536].lstrip("\ufeff")
+    return bool(_BUNDLE_HEAD.match(head) or _ENVELOPE_HEAD.match(head))
 
 
 def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
@@ -63,7 +74,7 @@ def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
 
 
 def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
-    """The bundle's objects, parsed by stix2; objects failing validation are dropped with a note."""
+    """The bundle's objects, parsed by stix2; those it refuses kept as their raw JSON objects, with a note."""
     try:
         bundle = stix2.parse(data.decode("utf-8-sig"), allow_custom=True)
         return list(getattr(bundle, "objects", None) or [bundle])
@@ -74,7 +85,8 @@ def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         errors.append(f"invalid JSON: {exc}")
         return []
-    if not isinstance(raw, dict) or raw.get("type") != "bundle":
+    envelope = isinstance(raw, dict) and "type" not in raw and isinstance(raw.get("objects"), list)  # TAXII 2.1
+    if not isinstance(raw, dict) or (raw.get("type") != "bundle" and not envelope):
         errors.append(f"not a STIX bundle: {_short(whole_error)}")
         return []
     parsed = []
@@ -82,9 +94,13 @@ def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
     for obj in raw.get("objects") or []:
         try:
             parsed.append(stix2.parse(obj, allow_custom=True, version=_object_version(obj, version)))
-        except Exception as exc:  # one bad object costs only itself
-            ident = obj.get("id", "?") if isinstance(obj, dict) else "?"
-            errors.append(f"{ident}: skipped invalid object: {_short(exc)}")
+        except Exception as exc:  # strict validation refused it: read the fields we need from the raw JSON
+            if isinstance(obj, dict) and isinstance(obj.get("type"), str) and isinstance(obj.get("id"), str):
+                errors.append(f"{obj['id']}: read without strict validation: {_short(exc)}")
+                parsed.append(obj if obj.get("spec_version") or not version else {**obj, "spec_version": version})
+            else:
+                ident = obj.get("id", "?") if isinstance(obj, dict) else "?"
+                errors.append(f"{ident}: skipped invalid object: {_short(exc)}")
     return parsed
 
 
@@ -140,8 +156,8 @@ def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[d
             where = f"{sco_type}:{'.'.join(map(str, path))} {op}"
             if ioc_type is None:
                 errors.append(f"{ident}: ignored comparison {where} (not a matchable observable)")
-            elif op not in ("=", "IN"):
-                errors.append(f"{ident}: ignored comparison {where} (only = and IN yield values)")
+            elif op not in _VALUE_OPS and not (ioc_type == "ip" and op in _NETWORK_OPS):
+                errors.append(f"{ident}: ignored comparison {where} (only = and IN, or ISSUBSET on addresses, yield values)")
             else:
                 for value in _literals(literal):
                     yield _row(ident, ioc_type, value, source_file, **extra)

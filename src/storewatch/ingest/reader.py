@@ -12,6 +12,7 @@ import codecs
 import gzip
 import io
 import lzma
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from storewatch.ingest.archives import Closing, ZipMember
 from storewatch.ingest.privacy import Scrubber
 
 BLOCK_BYTES = 16 << 20
@@ -29,11 +31,20 @@ MAX_LINE_BYTES = 256 << 20
 HEAD_BYTES = 64 << 10
 
 _MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
-_STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError, zipfile.BadZipFile)
 
 
-def open_raw(path: Path) -> BinaryIO:
+def open_raw(path: Path | ZipMember) -> BinaryIO:
     """The file's decompressed bytes, recognizing compression by magic number, not by name."""
+    if isinstance(path, ZipMember):
+        member = path.open()
+        try:
+            magic = member.peek(6)[:6]
+            opener = next((o for prefix, o in _MAGIC.items() if magic.startswith(prefix)), None)
+            return Closing(opener(member, "rb"), member) if opener else member
+        except BaseException:
+            member.close()
+            raise
     with open(path, "rb") as fh:
         magic = fh.read(6)
     for prefix, opener in _MAGIC.items():
@@ -42,7 +53,7 @@ def open_raw(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def read_head(path: Path, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
+def read_head(path: Path | ZipMember, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
     """The first bytes of the decompressed file, and a note if even those could not be read."""
     try:
         with open_raw(path) as fh:
@@ -55,7 +66,7 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
 class ScrubbedStream:
     """Line-aligned, scrubbed, UTF-8 blocks of a file, with the damage it met noted on the way."""
 
-    path: Path
+    path: Path | ZipMember
     scrub: Scrubber
     notes: list[str] = field(default_factory=list)
     pans: int = 0

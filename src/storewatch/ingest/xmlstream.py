@@ -2,7 +2,7 @@
 
 XML exports from tills and Windows hosts run to gigabytes, arrive truncated when a copy was cut short,
 and sometimes hold junk spliced into the middle. `iter_xml_records` therefore parses with
-`lxml.etree.iterparse`, turns each record element into a dict as soon as it closes, frees it, and on
+lxml's pull parser, turns each record element into a dict as soon as it closes, frees it, and on
 damage yields one error Record quoting the raw text from the damaged point on, instead of raising.
 
 The raw bytes are kept by `_Tape`, a file-like between the source and lxml that remembers the bytes of
@@ -171,12 +171,26 @@ def iter_xml_records(
     wanted = tuple("{*}" + t for t in tags)
     depth = 0
     open_line = 0
-    parser = etree.iterparse(
-        tape, events=("start", "end"), tag=wanted, huge_tree=True, resolve_entities=False,
+    # A pull parser fed chunk by chunk, not `iterparse`: when a chunk holds damage, lxml 6 raises before
+    # `iterparse` hands out the records that chunk completed; the pull parser keeps them for `read_events`.
+    parser = etree.XMLPullParser(
+        events=("start", "end"), tag=wanted, huge_tree=True, resolve_entities=False,
         no_network=True, remove_comments=True, remove_pis=True,
     )
-    try:
-        for event, el in parser:
+    failure: BaseException | None = None
+    while failure is None:
+        chunk = None  # stays None when the read itself fails
+        try:
+            chunk = tape.read(1 << 16)
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+        except Exception as exc:  # damage or a failing decompressor ends the file, never the run
+            failure = exc
+            if chunk == b"":  # a failed close() ends the open elements itself: those are no records
+                break
+        for event, el in parser.read_events():
             if event == "start":
                 if depth == 0:
                     open_line = el.sourceline or 0
@@ -193,14 +207,16 @@ def iter_xml_records(
             if parent is not None:
                 while el.getprevious() is not None:
                     del parent[0]
-    except Exception as exc:  # damage or a failing decompressor ends the file, never the run
-        bad_line = getattr(exc, "lineno", None) or open_line or tape.line
-        line, offset, raw = tape.rest(min(open_line or bad_line, bad_line))
-        syntax = isinstance(exc, etree.XMLSyntaxError)
-        if raw.strip() or open_line or not syntax:  # an empty document is no error; a failed read is
-            reason = (str(getattr(exc, "msg", None) or exc).splitlines() or [type(exc).__name__])[0][:300]
-            kind = "XML syntax error" if syntax else f"read error ({type(exc).__name__})"
-            yield Record(line, offset, raw, f"{kind}: {reason} (line {bad_line})")
+        if failure is None and chunk == b"":
+            return
+    exc = failure
+    bad_line = getattr(exc, "lineno", None) or open_line or tape.line
+    line, offset, raw = tape.rest(min(open_line or bad_line, bad_line))
+    syntax = isinstance(exc, etree.XMLSyntaxError)
+    if raw.strip() or open_line or not syntax:  # an empty document is no error; a failed read is
+        reason = (str(getattr(exc, "msg", None) or exc).splitlines() or [type(exc).__name__])[0][:300]
+        kind = "XML syntax error" if syntax else f"read error ({type(exc).__name__})"
+        yield Record(line, offset, raw, f"{kind}: {reason} (line {bad_line})")
 
 
 def _record(el: etree._Element, line: int, offset: int, convert: Converter) -> Record:

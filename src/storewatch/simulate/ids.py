@@ -1,7 +1,10 @@
 """Identifiers that look real but can never be mistaken for a card number.
 
-The ingest scrubs every Luhn-valid 13-19 digit run (contiguous or grouped), so the only PANs in the
-output must be the ones injected on purpose. Every long numeric id and every hex id passes through here.
+The ingest scrubs card numbers (ingest/privacy.py: a network's prefix and length, Luhn, standing alone).
+Ids here avoid more than that, every Luhn-valid 13-19 digit run, contiguous or grouped, so that the only
+card numbers in the output are the ones injected on purpose (always 16-digit Visa or Mastercard, which the
+scrubber takes without any context) whatever the scrubber's finer rules. Every long numeric id and every
+hex id passes through here.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import re
 
 import numpy as np
 
-# Same shapes the ingest scrubber looks for: contiguous, 4-4-4-x and 4-6-5 groupings.
+# The shapes of any card-like run: contiguous, 4-4-4-x and 4-6-5 groupings (a superset of the scrubber's cards).
 PAN_SHAPE = re.compile(
     r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,7}|[0-9]{4}([ -])[0-9]{6}\2[0-9]{4,5})(?![0-9])"
 )
@@ -27,7 +30,7 @@ def luhn_ok(digits: str) -> bool:
 
 
 def has_pan(text: str) -> bool:
-    """True if text contains anything the scrubber would treat as a card number."""
+    """True if text contains a Luhn-valid run shaped like a card number (more than the scrubber replaces)."""
     for m in PAN_SHAPE.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_ok(digits):

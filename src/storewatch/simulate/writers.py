@@ -48,6 +48,7 @@ class Sink:
                  header: Callable[[float], str] | None = None, footer: Callable[[float], str] | None = None,
                  clean: frozenset[str] = frozenset()):
         self.clean = clean  # routes that must stay parseable (e.g. a JSON document assembled later)
+        self.restyle: Callable[[str], str] | None = None  # the style's rewrite of each line (styles.py)
         self.root, self.route, self.start, self.rng = root, route, start, rng
         self.kind, self.rate, self.header, self.footer = kind, rate, header, footer
         self._ts: list[np.ndarray] = []
@@ -107,6 +108,8 @@ class Sink:
 
     def _write(self, rel: str, lines: list[str], ts0: float) -> None:
         f = self._open(rel, ts0)
+        if self.restyle:
+            lines = [self.restyle(line) for line in lines]
         bad = 0
         if self.kind and lines and rel not in self.clean:
             bad = int(self.rng.binomial(len(lines), self.rate))

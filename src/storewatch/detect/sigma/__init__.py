@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from storewatch.detect.detection import Detection
-from storewatch.detect.sigma.loader import load_rule
+from storewatch.detect.sigma.loader import load_rule, load_rules
 
 RULES_DIR = Path(__file__).parent / "rules"
 
-__all__ = ["RULES_DIR", "detections", "load_rule"]
+__all__ = ["RULES_DIR", "detections", "load_rule", "load_rules"]
 
 
 def detections(folder: Path = RULES_DIR) -> list[Detection]:

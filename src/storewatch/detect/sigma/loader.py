@@ -1,4 +1,6 @@
-"""One Sigma rule file -> a Detection: parsed by pySigma, compiled to DuckDB SQL, grouped into alerts.
+"""Sigma rule files -> Detections: parsed by pySigma, compiled to DuckDB SQL, grouped into alerts.
+Correlation rules (event_count, value_count, temporal, temporal_ordered) over rules of the same folder
+are compiled by `correlation.py`.
 
 A rule may carry storewatch hints in a custom `storewatch:` mapping (all optional):
   scenario   the threat-catalogue scenario its alerts belong to (default "sigma")
@@ -16,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import yaml
+from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
@@ -23,6 +26,7 @@ from storewatch.detect.detection import Detection, DetectionError
 from storewatch.detect.sigma import mapping as mapping_data
 from storewatch.detect.sigma.alerts import Grouping, alert_query
 from storewatch.detect.sigma.compiler import compile_rule
+from storewatch.detect.sigma.correlation import Base, correlation_query
 from storewatch.detect.sigma.mapping import Unsupported
 
 HINTS = ("scenario", "group_by", "min_events", "summary")
@@ -32,13 +36,77 @@ DEFAULT_SUMMARY = '{events} event(s) matched "{rule}" for {entity_type} {entity}
 
 
 def load_rule(path: Path) -> Detection:
-    doc = _read(path)
-    try:
-        rule = SigmaRule.from_dict(doc)
-    except SigmaError as exc:
-        raise DetectionError(f"{path}: not a valid Sigma rule: {exc}") from None
+    """A file holding exactly one rule (the shipped pack's form)."""
+    found, errors = load_rules([path])
+    if errors:
+        raise DetectionError(errors[0]["error"])
+    if len(found) != 1:
+        raise DetectionError(f"{path}: holds {len(found)} detections; one rule per file expected here")
+    return found[0]
+
+
+def load_rules(paths: list[Path]) -> tuple[list[Detection], list[dict]]:
+    """Rule files as a user drops them into a folder: one rule, or several YAML documents (rules and the
+    correlations over them); a correlation may refer to rules of any file of the folder, by name or id.
+    Rules a correlation refers to raise alerts of their own only when it says `generate: true`."""
+    errors: list[dict] = []
+    rules: list[tuple[Path, str, dict]] = []  # (file, detection id, document)
+    correlations: list[tuple[Path, str, dict]] = []
+    for path in paths:
+        try:
+            docs = _read(path)
+        except DetectionError as exc:
+            errors.append(_error(path, path.stem, exc))
+            continue
+        for n, doc in enumerate(docs):
+            ident = f"sigma.{path.stem}" if len(docs) == 1 else f"sigma.{path.stem}.{doc.get('name') or n + 1}"
+            (correlations if "correlation" in doc else rules).append((path, ident, doc))
+    parsed: dict[str, tuple[Path, str, SigmaRule]] = {}
+    by_ref: dict[str, SigmaRule] = {}
+    for path, ident, doc in rules:
+        try:
+            rule = SigmaRule.from_dict(doc)
+        except SigmaError as exc:
+            errors.append(_error(path, ident, DetectionError(f"{path}: not a valid Sigma rule: {exc}")))
+            continue
+        parsed[ident] = (path, ident, rule)
+        for ref in (rule.name, str(rule.id) if rule.id else None):
+            if ref:
+                by_ref[ref] = rule
+    quiet: set[int] = set()  # rules referred to by a correlation that does not generate them
+    found: list[Detection] = []
+    for path, ident, doc in correlations:
+        try:
+            corr = SigmaCorrelationRule.from_dict(doc)
+            refs = [r.reference for r in corr.rules or []]
+            missing = [r for r in refs if r not in by_ref]
+            if not refs or missing:
+                raise DetectionError(f"{path}: correlation refers to unknown rule(s) {', '.join(missing) or '(none)'}")
+            bases = [by_ref[r] for r in refs]
+            found.append(_correlation(path, ident, corr, bases))
+            if not corr.generate:
+                quiet |= {id(b) for b in bases}
+        except SigmaError as exc:
+            errors.append(_error(path, ident, DetectionError(f"{path}: not a valid Sigma correlation: {exc}")))
+        except DetectionError as exc:
+            errors.append(_error(path, ident, exc))
+    for path, ident, rule in parsed.values():
+        if id(rule) in quiet:
+            continue
+        try:
+            found.append(_detection(path, ident, rule))
+        except DetectionError as exc:
+            errors.append(_error(path, ident, exc))
+    return found, errors
+
+
+def _error(path: Path, ident: str, exc: Exception) -> dict:
+    return {"detection": ident, "source": str(path), "error": str(exc)}
+
+
+def _detection(path: Path, ident: str, rule: SigmaRule) -> Detection:
     hints = _hints(path, rule.custom_attributes.get("storewatch"))
-    m = mapping_data.load()
+    m = mapping_data.load().for_logsource(rule.logsource)
     try:
         source = m.source(rule.logsource)
         compiled = compile_rule(rule, m)
@@ -46,9 +114,24 @@ def load_rule(path: Path) -> Detection:
         sql, params = alert_query(source, compiled, Grouping(group_by, int(hints.get("min_events", 1))), m, rule.title)
     except (Unsupported, SigmaError) as exc:
         raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
+    return _made(path, ident, rule, hints, sql, params)
+
+
+def _correlation(path: Path, ident: str, corr: SigmaCorrelationRule, rules: list[SigmaRule]) -> Detection:
+    hints = _hints(path, corr.custom_attributes.get("storewatch"))
+    m = mapping_data.load()
+    try:
+        bases = [Base(r, m.source(r.logsource), compile_rule(r, m.for_logsource(r.logsource))) for r in rules]
+        sql, params = correlation_query(corr, bases, m)
+    except (Unsupported, SigmaError) as exc:
+        raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
+    return _made(path, ident, corr, hints, sql, params)
+
+
+def _made(path: Path, ident: str, rule, hints: dict, sql: str, params: dict) -> Detection:
     try:
         return Detection(
-            id=f"sigma.{path.stem}", title=rule.title, kind="sigma", scenario=str(hints.get("scenario", "sigma")),
+            id=ident, title=rule.title, kind="sigma", scenario=str(hints.get("scenario", "sigma")),
             severity=SEVERITY.get(rule.level.name.lower() if rule.level else "medium", "medium"),
             query=lambda con: _run(con, sql, params),
             attack=tuple(t.name.upper() for t in rule.tags if t.namespace == "attack" and TECHNIQUE.match(t.name)),
@@ -59,22 +142,22 @@ def load_rule(path: Path) -> Detection:
         raise DetectionError(f"{path}: {exc}") from None
 
 
-def _read(path: Path) -> dict:
-    """The file's single rule document; collections, correlations and filters are refused by name."""
+def _read(path: Path) -> list[dict]:
+    """The file's rule and correlation documents; global actions and meta-filters are refused by name."""
     try:
         docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise DetectionError(f"{path}: cannot read rule: {exc}") from None
-    if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise DetectionError(f"{path}: unsupported Sigma feature: {len(docs)} YAML documents; "
-                             "one rule per file (rule collections and 'action: global' are not supported)")
-    doc = docs[0]
-    if "correlation" in doc:
-        raise DetectionError(f"{path}: unsupported Sigma feature: correlation rules; "
-                             "write a windowed SQL rule instead (docs/detection.md)")
-    if "filter" in doc and "detection" not in doc:
-        raise DetectionError(f"{path}: unsupported Sigma feature: Sigma filters (meta-filters)")
-    return doc
+    if not docs or not all(isinstance(d, dict) for d in docs):
+        raise DetectionError(f"{path}: a rule file holds Sigma rules (YAML mappings)")
+    for doc in docs:
+        if "action" in doc:
+            raise DetectionError(f"{path}: unsupported Sigma feature: rule collections with 'action: {doc['action']}'")
+        if "filter" in doc and "detection" not in doc:
+            raise DetectionError(f"{path}: unsupported Sigma feature: Sigma filters (meta-filters)")
+        if "correlation" not in doc and ("detection" not in doc or "logsource" not in doc):
+            raise DetectionError(f"{path}: neither a Sigma rule (logsource + detection) nor a correlation")
+    return docs
 
 
 def _hints(path: Path, hints: object) -> dict:

@@ -6,7 +6,8 @@ becomes SQL expressions over `events`, a logsource becomes a filter plus the ent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,11 +34,23 @@ class Source:
     evidence: tuple[tuple[str, str], ...]  # (evidence name, Sigma field) summarised per alert
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,127}")
+
+
 @dataclass(frozen=True)
 class Mapping:
     fields: dict[str, tuple[str, ...]]
     keywords: tuple[str, ...]
     logsources: dict[str, dict[str, dict]]
+    # product -> SQL template for any other field of that product's records (`{field}` is its name): a
+    # Windows event keeps every EventData field, so a field Sigma names is one of them or absent.
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    fallback: str | None = None  # the template in force for the rule at hand (`for_logsource`)
+
+    def for_logsource(self, logsource: SigmaLogSource) -> "Mapping":
+        """This mapping as a rule of that logsource sees it (with its product's field fallback, if any)."""
+        product = (logsource.product or "").lower()
+        return replace(self, fallback=self.fallbacks.get(product))
 
     def expressions(self, field: str) -> tuple[str, ...]:
         """SQL expressions a Sigma field (or a native column name) stands for."""
@@ -48,6 +61,8 @@ class Mapping:
             return folded[field.lower()]
         if field in COLUMN_NAMES:
             return (field,)
+        if self.fallback and _FIELD_NAME.fullmatch(field):
+            return (self.fallback.format(field=field),)
         raise Unsupported(f"field '{field}' is not mapped to the events table (see sigma/mapping.yml)")
 
     def keyword_expressions(self) -> tuple[str, ...]:
@@ -91,4 +106,5 @@ class Mapping:
 def load(path: Path = MAPPING_FILE) -> Mapping:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     fields = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in doc["fields"].items()}
-    return Mapping(fields=fields, keywords=tuple(doc["keywords"]), logsources=doc["logsources"])
+    return Mapping(fields=fields, keywords=tuple(doc["keywords"]), logsources=doc["logsources"],
+                   fallbacks={str(k).lower(): str(v) for k, v in (doc.get("fallbacks") or {}).items()})

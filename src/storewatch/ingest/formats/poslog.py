@@ -7,10 +7,19 @@ voided or returned without receipt), which is what loss-prevention detections ke
 themselves are counted, not kept.
 
 Record keys: store_id, workstation_id, sequence, transaction_ref, business_day, begin, end, operator_id,
-operator_name, currency, status, kind (sale | return | exchange | no_sale | post_void | control |
-other), total, item_count (merchandise lines, not voided), return_count, return_no_receipt_count,
-line_void_count, tenders [{type, type_code, amount, card_type, last4}], card_last4, card_brand
-(of the first card tender), refund_amount (sum of Refund tenders), voided_sequence.
+operator_name, currency, status, kind (sale | return | exchange | no_sale | post_void | sign_on | sign_off |
+till_control | control | other), total, item_count (merchandise lines, not voided), return_count,
+return_no_receipt_count, line_void_count, tenders [{type, type_code, amount, card_type, card_brand, last4}],
+card_last4, card_brand and card_type (of the first card tender), refund_amount (sum of Refund tenders),
+change_amount (TenderChange given back), training (Transaction@TrainingModeFlag: a cashier in training,
+no real money), voided_sequence, control (what a ControlTransaction did),
+tender_control (what a TenderControlTransaction did: Loan, Pickup, TillSettle...).
+
+Card kind and card brand are different facts that exports put in different places. ARTS
+`CreditDebit/@CardType` is the kind (Credit, Debit, ...); the brand is a `CardBrand`-like child or
+attribute, or a vendor extension (NCR ACS: `acs:CreditDescription="Visa"`). Some exports write the
+brand into CardType itself (`CardType="Visa"`): a CardType that is not a kind is taken as the brand.
+Item identifiers (GTIN/POSItemID) are never read: only card tenders' account numbers give last4.
 """
 
 from __future__ import annotations
@@ -26,12 +35,21 @@ from storewatch.ingest.xmlstream import iter_xml_records, local_tag
 
 _TRUE = {"true", "1", "yes", "y"}
 _VOIDED_STATUS = {"postvoided", "postvoid", "voided"}
-_CARD_TENDERS = {"creditdebit", "credit", "debit", "card", "creditcard", "debitcard"}
-_HEAD = re.compile(r"<(?:[\w.-]+:)?POSLog[\s>/]|<(?:[\w.-]+:)?Transaction[\s>].{0,4000}?<(?:[\w.-]+:)?RetailStoreID[\s>]", re.S)
+_CARD_TENDERS = {"creditdebit", "credit", "debit", "card", "creditcard", "debitcard", "bankcard", "paymentcard"}
+_CARD_KINDS = {"credit", "debit", "prepaid", "charge", "deferreddebit", "creditdebit", "gift", "fleet", "ebt", "storedvalue",
+               "purchasing", "commercial", "unknown"}
+# where exports name the card's brand (scheme or issuer), on the CreditDebit element or as its children
+_BRAND_NAMES = ("CardBrand", "Brand", "CreditDescription", "CardName", "CardDescription", "CardScheme", "Scheme",
+                "CardIssuer", "IssuerName", "CardProduct")
+_CONTROL_KINDS = {"OperatorSignOn": "sign_on", "OperatorSignOff": "sign_off", "NoSale": "no_sale",
+                  "PostVoid": "post_void", "VoidTransaction": "post_void"}
+_CONTROL_META = {"ReasonCode", "Reason", "ManagerApproval", "TransactionLink"}
+_HEAD = re.compile(r"<(?:[\w.-]+:)?POSLog[\s>/]|<(?:[\w.-]+:)?Transaction[\s>].{0,4000}?<(?:[\w.-]+:)?(?:RetailStoreID|BusinessUnit)[\s>]",
+                   re.S)
 
 
 def looks_like(head: str) -> bool:
-    """A POSLog root, or an ARTS Transaction carrying a RetailStoreID, in the file's first ~64 KB."""
+    """A POSLog root, or an ARTS Transaction carrying a RetailStoreID (2.x) or BusinessUnit (6.0), in the first ~64 KB."""
     return bool(_HEAD.search(head[:65536]))
 
 
@@ -129,6 +147,20 @@ def _no_receipt(ret: etree._Element) -> bool:
     return not any(name in kids for name in ("TransactionLink", "OriginalTransaction", "Receipt", "ReceiptNumber"))
 
 
+def _squash(value: str | None) -> str:
+    """`DKT:CreditCard`, `CREDIT_CARD`, `Credit Card` -> `creditcard`: vendors prefix and spell tender names."""
+    return re.sub(r"[^a-z]", "", (value or "").rpartition(":")[2].lower())
+
+
+def _card_kind_and_brand(card: etree._Element | None, cards: Kids) -> tuple[str | None, str | None]:
+    """(credit/debit kind, brand) of a card tender; see the module docstring."""
+    card_type = _attr(card, "CardType") or _text(cards, "CardType")
+    brand = next((v for name in _BRAND_NAMES if (v := _attr(card, name) or _text(cards, name))), None)
+    if card_type is not None and _squash(card_type) not in _CARD_KINDS:
+        return None, brand or card_type
+    return card_type, brand
+
+
 def _tender(tender: etree._Element) -> dict:
     kids = _kids(tender)
     card = _first(kids, "CreditDebit")
@@ -140,22 +172,35 @@ def _tender(tender: etree._Element) -> dict:
     tender_type = _attr(tender, "TenderType") or _text(kids, "TenderType")
     if tender_type is None and card is not None:
         tender_type = "CreditDebit"
+    kind, brand = _card_kind_and_brand(card, cards)
+    change = _first(kids, "TenderChange")
     return {
         "type": tender_type,
         "type_code": _attr(tender, "TypeCode") or _text(kids, "TypeCode"),
         "amount": _amount(_text(kids, "Amount")),
-        "card_type": _attr(card, "CardType") or _text(cards, "CardType") or _attr(card, "CardBrand") or _text(cards, "CardBrand"),
+        "card_type": kind,
+        "card_brand": brand,
         "last4": digits[-4:] if len(digits) >= 4 else None,
+        "change": _amount(_text(_kids(change), "Amount") or _own_text(change)) if change is not None else None,
     }
 
 
-def _kind(control: Kids | None, retail: etree._Element | None, status: str | None, sales: int, returns: int) -> str:
+def _control_action(control: Kids | None) -> str | None:
+    """What a ControlTransaction did: its first child that is not a reason, approval or link."""
+    if control is None:
+        return None
+    return next((name for name in control if name not in _CONTROL_META), None)
+
+
+def _kind(control: Kids | None, tender_control: bool, retail: etree._Element | None, status: str | None,
+          sales: int, returns: int) -> str:
     if control is not None:
-        if "NoSale" in control:
-            return "no_sale"
-        if "PostVoid" in control or "VoidTransaction" in control:
-            return "post_void"
+        for name, kind in _CONTROL_KINDS.items():
+            if name in control:
+                return kind
         return "control"
+    if tender_control:
+        return "till_control"
     if retail is None:
         return "other"
     if (status or "").replace(" ", "").lower() in _VOIDED_STATUS:
@@ -172,9 +217,12 @@ def transaction_record(tx: etree._Element) -> dict:
     top = _kids(tx)
     retail = _first(top, "RetailTransaction")
     control = _first(top, "ControlTransaction")
+    tender_control = _first(top, "TenderControlTransaction")
     rkids = _kids(retail)
     ckids = _kids(control) if control is not None else None
     status = _attr(retail, "TransactionStatus") or _text(rkids, "TransactionStatus") or _attr(tx, "TransactionStatus")
+    if status is None and _flag(tx, top, "CancelFlag"):  # Xstore and ARTS 6: Transaction@CancelFlag
+        status = "Cancelled"
     operator = _first(top, "OperatorID")
 
     line_items = [(li, _kids(li)) for li in rkids.get("LineItem", ())]
@@ -190,7 +238,8 @@ def transaction_record(tx: etree._Element) -> dict:
     if total is None:  # exports with a single untyped Total
         total = next((x for x in totals if _attr(x, "TotalType") is None), None)
     refunds = [x["amount"] for x in tenders if (x["type_code"] or "").lower() == "refund" and x["amount"] is not None]
-    first_card = next((x for x in tenders if x["last4"] or (x["type"] or "").lower() in _CARD_TENDERS), None)
+    first_card = next((x for x in tenders if x["last4"] or x["card_brand"] or _squash(x["type"]) in _CARD_TENDERS), None)
+    changes = [x["change"] for x in tenders if x["change"] is not None]
     void_ref = None
     if ckids is not None:
         voided = _first(ckids, "PostVoid")
@@ -211,18 +260,22 @@ def transaction_record(tx: etree._Element) -> dict:
         "operator_name": _attr(operator, "OperatorName"),
         "currency": _text(top, "CurrencyCode") or _attr(total, "Currency") or _attr(total, "CurrencyCode"),
         "status": status,
-        "kind": _kind(ckids, retail, status, any_sales, any_returns),
+        "training": _flag(tx, top, "TrainingModeFlag"),
+        "kind": _kind(ckids, tender_control is not None, retail, status, any_sales, any_returns),
         "total": _money(_amount(_own_text(total))),
         "item_count": len(sales) + len(returns),
         "return_count": len(returns),
         "return_no_receipt_count": sum(1 for r in returns if _no_receipt(r)),
         "line_void_count": len(line_items) - len(live),
-        "tenders": [{**x, "amount": _money(x["amount"])} for x in tenders],
+        "tenders": [{**x, "amount": _money(x["amount"]), "change": _money(x["change"])} for x in tenders],
         "card_last4": first_card["last4"] if first_card else None,
-        "card_brand": first_card["card_type"] if first_card else None,
+        "card_brand": first_card["card_brand"] if first_card else None,
+        "card_type": first_card["card_type"] if first_card else None,
         "refund_amount": _money(sum(refunds, Decimal(0))) if refunds else None,
+        "change_amount": _money(sum(changes, Decimal(0))) if changes else None,
         "voided_sequence": void_ref,
-        "control": next(iter(ckids), None) if ckids is not None else None,
+        "control": _control_action(ckids),
+        "tender_control": _control_action(_kids(tender_control)) if tender_control is not None else None,
     }
 
 

@@ -1,8 +1,16 @@
 """X / Twitter API v2 post objects, for brand monitoring."""
 
 from storewatch.ingest.formats.base import Format, load_sql
-from storewatch.ingest.sniff import json_keys
+from storewatch.ingest.sniff import json_keys, json_value
 
-FORMAT = Format(name="twitter", channel="social", sql=load_sql("twitter"),
-                looks_like=lambda line: {"id", "text", "created_at"} <= json_keys(line) and bool({"author_id", "edit_history_tweet_ids", "entities", "lang"} & json_keys(line)),
+
+def _looks_like(line: str) -> bool:
+    """A v2 post: a numeric string id and text, with a field only posts carry (default fields included)."""
+    keys = json_keys(line)
+    post_id = json_value(line, "id")
+    return ({"id", "text"} <= keys and isinstance(post_id, str) and post_id.isdigit()
+            and bool({"created_at", "edit_history_tweet_ids", "author_id"} & keys))
+
+
+FORMAT = Format(name="twitter", channel="social", sql=load_sql("twitter"), looks_like=_looks_like,
                 description="X/Twitter v2 posts")
