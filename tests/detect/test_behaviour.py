@@ -148,7 +148,7 @@ def _store_lan(stores: int = 30) -> list[dict]:
     """Back-office PCs with a normal day: forty successful calls each to a handful of services."""
     rows = [conn(3600 + k * 600 + s, f"10.{s}.3.10", f"10.0.{k % 4}.{k % 9 + 1}", port=443 + k % 3)
             for s in range(1, stores + 1) for k in range(40)]
-    rows += [{"time": at(3600), "class_name": "Network Activity", "channel": "endpoint", "source_format": "sysmon",
+    rows += [{"time": at(3600), "class_name": "Network Activity", "channel": "endpoint", "source_format": "windows",
               "host": f"BO-{s:04d}", "src_ip": f"10.{s}.3.10", "dst_ip": "10.0.0.1"} for s in range(1, stores + 1)]
     rows += [{"time": at(3600), "class_name": "POS Transaction", "channel": "pos", "store_id": f"{s:04d}"}
              for s in range(1, stores + 1)]
@@ -223,7 +223,7 @@ FLEET = 12
 
 
 def _process(t: float, host: str, image: str, sha: str) -> dict:
-    return {"time": at(t), "class_name": "Process Activity", "channel": "endpoint", "source_format": "sysmon",
+    return {"time": at(t), "class_name": "Process Activity", "channel": "endpoint", "source_format": "windows",
             "host": host, "process_name": image, "file_hash": sha}
 
 
@@ -233,7 +233,7 @@ def _fleet() -> list[dict]:
     for k in range(1, FLEET + 1):
         host, ip = f"POS-{k:04d}-01", f"10.{k}.2.11"
         rows += [_process(3600 + 600 * j + k, host, "C:\\Retail\\pos.exe", "a" * 64) for j in range(5)]
-        rows.append({"time": at(3600), "class_name": "Network Activity", "channel": "endpoint", "source_format": "sysmon",
+        rows.append({"time": at(3600), "class_name": "Network Activity", "channel": "endpoint", "source_format": "windows",
                      "host": host, "src_ip": ip, "dst_ip": "10.0.1.41"})
         rows.append({"time": at(3600), "class_name": "POS Transaction", "channel": "pos", "store_id": f"{k:04d}"})
         rows += [conn(k * 7 + 600 * j, ip, "192.0.2.10") for j in range(100)]

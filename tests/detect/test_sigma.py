@@ -22,7 +22,7 @@ from storewatch.store.schema import create_table_sql
 
 T0 = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc)
 WEB = {"class_name": "HTTP Activity", "source_format": "nginx", "channel": "web"}
-PROC = {"class_name": "Process Activity", "activity": "process_create", "source_format": "sysmon", "channel": "endpoint"}
+PROC = {"class_name": "Process Activity", "activity": "process_create", "source_format": "windows", "channel": "endpoint"}
 
 
 def events_db(rows: list[dict]) -> duckdb.DuckDBPyConnection:

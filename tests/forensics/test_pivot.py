@@ -111,8 +111,8 @@ def test_gaps_silence_silent_source_and_unseen_host(small) -> None:
         *[_web(m, A) for m in range(11)], *[_web(m, A) for m in range(50, 61)],  # 40 silent minutes
         *[_conn(m, "zeek_json", "10.9.9.1", "10.9.9.2") for m in range(-300, 360, 2) if not 0 <= m <= 60],
         *[_conn(m, "zeek_tsv", "10.1.1.6", "10.9.9.2") for m in range(-30, 90, 5)],
-        _conn(5, "sysmon", "10.1.1.5", A, host="POS-1", process_name="C:\\pos.exe"),   # never seen by Zeek
-        _conn(6, "sysmon", "10.1.1.6", A, host="POS-2", process_name="C:\\pos.exe"),   # seen by zeek_tsv
+        _conn(5, "windows", "10.1.1.5", A, host="POS-1", process_name="C:\\pos.exe"),   # never seen by Zeek
+        _conn(6, "windows", "10.1.1.6", A, host="POS-2", process_name="C:\\pos.exe"),   # seen by zeek_tsv
     ]
     ws, incident = small(events, [("ip", A)], 0, 60)
     with db.opened(ws) as con:

@@ -29,7 +29,7 @@ def test_samples_all_recognized_and_stored(run, query) -> None:
     report = run(SAMPLES)
     accounted(report)
     formats = {f.source_format for f in report.files}
-    assert {"nginx", "auth0", "stripe", "shopify", "zeek_json", "sysmon", "onvif", "twitter",
+    assert {"nginx", "auth0", "stripe", "shopify", "zeek_json", "windows", "onvif", "twitter",
             "linux_auth", "postgres", "people_counter"} <= formats
     assert report.totals["quarantined"] <= sum(f.read for f in report.files if f.source_format == "unknown")
 
@@ -101,6 +101,7 @@ def test_truncated_gzip_keeps_what_was_readable(run, tmp_path: Path) -> None:
 def test_binary_and_unknown_files_are_quarantined_not_crashing(run, query, tmp_path: Path) -> None:
     (tmp_path / "image.bin").write_bytes(bytes(range(256)) * 40)
     (tmp_path / "notes.txt").write_text("dear diary\nnothing to see\n")
+    (tmp_path / "cards.txt").write_text("4111111111111111\n5555555555554444\n")  # unknown, and kept scrubbed
     (tmp_path / "empty.log").write_text("")
     report = run(tmp_path)
     accounted(report)
@@ -112,6 +113,9 @@ def test_binary_and_unknown_files_are_quarantined_not_crashing(run, query, tmp_p
     lines = query("SELECT source_line, reason, raw FROM quarantine WHERE source_file LIKE '%notes.txt' ORDER BY 1")
     assert [r["source_line"] for r in lines] == [1]
     assert lines[0]["reason"].startswith("format not recognized") and lines[0]["raw"] == "dear diary\nnothing to see\n"
+    [cards] = query("SELECT raw FROM quarantine WHERE source_file LIKE '%cards.txt'")
+    assert "4111111111111111" not in cards["raw"] and cards["raw"].count("[PAN:last4=") == 2
+    assert by_name["cards.txt"].pans_scrubbed == 2
 
 
 def test_malformed_lines_are_quarantined_with_line_numbers(run, query, tmp_path: Path) -> None:

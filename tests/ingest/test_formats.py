@@ -35,7 +35,7 @@ def test_people_counter_header_synonyms_and_order(run, query, tmp_path: Path) ->
     assert row == {"store_id": "S7", "device": "door-1", "entries": "9", "exits": "4"}
 
 
-def test_postgres_continuations_logins_and_rows(run, query, tmp_path: Path) -> None:
+def test_postgres_multiline_records_logins_and_rows(run, query, tmp_path: Path) -> None:
     (tmp_path / "pg.log").write_text(
         "2026-11-16 02:00:00.000 UTC [7] etl@shop LOG:  AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.customers,\"SELECT * FROM customers\",<not logged>,184223\n"
         "2026-11-16 02:00:00.500 UTC [7] etl@shop LOG:  AUDIT: SESSION,4,1,READ,SELECT,TABLE,public.orders,\"SELECT *\n"
@@ -43,12 +43,12 @@ def test_postgres_continuations_logins_and_rows(run, query, tmp_path: Path) -> N
         "2026-11-16 02:00:01.000 UTC [8] [unknown]@[unknown] LOG:  connection received: host=10.0.0.7 port=5000\n"
         "2026-11-16 02:00:01.100 UTC [8] mallory@shop FATAL:  password authentication failed for user \"mallory\"\n")
     report = run(tmp_path / "pg.log")
-    assert report.totals["stored"] == 5
-    rows = query("SELECT activity, outcome, user_name, src_ip, attributes->>'$.rows' AS rows, time FROM events ORDER BY source_line")
-    assert [r["activity"] for r in rows] == ["select", "select", "continuation", "connect", "logon"]
-    assert rows[0]["rows"] == "184223" and rows[2]["time"] == rows[1]["time"]
-    assert (rows[3]["src_ip"], rows[3]["user_name"]) == ("10.0.0.7", None)  # `[unknown]` is no user
-    assert (rows[4]["outcome"], rows[4]["user_name"]) == ("failure", "mallory")
+    assert (report.totals["read"], report.totals["stored"]) == (4, 4)  # the statement's second line is part of its record
+    rows = query("SELECT source_line, activity, outcome, user_name, src_ip, query, attributes->>'$.rows' AS rows FROM events ORDER BY source_line")
+    assert [(r["source_line"], r["activity"]) for r in rows] == [(1, "select"), (2, "select"), (4, "connect"), (5, "logon")]
+    assert rows[0]["rows"] == "184223" and rows[1]["query"] == "SELECT *\nFROM orders"
+    assert (rows[2]["src_ip"], rows[2]["user_name"]) == ("10.0.0.7", None)  # `[unknown]` is no user
+    assert (rows[3]["outcome"], rows[3]["user_name"]) == ("failure", "mallory")
 
 
 def test_auth_log_ssh_and_sudo(run, query, tmp_path: Path) -> None:

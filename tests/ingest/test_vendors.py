@@ -355,7 +355,7 @@ def test_a_lone_field_object_around_a_record_is_a_record(run, query, tmp_path: P
     (tmp_path / "event.json").write_bytes(orjson.dumps(orjson.loads(line), option=orjson.OPT_INDENT_2))
     report = run(tmp_path / "event.json")
     read_whole(report, 1)
-    assert report.files[0].source_format == "sysmon+document"
+    assert report.files[0].source_format == "windows+document"
     assert query("SELECT host FROM events")[0]["host"] == "POS-0004-04"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -14,6 +13,7 @@ import pytest
 
 from storewatch.ingest.formats.base import Record
 from storewatch.ingest.formats.windows_xml import EVENT_NS, FORMAT, iter_events, looks_like
+from storewatch.store import db
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "endpoint" / "sysmon.jsonl"
 EXPECTED = [orjson.loads(line) for line in SAMPLE.read_bytes().splitlines() if line.strip()]
@@ -125,21 +125,21 @@ def test_looks_like() -> None:
     assert looks_like("\n".join(XMLS))
     assert looks_like('<?xml version="1.0"?>\n<Events>' + XMLS[0])
     assert not looks_like(SAMPLE.read_text())  # the JSON lines belong to the JSON format
-    assert not looks_like(f"<Event xmlns='{EVENT_NS}'><System><Provider Name='Microsoft-Windows-Security-Auditing'/></System></Event>")
+    # any channel: Windows event XML is claimed whatever its provider
+    assert looks_like(f"<Event xmlns='{EVENT_NS}'><System><Provider Name='Microsoft-Windows-Security-Auditing'/></System></Event>")
     assert not looks_like("<POSLog><Transaction/></POSLog>")
 
 
 def test_format_wiring() -> None:
-    assert (FORMAT.name, FORMAT.channel, FORMAT.document, FORMAT.records) == ("sysmon_xml", "endpoint", True, iter_events)
+    assert (FORMAT.name, FORMAT.channel, FORMAT.document, FORMAT.records) == ("windows_xml", "endpoint", True, iter_events)
 
 
-@pytest.mark.skipif(not resources.files("storewatch.ingest.formats").joinpath("sysmon.sql").is_file(),
-                    reason="sysmon.sql not shipped yet")
 def test_sysmon_mapping_gives_identical_rows_for_xml_and_json() -> None:
     def run(texts: list[str]) -> list[tuple]:
         con = duckdb.connect()
         con.execute("SET TimeZone='UTC'")
-        con.execute("CREATE MACRO sw_time(s) AS try_cast(s AS TIMESTAMPTZ)")
+        for macro in db.MACROS:
+            con.execute(macro)
         n = len(texts)
         con.register("batch", pa.table({"line_no": pa.array(range(1, n + 1), pa.int64()),
                                         "line_offset": pa.array([0] * n, pa.int64()), "line": texts}))

@@ -39,7 +39,7 @@ from storewatch.ingest import archives, documents, intel, memory, sniff
 from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
-from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, read_head
+from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, open_raw, read_head
 from storewatch.store import db, schema, segments
 from storewatch.workspace import Workspace
 
@@ -47,6 +47,7 @@ Progress = Callable[[str, int, int], None]  # (file being read, bytes done, byte
 RECORDS_PER_BATCH = 200_000
 PREFETCH_BYTES = 128 << 20  # read-ahead: batches read but not yet mapped
 MAP_ROWS = 50_000  # records mapped in one query (several small files of one format may share it)
+MAP_BYTES = 32 << 20  # ... or this much record text, whichever comes first: long records map in fewer rows
 FLUSH_ROWS = 122_880  # records mapped before they are checked for duplicates and written
 FLUSH_BYTES = 256 << 20  # ... or this much mapped Arrow data, whichever comes first
 # DuckDB's own memory, shared by the mapping queries and the writer's duplicate check. Bounded: DuckDB
@@ -308,6 +309,10 @@ class _ReadAhead:
 
 def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Decide how to read the file: a line format, a document format, a JSON document, or unknown."""
+    for fmt in DOCUMENT_FORMATS:
+        if fmt.magic and head.startswith(fmt.magic):
+            report.source_format = fmt.name
+            return fmt, _batches(_scrubbed(fmt.records, path, stream))
     if sniff.is_binary(head):
         report.source_format = "binary"
         report.notes.append("binary content, not a log: kept as one quarantined record")
@@ -321,7 +326,9 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
     lines = text_head.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # possibly cut mid-line
-    if layout == "document":
+    # A log whose lines start with `[` (Apache's error log) is not a JSON document: a line format that
+    # claims its first line wins over the JSON reader.
+    if layout == "document" and not sniff.claims_first_line(lines, LINE_FORMATS):
         return _sniffed_records(documents.json_records(stream.reader(), report.notes), report)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
     if fmt is None and not text_head.strip():
@@ -333,7 +340,8 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
         # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
         report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
         reason = f"format not recognized: file not read ({path.stat().st_size:,} bytes)"
-        return UNKNOWN, _batches(iter([Record(1, 0, text_head[:UNKNOWN_HEAD_CHARS], reason)]))
+        kept, stream.pans = stream.scrub(head[:UNKNOWN_HEAD_BYTES])  # the head is kept: no card number in it
+        return UNKNOWN, _batches(iter([Record(1, 0, documents.head_text(bytes(kept)), reason)]))
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
     return fmt, _line_batches(stream, fmt)
@@ -342,14 +350,27 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
 def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[Format, Iterator[pa.Table]]:
     """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
     sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
-    fmt = sniff.best_line_format([r.text for r in sample if r.error is None], LINE_FORMATS) or UNKNOWN
+    texts = [r.text for r in sample if r.error is None]
+    fmt = sniff.best_line_format(texts, LINE_FORMATS) or UNKNOWN
+    fmt = fmt.specialize("\n".join(texts)) if fmt.specialize else fmt  # as for line files
     report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
     return fmt, _batches(itertools.chain(sample, records))
 
 
+def _scrubbed(read: Callable, path: Path, stream: ScrubbedStream) -> Iterator[Record]:
+    """The records a binary format reads from the raw file, each scrubbed here (no text stream did it)."""
+    with open_raw(path) as raw:
+        for rec in read(raw):
+            clean, found = stream.scrub(rec.text.encode())
+            if found:
+                stream.pans += found
+                rec = rec._replace(text=clean.decode())
+            yield rec
+
+
 def _line_batches(stream: ScrubbedStream, fmt: Format | None) -> Iterator[pa.Table]:
     recoded = 0
-    for batch in stream.line_batches():
+    for batch in stream.line_batches(fmt.continuation if fmt is not None else None):
         recoded += batch.recoded
         table = batch.table
         if fmt is not None and fmt.ignore and table.num_rows:
@@ -461,7 +482,7 @@ class _Writer:
         self.con = con
         self.store = _Store(con, ws, run_id)
         self.inputs: list[tuple[_FileTarget, pa.Table]] = []  # waiting to be mapped, all with one mapping
-        self.input_rows = 0
+        self.input_rows = self.input_bytes = 0
         self.memory_mb = MEMORY_LIMIT_MB
         self._sql: dict[str, str] = {}
         self._local = threading.local()
@@ -484,7 +505,8 @@ class _Writer:
             batch = batch.append_column("_read_error", pa.nulls(batch.num_rows, pa.string()))
         self.inputs.append((target, batch))
         self.input_rows += batch.num_rows
-        if self.input_rows >= MAP_ROWS:
+        self.input_bytes += batch["line"].nbytes
+        if self.input_rows >= MAP_ROWS or self.input_bytes >= MAP_BYTES:
             self._map_inputs()
 
     def close_file(self, target: _FileTarget) -> None:
@@ -515,7 +537,7 @@ class _Writer:
         """Send the waiting inputs to a mapper; store the oldest results once enough are under way."""
         if not self.inputs:
             return
-        inputs, self.inputs, self.input_rows = self.inputs, [], 0
+        inputs, self.inputs, self.input_rows, self.input_bytes = self.inputs, [], 0, 0
         fmt = inputs[0][0].fmt
         parts = []
         for i, (_, batch) in enumerate(inputs):
@@ -575,7 +597,9 @@ class _Writer:
         ids = con.sql(_IDS_SQL).to_arrow_table()
         lines = mapped["_mapped_line"].fill_null(-1).to_numpy()
         if len(lines) != batch.num_rows or not np.array_equal(lines, batch["line_no"].to_numpy()):
-            mapped = _align(mapped, lines, batch.num_rows, f"not recognized as {name}")
+            # a half of a batch (see `_map`) numbers its rows from its first line, not from 0
+            first = batch["line_no"][0].as_py() if batch.num_rows else 0
+            mapped = _align(mapped, np.where(lines >= 0, lines - first, -1), batch.num_rows, f"not recognized as {name}")
         error = pc.coalesce(batch["_read_error"], mapped["_error"])
         raw = (pc.if_else(error.is_valid(), batch["line"], pa.scalar(None, pa.string()))
                if error.null_count < len(error) else pa.nulls(len(error), pa.string()))
@@ -822,7 +846,7 @@ def _store_intel(con, rows: list[dict], errors: list[str], report: FileReport) -
     report.duplicates = report.read - report.stored - report.quarantined
 
 
-UNKNOWN_HEAD_CHARS = 4096  # what the quarantine keeps of a file whose format is not recognized
+UNKNOWN_HEAD_BYTES = 4096  # what the quarantine keeps of a file whose format is not recognized
 UNKNOWN = Format(
     name="unknown", channel="unknown", looks_like=lambda _: False,
     sql="SELECT line_no, 'format not recognized' AS _error, NULL::TIMESTAMPTZ AS time, NULL AS class_name FROM batch",

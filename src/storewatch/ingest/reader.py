@@ -77,14 +77,20 @@ class ScrubbedStream:
         for offset, block in self.raw_blocks():
             yield offset, self._scrubbed(block)
 
-    def line_batches(self) -> Iterator[LineBatch]:
-        """The file as Arrow batches of scrubbed, non-blank lines (see `line_batch`)."""
+    def line_batches(self, continuation: Continuation | None = None) -> Iterator[LineBatch]:
+        """The file as Arrow batches of scrubbed, non-blank lines (see `line_batch`); with a `continuation`,
+        as batches of records, each the lines of one record joined (see `Continuation`)."""
         line_no = 1
+        joiner = _Joiner(continuation) if continuation is not None else None
         for offset, block in self.raw_blocks():
-            batch = line_batch(block, line_no, offset, self.scrub)
+            batch = line_batch(block, line_no, offset, self.scrub, keep_blank=joiner is not None)
             line_no += batch.seen
             self.pans += batch.pans
+            if joiner is not None:
+                batch.table = joiner.feed(batch.table)
             yield batch
+        if joiner is not None and (last := joiner.flush()) is not None:
+            yield LineBatch(last, 0, 0, 0)
 
     def raw_blocks(self) -> Iterator[tuple[int, bytearray]]:
         """(offset, block) pairs before scrubbing: callers must scrub them (`blocks`, `line_batches` do).
@@ -208,12 +214,14 @@ class LineBatch:
     pans: int  # card numbers replaced
 
 
-def line_batch(block: bytes, first_line: int, base_offset: int, scrub: Scrubber | None = None) -> LineBatch:
+def line_batch(block: bytes, first_line: int, base_offset: int, scrub: Scrubber | None = None,
+               keep_blank: bool = False) -> LineBatch:
     """Split a block into an Arrow batch of lines without a Python object per line.
 
     The lines are cut out of the block's own buffer (zero copy); card numbers are replaced on the few lines
     that hold one (see `Scrubber.pan_lines`) before the bytes are read as text. Trailing CR, and the
-    newline, are trimmed; blank lines are dropped but counted.
+    newline, are trimmed; blank lines are dropped but counted (kept with `keep_blank`: inside a record
+    that spans lines they are part of it).
     """
     if not block:
         return LineBatch(_lines_table([], [], pa.array([], pa.string())), 0, 0, 0)
@@ -246,9 +254,113 @@ def line_batch(block: bytes, first_line: int, base_offset: int, scrub: Scrubber 
     text = pc.utf8_rtrim(text, characters="\r\n")
     starts = offsets[:-1] + base_offset
     table = _lines_table(np.arange(first_line, first_line + count, dtype=np.int64), starts, text)
-    if not pc.all(keep).as_py():
+    if not keep_blank and not pc.all(keep).as_py():
         table = table.filter(keep)
     return LineBatch(table, count, recoded, pans)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """How a format's records span lines, so that the reader hands the mapping one row per record: the
+    record's lines joined with newlines, numbered and placed at its first line. A record may run across
+    blocks; it is held back until the line after it shows that it is complete. The ingest report's `read`
+    counts these records, not lines.
+
+    `pattern`: a line matching this regex continues the record before it (PostgreSQL's stderr log indents
+    the following lines of a message with a tab), unless it also matches `unless` (RE2 has no negative
+    lookahead). `quotes`: a line continues the record before it while the double quotes of that record are
+    unbalanced (CSV with quoted newlines, `""` being an escaped quote). No record grows beyond `max_lines`:
+    a damaged file (an unclosed quote) cannot swallow the rest of it.
+    """
+
+    pattern: str | None = None
+    unless: str | None = None
+    quotes: bool = False
+    max_lines: int = 10_000
+
+    def continues(self, text: pa.Array, open_quote: bool, carried: int | None) -> tuple[np.ndarray, bool]:
+        """Which lines continue the record before them, and whether the last record's quote is left open.
+        `carried`: the lines the open record already has (None: there is none, the first line starts one)."""
+        odd = None
+        if self.pattern is not None:
+            cont = pc.match_substring_regex(text, self.pattern)
+            if self.unless is not None:
+                cont = pc.and_(cont, pc.invert(pc.match_substring_regex(text, self.unless)))
+            cont, still_open = cont.to_numpy(zero_copy_only=False), False
+        else:
+            odd = pc.count_substring(text, '"').to_numpy(zero_copy_only=False) & 1
+            before = (np.cumsum(odd) - odd + open_quote) & 1  # quote parity at the start of each line
+            cont, still_open = before.astype(bool), bool((before[-1] + odd[-1]) & 1)
+        if carried is None:
+            cont[0], carried = False, 0
+        starts = np.flatnonzero(~cont)
+        longest = max(np.diff(np.append(starts, len(cont))).max(initial=0), carried + (starts[0] if len(starts) else len(cont)))
+        if longest > self.max_lines:
+            return self._capped(cont, odd, open_quote, carried)
+        return cont, still_open
+
+    def _capped(self, cont: np.ndarray, odd: np.ndarray | None, open_quote: bool, length: int) -> tuple[np.ndarray, bool]:
+        """`continues` for a block where a record outgrows `max_lines` (a damaged file, rare: line by line).
+        The record is cut there and the next line starts afresh, its quotes closed."""
+        cont = cont.copy()
+        for i in range(len(cont)):
+            if odd is not None:
+                cont[i] = open_quote
+            if cont[i] and length >= self.max_lines:
+                cont[i] = open_quote = False
+            length = length + 1 if cont[i] else 1
+            if odd is not None:
+                open_quote ^= bool(odd[i])
+        return cont, bool(open_quote)
+
+
+class _Joiner:
+    """Joins the lines of multi-line records batch by batch, carrying the open record to the next batch."""
+
+    def __init__(self, rule: Continuation):
+        self.rule = rule
+        self.open_quote = False
+        self.carry: tuple[int, int, list[str]] | None = None  # line_no, offset, lines of the open record
+
+    def feed(self, table: pa.Table) -> pa.Table:
+        if not table.num_rows:
+            return table
+        text = table["line"].combine_chunks()
+        cont, self.open_quote = self.rule.continues(text, self.open_quote, len(self.carry[2]) if self.carry else None)
+        blank = pc.utf8_is_space(text).to_numpy(zero_copy_only=False) | (pc.utf8_length(text).to_numpy(zero_copy_only=False) == 0)
+        if (blank & ~cont).any():  # blank lines between records are no records
+            keep = ~(blank & ~cont)
+            table, text, cont = table.filter(pa.array(keep)), text.filter(pa.array(keep)), cont[keep]
+            if not table.num_rows:
+                return table
+        starts = np.flatnonzero(~cont)
+        out = []
+        if self.carry is not None:
+            self.carry[2].extend(text.slice(0, starts[0] if len(starts) else len(cont)).to_pylist())
+            if len(starts):
+                out.append(self._carried())
+        if not len(starts):
+            return table.slice(0, 0)
+        last = int(starts[-1])
+        self.carry = (int(table["line_no"][last].as_py()), int(table["line_offset"][last].as_py()),
+                      text.slice(last).to_pylist())
+        if len(starts) > 1:
+            body = text.slice(int(starts[0]), last - int(starts[0]))
+            lists = pa.ListArray.from_arrays(pa.array(starts - starts[0], pa.int32()), body)
+            rows = pa.array(starts[:-1])
+            out.append(pa.table({"line_no": table["line_no"].take(rows), "line_offset": table["line_offset"].take(rows),
+                                 "line": pc.binary_join(lists, "\n")}))
+        return pa.concat_tables(out) if out else table.slice(0, 0)
+
+    def flush(self) -> pa.Table | None:
+        """The last record of the file, if one is open."""
+        return self._carried() if self.carry is not None else None
+
+    def _carried(self) -> pa.Table:
+        line_no, offset, lines = self.carry
+        self.carry = None
+        return pa.table({"line_no": pa.array([line_no], pa.int64()), "line_offset": pa.array([offset], pa.int64()),
+                         "line": pa.array(["\n".join(lines)], pa.string())})
 
 
 def _lines_table(line_no, offsets, text) -> pa.Table:

@@ -62,6 +62,14 @@ def best_line_format(lines: list[str], formats: list[Format]) -> Format | None:
     return best if best is not None and scores[best.name] > 0 else None
 
 
+def claims_first_line(lines: list[str], formats: list[Format]) -> bool:
+    """Whether a line format claims the first non-blank line. A JSON document's first line is never a record
+    of its own (a whole JSON object there makes the file JSON lines), so this tells a log whose lines start
+    with `[` from a document, however many unclaimed lines (stack traces) follow."""
+    first = next((line for line in lines if line.strip()), None)
+    return first is not None and any(safe_looks_like(f, first) for f in formats)
+
+
 def safe_looks_like(fmt: Format, line: str) -> bool:
     try:
         return bool(fmt.looks_like(line))

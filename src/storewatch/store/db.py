@@ -6,6 +6,7 @@ Every stage opens the store through `connect`, so a later engine can replace thi
 from __future__ import annotations
 
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
@@ -15,11 +16,45 @@ import pyarrow as pa
 from storewatch.store import schema, segments
 from storewatch.workspace import Workspace
 
-# Time parsing shared by every mapping: text with a zone designator is honoured, naive text is read in
-# the zone given for the run (`sw_tz`, UTC unless the user says otherwise); epochs in s or ms.
+
+
+def _tz_abbreviations() -> tuple[str, str]:
+    """DuckDB MAP literals of the zone abbreviations PostgreSQL knows by default: abbreviation -> UTC
+    offset in seconds, and abbreviation -> IANA zone for those whose offset changed over the years."""
+    offsets, zones = [], []
+    text = resources.files("storewatch.store").joinpath("data/tz_abbrevs.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            abbrev, value, *_ = line.split()
+            (offsets if value.lstrip("-").isdigit() else zones).append(f"'{abbrev}': '{value}'")
+    return "MAP {" + ", ".join(offsets) + "}", "MAP {" + ", ".join(zones) + "}"
+
+
+_TZ_OFFSETS, _TZ_ZONES = _tz_abbreviations()
+
+# Time parsing shared by every mapping: text with a zone designator is honoured (an offset, `Z`, an offset
+# after a space as PostgreSQL writes `-03`, or an abbreviation such as `CEST` read as PostgreSQL's Default
+# abbreviation set reads it), naive text is read in the zone given for the run (`sw_tz`, UTC unless the
+# user says otherwise), and so is text with an abbreviation no one can vouch for (`sw_tz_unknown` names it,
+# for the mapping's note); epochs in s or ms.
 MACROS = (
-    r"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
-        WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?|\s[A-Za-z]{3,5})$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
+    rf"""CREATE OR REPLACE TEMP MACRO sw_tz_abbrev(s) AS
+        upper(regexp_extract(trim(s), '\d\s+([A-Za-z]{{3,6}})$', 1))""",
+    rf"""CREATE OR REPLACE TEMP MACRO sw_tz_unknown(s) AS CASE
+        WHEN sw_tz_abbrev(s) <> '' AND {_TZ_OFFSETS}[sw_tz_abbrev(s)] IS NULL AND {_TZ_ZONES}[sw_tz_abbrev(s)] IS NULL
+        THEN sw_tz_abbrev(s) END""",
+    rf"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
+        WHEN regexp_matches(trim(s), '\d\s+[+-]\d\d(:?\d\d)?$')
+          THEN try_cast(regexp_replace(trim(s), '\s+([+-]\d\d(:?\d\d)?)$', '\1') AS TIMESTAMPTZ)
+        WHEN sw_tz_abbrev(s) <> '' THEN CASE
+          WHEN sw_tz_abbrev(s) IN ('UTC', 'GMT')  -- most servers: no need to look through the set
+            THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP))
+          WHEN {_TZ_OFFSETS}[sw_tz_abbrev(s)] IS NOT NULL
+            THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)
+                                 - to_seconds(CAST({_TZ_OFFSETS}[sw_tz_abbrev(s)] AS BIGINT)))
+          ELSE timezone(coalesce({_TZ_ZONES}[sw_tz_abbrev(s)], getvariable('sw_tz'), 'UTC'),
+                        try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)) END
+        WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?)$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
         ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_epoch(x) AS CASE
         WHEN try_cast(x AS DOUBLE) > 1e11 THEN to_timestamp(try_cast(x AS DOUBLE) / 1000)
@@ -27,6 +62,24 @@ MACROS = (
     r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
+    # An IPv4 or IPv6 address (not a host name), cheaply: logs put names, `unix:`, `-` where addresses go.
+    r"""CREATE OR REPLACE TEMP MACRO sw_is_ip(x) AS
+        coalesce(regexp_full_match(x, '(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*'), false)""",
+    # HTTP request lines and targets, shared by the web server mappings (access logs in every shape, error
+    # logs' `request:`): the parts of a well-formed `METHOD target[ HTTP/x]` line (NULL otherwise), and the
+    # path, query and host of a target in origin form (`/p?q`) or absolute form (`http://host/p?q`).
+    r"""CREATE OR REPLACE TEMP MACRO sw_request_parts(r) AS
+        CASE WHEN regexp_full_match(r, '[A-Z][A-Z_-]* \S+(?: HTTP/[0-9.]+)?') THEN string_split(r, ' ') END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_path(t) AS CASE
+        WHEN t IS NULL OR t IN ('', '-') THEN NULL
+        WHEN starts_with(t, 'http') AND regexp_matches(t, '^https?://')
+          THEN coalesce(nullif(regexp_extract(t, '^https?://[^/?#]*([^?#]*)', 1), ''), '/')
+        ELSE split_part(t, '?', 1) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_query(t) AS CASE WHEN contains(t, '?') THEN substr(t, strpos(t, '?') + 1) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_url_host(t) AS
+        CASE WHEN starts_with(t, 'http') AND regexp_matches(t, '^https?://') THEN lower(regexp_extract(t, '^https?://([^/?#:]*)', 1)) END""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_private_ip(x) AS
+        regexp_matches(x, '^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|169\.254\.|::1$|[fF][cCdD]|[fF][eE]80:)')""",
 )
 
 TABLES = (

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import BinaryIO, Callable, Iterator, NamedTuple
 
+from storewatch.ingest.reader import Continuation
+
 
 class Record(NamedTuple):
     """One raw record: where it starts, its text (scrubbed later), or why it could not be read."""
@@ -45,6 +47,12 @@ class Format:
     # The mapping depends on the file as a whole (a window over its lines, its modification time), so its
     # batches are never mapped together with other files' records.
     whole_file: bool = False
+    # Binary containers (.evtx) are claimed by the first bytes of the raw file, before the binary check;
+    # `records` then gets the raw (decompressed) bytes and the engine scrubs each record it yields.
+    magic: bytes | None = None
+    # Records that span lines (a statement over several lines, a CSV field with newlines): the reader joins
+    # each record's lines into one row (see `Continuation`); None means one record per line.
+    continuation: Continuation | None = None
 
 
 def load_sql(name: str) -> str:

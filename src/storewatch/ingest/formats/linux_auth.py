@@ -18,6 +18,10 @@ _RFC5424 = re.compile(r"^<\d{1,3}>\d{1,2} (?:\d{4}-\d\d-\d\dT\S+|-) \S+ \S+ \S+ 
 _JOURNALD = frozenset({"__REALTIME_TIMESTAMP", "SYSLOG_IDENTIFIER", "_COMM", "_HOSTNAME"})
 _SHIPPED = frozenset({"ident", "appname", "programname"})
 
+# PostgreSQL's own syslog lines (`postgres[pid]: [n-k] ...`, the server's line numbering) are the postgres
+# format's: a file of them with a few other daemons' lines is a PostgreSQL log, not an auth log.
+_POSTGRES = re.compile(r"^\S.{0,80}? [^\s\[:]+\[[^\]\s]*\]:? (?:\[[A-Z_]+\] )?\[\d+-\d+\] ")
+
 
 def looks_like(line: str) -> bool:
     if line.startswith("{"):
@@ -30,7 +34,7 @@ def looks_like(line: str) -> bool:
 
 
 def _is_line(text: str) -> bool:
-    return bool(_LINE.match(text) or _RFC5424.match(text))
+    return bool(_LINE.match(text) or _RFC5424.match(text)) and not _POSTGRES.match(text)
 
 
 FORMAT = Format(name="linux_auth", channel="endpoint", sql=load_sql("linux_auth"), looks_like=looks_like,

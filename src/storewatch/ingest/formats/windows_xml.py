@@ -1,14 +1,16 @@
-"""Windows event XML (Sysmon exported by `wevtutil qe /f:xml`, `Get-WinEvent | ToXml()`, Event Viewer).
+"""Windows event XML of any channel (`wevtutil qe /f:xml` or `/f:RenderedXml`, `Get-WinEvent | ToXml()`,
+Event Viewer's "Save as XML", Windows Event Forwarding).
 
-Rather than a second Sysmon mapping, each `<Event>` is turned into the JSON that evtx-to-JSON tools
-(evtx_dump) emit for the same event, so the JSON-lines mapping `sysmon.sql` applies unchanged:
+Rather than a second mapping, each `<Event>` is turned into the JSON that evtx-to-JSON tools (evtx_dump)
+emit for the same event, so the JSON mapping `windows.sql` applies unchanged:
 
     {"Event": {"#attributes": {"xmlns": ...},
                "System": {"Provider": {"#attributes": {"Name", "Guid"}}, "EventID": 1, "Version": 5, ...,
                           "TimeCreated": {"#attributes": {"SystemTime": "...Z"}}, "EventRecordID": 7,
                           "Correlation": null, "Execution": {"#attributes": {"ProcessID": 1, "ThreadID": 2}},
                           "Channel": ..., "Computer": ..., "Security": {"#attributes": {"UserID": ...}}},
-               "EventData": {"Name": value, ...}}}
+               "EventData": {"Name": value, ...} or "UserData": {"<Name>": {...}},
+               "RenderingInfo": {"Message": ..., "Level": ..., "Keywords": {"Keyword": [...]}, ...}}}
 
 Typing follows evtx, which types values by the event manifest: System numbers (EventID, Version, Level,
 Task, Opcode, EventRecordID, Execution ProcessID/ThreadID) are ints; in EventData the fields Sysmon declares
@@ -24,7 +26,8 @@ from typing import BinaryIO, Iterator
 
 from lxml import etree
 
-from storewatch.ingest.formats.base import Format, Record, load_sql
+from storewatch.ingest.formats.base import Format, Record
+from storewatch.ingest.formats.windows import SQL
 from storewatch.ingest.xmlstream import iter_xml_records, local_name, local_tag
 
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -42,9 +45,9 @@ _HEAD = re.compile(r"<(?:[\w.-]+:)?Event[\s>]")
 
 
 def looks_like(head: str) -> bool:
-    """Windows event XML carrying Sysmon events (other providers would be mis-mapped by sysmon.sql)."""
+    """Windows event XML: `<Event>` elements in the Windows event schema's namespace, whatever the channel."""
     head = head[:65536]
-    return EVENT_NS in head and bool(_HEAD.search(head)) and "Microsoft-Windows-Sysmon" in head
+    return EVENT_NS in head and bool(_HEAD.search(head))
 
 
 def iter_events(stream: BinaryIO) -> Iterator[Record]:
@@ -146,11 +149,11 @@ def event_record(event: etree._Element) -> dict:
 
 
 FORMAT = Format(
-    name="sysmon_xml",
+    name="windows_xml",
     channel="endpoint",
-    sql=load_sql("sysmon"),
+    sql=SQL,
     looks_like=looks_like,
     records=iter_events,
     document=True,
-    description="Sysmon events as Windows event XML",
+    description="Windows event XML (any channel)",
 )
