@@ -64,12 +64,15 @@ def ip_number(x: str) -> str:
 def _ip_hits() -> str:
     direct = [f"SELECT event_id, time, {col} AS ip, '{col}' AS matched_on FROM events WHERE {col} IS NOT NULL AND {col} <> ''"
               for col in IP_COLUMNS]
-    # DNS answers carry addresses too (Sysmon QueryResults "type:  5 cdn.example;::ffff:1.2.3.4;2001:db8::5;"),
-    # only in the DNS records: every ;-separated token made of address characters (ip_number drops the rest).
+    # DNS answers carry addresses too (Sysmon QueryResults "type:  5 cdn.example;::ffff:1.2.3.4;2001:db8::5;",
+    # Zeek's answers array), only in the DNS records: every token made of address characters (ip_number drops
+    # the rest).
     answers = """
       SELECT event_id, time, ip, 'dns_answer' AS matched_on FROM (
-        SELECT event_id, time, trim(unnest(string_split(attributes->>'query_results', ';'))) AS ip
-        FROM events WHERE class_name = 'DNS Activity' AND attributes->>'query_results' IS NOT NULL)
+        SELECT event_id, time, trim(unnest(coalesce(string_split(attributes->>'query_results', ';'),
+                                                     json_extract_string(attributes, '$.answers[*]')))) AS ip
+        FROM events WHERE class_name = 'DNS Activity'
+          AND (attributes->>'query_results' IS NOT NULL OR attributes->>'answers' IS NOT NULL))
       WHERE regexp_full_match(ip, '[0-9A-Fa-f:.]{2,45}')"""
     return f"""
 event_ips AS ({' UNION ALL '.join([*direct, answers])}),

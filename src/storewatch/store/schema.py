@@ -90,13 +90,24 @@ EVENT_CLASSES: dict[str, int] = {
     "HTTP Activity": 4002,
     "Network Activity": 4001,
     "DNS Activity": 4003,
+    "DHCP Activity": 4004,
+    "RDP Activity": 4005,
+    "SMB Activity": 4006,
+    "SSH Activity": 4007,
+    "FTP Activity": 4008,
+    "Email Activity": 4009,
+    "Network File Activity": 4010,
+    "NTP Activity": 4013,
+    "Tunnel Activity": 4014,
+    "Detection Finding": 2004,
+    "Device Inventory Info": 5001,
+    "Software Inventory Info": 5020,
     "Process Activity": 1007,
     "File System Activity": 1001,
     "Scheduled Job Activity": 1006,
     "Event Log Activity": 1008,
     "Authorize Session": 3003,
     "Group Management": 3006,
-    "SMB Activity": 4006,
     "Datastore Activity": 6005,
     "Application Error": 6008,
     "POS Transaction": 9901,
@@ -105,6 +116,10 @@ EVENT_CLASSES: dict[str, int] = {
     "Physical Access": 9904,
     "Social Post": 9905,
     "People Count": 9906,
+    # Network records OCSF folds into Network Activity; kept apart here so that only connections
+    # (Zeek's conn.log, Sysmon's network events) count as connections in the detections.
+    "TLS Activity": 9950,
+    "Network Protocol Activity": 9951,
 }
 
 INTEL_COLUMNS: tuple[Column, ...] = (
