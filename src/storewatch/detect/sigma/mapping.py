@@ -50,10 +50,15 @@ class Mapping:
     # Sysmon for Linux), so a rule is refused by name instead of loading and never matching.
     refused: tuple[dict, ...] = ()
 
+    # product -> fields that mean something else in that product's records (Zeek's `query` is a DNS name,
+    # not the events table's database statement); they take precedence for that product's rules.
+    product_fields: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
     def for_logsource(self, logsource: SigmaLogSource) -> "Mapping":
-        """This mapping as a rule of that logsource sees it (with its product's field fallback, if any)."""
+        """This mapping as a rule of that logsource sees it (its product's own fields and fallback, if any)."""
         product = (logsource.product or "").lower()
-        return replace(self, fallback=self.fallbacks.get(product))
+        own = self.product_fields.get(product)
+        return replace(self, fallback=self.fallbacks.get(product), fields={**self.fields, **own} if own else self.fields)
 
     def expressions(self, field: str) -> tuple[str, ...]:
         """SQL expressions a Sigma field (or a native column name) stands for."""
@@ -118,4 +123,6 @@ def load(path: Path = MAPPING_FILE) -> Mapping:
     fields = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in doc["fields"].items()}
     return Mapping(fields=fields, keywords=tuple(doc["keywords"]), logsources=doc["logsources"],
                    fallbacks={str(k).lower(): str(v) for k, v in (doc.get("fallbacks") or {}).items()},
-                   refused=tuple(doc.get("refused") or ()))
+                   refused=tuple(doc.get("refused") or ()),
+                   product_fields={str(p).lower(): {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in f.items()}
+                                   for p, f in (doc.get("product_fields") or {}).items()})
