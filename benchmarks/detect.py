@@ -3,6 +3,7 @@
     python benchmarks/detect.py                       # speed: 2 days at scale 1 and at 4x that
     python benchmarks/detect.py --quality --seeds 1,2,3,4,5   # recall / precision / FP per day per seed
     python benchmarks/detect.py --estates /work/estates   # reuse estates already simulated and ingested
+    python benchmarks/detect.py --sigma sigma/rules --counts 0,500,1000,2000   # time with N user Sigma rules
 
 Ingest is not timed here (benchmarks/ingest.py does that); each `detect` runs in its own process so its
 peak RSS is its own. Prints Markdown tables for docs/performance.md and docs/detection.md.
@@ -26,7 +27,7 @@ from storewatch.store import db
 from storewatch.workspace import Workspace
 ws = Workspace.at(Path(sys.argv[1]))
 t = time.perf_counter()
-report = detect(ws)
+report = detect(ws, rules_dir=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
 seconds = time.perf_counter() - t
 with db.opened(ws) as con:
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
@@ -72,6 +73,36 @@ def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
             print(f"  errors: {r['errors']}", file=sys.stderr)
 
 
+def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int]) -> None:
+    """Detection time with the shipped detections plus N of a Sigma rule folder's loadable rules (SigmaHQ's,
+    say), on the 2-day scale-1 estate: how evaluation grows with the number of rules."""
+    from storewatch.detect.sigma import load_rules
+
+    loadable = []
+    for path in sorted(folder.rglob("*.yml")):
+        found, errors = load_rules([path])
+        if found and not errors:
+            loadable.append(path)
+    print(f"{len(loadable)} loadable rules in {folder}", file=sys.stderr)
+    print("| user Sigma rules | detections | events | alerts | detect + correlate (s) | added per 100 rules (s) | "
+          "events x rules / s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = None
+    for n in counts:
+        _, ws = prepared(root, 1, 2, 1.0, reuse)
+        rules = root / f"rules-{n}"
+        shutil.rmtree(rules, ignore_errors=True)
+        rules.mkdir()
+        for i, p in enumerate(loadable[:n]):
+            shutil.copy(p, rules / f"{i:05d}_{p.name}")
+        r = run_json(sys.executable, "-c", DETECT, str(ws), str(rules))
+        base = r["seconds"] if base is None else base
+        per100 = (r["seconds"] - base) / n * 100 if n else 0.0
+        rate = r["events"] * min(n, len(loadable)) / max(r["seconds"] - base, 1e-9) if n else 0
+        print(f"| {min(n, len(loadable)):,} | {r['detections']:,} | {r['events']:,} | {r['alerts']:,} | {r['seconds']:.1f} | "
+              f"{per100:.2f} | {rate:,.0f} | {r['peak_rss_mb']:,.0f} |", flush=True)
+
+
 def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0) -> None:
     print("| seed | labels | detected | recall | incidents | precision | FP incidents/day | critical in top | missed |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -101,9 +132,13 @@ def main() -> None:
     ap.add_argument("--scales", default="1,4", help="Scales (2 days each) for the speed run.")
     ap.add_argument("--scale", type=float, default=1.0, help="Scale (2 days) of the quality run's estates.")
     ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
+    ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
+    ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
-        if args.quality:
+        if args.sigma:
+            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")])
+        elif args.quality:
             quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale)
         else:
             speed(Path(tmp), args.estates, [float(s) for s in args.scales.split(",")])
