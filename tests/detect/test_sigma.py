@@ -402,3 +402,16 @@ def test_logsources_storewatch_does_not_read_are_refused_by_name(tmp_path: Path)
     path = write_rule(tmp_path, "sel:\n  Image|endswith: /nc\ncondition: sel", logsource="category: process_creation\n  product: linux")
     with pytest.raises(DetectionError, match="reads no Linux process events"):
         sigma.load_rule(path)
+
+
+def test_a_rule_pack_load_report_groups_refusals_by_reason(tmp_path: Path) -> None:
+    from storewatch.detect.registry import refusal_summary
+
+    for i, (logsource, field) in enumerate([("category: proxy", "c-uri"), ("category: proxy", "c-ip"),
+                                            ("category: antivirus", "c-ip"), ("category: webserver", "nonsense")]):
+        write_rule(tmp_path, f"sel:\n  {field}: x\ncondition: sel", logsource=logsource, name=f"r{i}")
+    found, errors = load_user_rules(tmp_path)
+    summary = refusal_summary(errors)
+    assert found == [] and [g["count"] for g in summary] == [3, 1]
+    assert summary[0]["reason"].startswith("unsupported Sigma feature: logsource category '…' is not mapped")
+    assert summary[1]["examples"] == ["r3.yml: unsupported Sigma feature: field 'nonsense' is not mapped to the events table (see sigma/mapping.yml)"]
