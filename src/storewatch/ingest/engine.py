@@ -340,7 +340,8 @@ def _plan(path: Path | archives.ZipMember, head: bytes, stream: ScrubbedStream, 
         # One record for the file, not one per line: a folder of unrelated text must not fill the quarantine.
         report.notes.append("format not recognized: the file was not read; its head is kept as one quarantined record")
         reason = f"format not recognized: file not read ({path.stat().st_size:,} bytes)"
-        kept, stream.pans = stream.scrub(head[:UNKNOWN_HEAD_BYTES])  # the head is kept: no card number in it
+        kept, found = stream.scrub(head[:UNKNOWN_HEAD_BYTES])  # the head is kept: no card number in it
+        stream.pans += found
         return UNKNOWN, _batches(iter([Record(1, 0, documents.head_text(bytes(kept)), reason)]))
     fmt = fmt.specialize(text_head) if fmt.specialize else fmt
     report.source_format = fmt.name
