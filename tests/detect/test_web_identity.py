@@ -169,8 +169,9 @@ def test_ssh_bruteforce_then_login_and_sudo_is_critical_background_is_not() -> N
     assert alert["severity"] == "critical" and orjson.loads(alert["evidence"])["sudo"] is True
 
 
-def test_ssh_bruteforce_counts_rsyslog_repeats_and_ignores_a_refused_sudo() -> None:
-    """`message repeated N times: [...]` is N failures (attributes.repeat); a refused sudo is no privilege use."""
+def test_ssh_bruteforce_counts_rsyslog_repeats_and_reports_a_refused_sudo_as_refused() -> None:
+    """`message repeated N times: [...]` is N failures (attributes.repeat); a refused sudo is no privilege use,
+    and the alert says it was refused rather than that it ran."""
     def portless(minutes: float, repeat: int | None) -> dict:  # e.g. `User root from X not allowed because ...`
         return {**_ssh(minutes, "203.0.113.7", "root", False), "attributes": {"repeat": repeat} if repeat else {}}
 
@@ -178,10 +179,73 @@ def test_ssh_bruteforce_counts_rsyslog_repeats_and_ignores_a_refused_sudo() -> N
     assert not _alerts("ssh_bruteforce.yml", background + [portless(k, None) for k in range(4)])
     rows = background + [portless(k, 6) for k in range(4)] + [_ssh(10, "203.0.113.7", "ops", True)]
     rows.append({"time": _at(11), "class_name": "Authentication", "activity": "sudo", "outcome": "failure",
-                 "user_name": "ops", "host": "web-01", "command_line": "/bin/bash"})
+                 "user_name": "ops", "host": "web-01", "command_line": "/bin/bash", "reason": "user NOT in sudoers"})
     [alert] = _alerts("ssh_bruteforce.yml", rows)
     evidence = orjson.loads(alert["evidence"])
     assert (evidence["failures"], evidence["sudo"], alert["severity"]) == (24, False, "critical")
+    assert evidence["sudo_refused"] == "user NOT in sudoers"
+    assert evidence["then"] == ", then logged in as ops; its sudo /bin/bash was refused (user NOT in sudoers)"
+
+
+def _sshd(minutes: float, ip: str, pid: int, message: str, user: str | None, ok: bool = False, port: int | None = None,
+          repeat: int | None = None) -> dict:
+    """One sshd line as the auth.log reader stores it: the message, the process id, the port when logged."""
+    attributes = {"pid": str(pid), **({"repeat": repeat} if repeat else {})}
+    return {**_ssh(minutes, ip, user, ok), "src_port": port, "message": message, "attributes": attributes}
+
+
+def test_ssh_attempts_are_counted_per_password_tried_not_per_line() -> None:
+    """sshd writes several lines per try (`Invalid user`, `Failed password`, a `[preauth]` disconnect) and
+    several tries per connection (MaxAuthTries): each `Failed` line is one guess, every other line of the
+    same process is the same guess, and a connection with none (a key-only server) is one."""
+    def guessing(ip: str, start: float, connections: int, tries: int) -> list[dict]:
+        rows = []
+        for c in range(connections):
+            pid, port, at = 4000 + c, 50000 + c, start + c * 0.3
+            rows.append(_sshd(at, ip, pid, f"Invalid user admin from {ip}", "admin"))  # old sshd: no port
+            rows.append(_sshd(at, ip, pid, f"Failed password for invalid user admin from {ip} port {port} ssh2", "admin", port=port))
+            if tries > 1:
+                rows.append(_sshd(at, ip, pid, f"Failed password for invalid user admin from {ip} port {port} ssh2",
+                                  "admin", port=port, repeat=tries - 1))
+            rows.append(_sshd(at, ip, pid, f"Connection closed by invalid user admin {ip} port {port} [preauth]", "admin", port=port))
+        return rows
+
+    # Six passwords a connection, four connections: 24 guesses, found. The same 24 lines' worth from an
+    # address trying once a connection over four connections is 4 guesses: background.
+    [alert] = _alerts("ssh_bruteforce.yml", guessing("203.0.113.7", 0, 4, 6) + guessing("198.51.100.9", 30, 4, 1))
+    assert {(e["type"], e["value"]) for e in alert["entities"]} == {("ip", "203.0.113.7"), ("host", "web-01")}
+    assert orjson.loads(alert["evidence"])["failures"] == 24
+    # A key-only server logs no `Failed` line: each connection that names a user is one try.
+    key_only = [_sshd(k * 0.1, "203.0.113.8", 7000 + k, f"Invalid user u{k} from 203.0.113.8", f"u{k}") for k in range(25)]
+    [alert] = _alerts("ssh_bruteforce.yml", key_only)
+    assert (orjson.loads(alert["evidence"])["failures"], orjson.loads(alert["evidence"])["users_tried"]) == (25, 25)
+
+
+def test_ssh_bar_is_set_by_the_hosts_own_users_not_by_the_other_attackers() -> None:
+    """An exposed sshd's failing addresses are nearly all attackers of every size. The bar is what the
+    host's own users (addresses that log in there) get wrong: forty guesses from an address that never gets
+    in are an attack however many twelve-guess addresses surround it (counted in, those would put the bar at
+    120), and neither the admin's mistypes nor the small guessers are."""
+    rows = [_ssh(a * 9 + k * 0.1, f"198.51.{a}.9", "root", False) for a in range(40) for k in range(12)]  # 12 each
+    rows += [_ssh(500 + k * 0.2, "203.0.113.7", "root", False) for k in range(40)]
+    rows += [_ssh(700 + k, "192.0.2.10", "ops", False) for k in range(3)]  # the admin's mistypes
+    rows += [_ssh(710, "192.0.2.10", "ops", True), _ssh(1500, "192.0.2.10", "ops", True)]
+    alerts = _alerts("ssh_bruteforce.yml", rows)
+    assert [{e["value"] for e in a["entities"] if e["type"] == "ip"} for a in alerts] == [{"203.0.113.7"}]
+    assert orjson.loads(alerts[0]["evidence"])["typical_failures_p99"] == 3
+
+
+def test_ssh_success_named_is_the_account_the_guessing_was_for() -> None:
+    """A client that logs in as several accounts all day, then guesses one account's password a hundred
+    times and gets in: the account named is the guessed one, not the one it logged in as before."""
+    rows = [_ssh(k * 15, "203.0.113.7", f"tester{k % 3}", True) for k in range(8)]
+    rows += [_ssh(20, "203.0.113.7", "tester1", False), _ssh(21, "203.0.113.7", "tester1", False)]  # typos
+    rows += [_ssh(130 + k * 0.05, "203.0.113.7", "tester9", False) for k in range(100)]
+    rows.append(_ssh(136, "203.0.113.7", "tester9", True))
+    [alert] = _alerts("ssh_bruteforce.yml", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert (evidence["user"], evidence["success_after"], alert["severity"]) == ("tester9", True, "critical")
+    assert ("user", "tester9") in {(e["type"], e["value"]) for e in alert["entities"]}
 
 
 def _order(minutes: float, ip: str, email: str, amount: float, gateways: list[str]) -> dict:
