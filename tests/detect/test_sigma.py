@@ -163,6 +163,8 @@ def test_alerts_group_per_entity_and_day_with_min_events(tmp_path: Path) -> None
     ("sel:\n  c-ip: x\ncondition: sel | count() > 5", "category: webserver", "", "condition"),
     ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {groupby: c-ip}\n", "hints"),
     ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {group_by: cs-method}\n", "group_by"),
+    ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {habit: c-ip}\n", "habit"),
+    ("sel:\n  c-ip: x\ncondition: sel", "category: webserver", "storewatch: {habit: [cs-method]}\n", "cs-method"),
 ])
 def test_unsupported_features_fail_loudly_naming_file_and_feature(tmp_path: Path, detection, logsource, extra,
                                                                    feature) -> None:
@@ -379,6 +381,24 @@ def test_refused_sudo_to_a_shell_is_no_root_shell() -> None:
     [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
     assert rule.query(events_db([{**sudo, "outcome": "failure", "reason": "user NOT in sudoers"}])).num_rows == 0
     assert rule.query(events_db([{**sudo, "outcome": "success"}])).num_rows == 1
+
+
+def test_an_administrators_habitual_root_shells_raise_only_their_first_day() -> None:
+    """`sudo -i` every morning is how some administrators work: the rule's `habit: [host]` hint alerts an
+    account's first day of root shells on a host and is quiet on its later days there; a root shell by an
+    account new to it, or by the administrator on a host new to them, still stands out."""
+    def shell(day: int, user: str, host: str, outcome: str = "success") -> dict:
+        return {"class_name": "Authentication", "activity": "sudo", "outcome": outcome, "source_format": "linux_auth",
+                "event_code": "sudo", "user_name": user, "host": host, "command_line": "/bin/bash",
+                "attributes": '{"target_user": "root"}', "time": T0 + timedelta(days=day, minutes=user == "eve")}
+    rows = [shell(day, "admin", "web-01") for day in range(5)]  # the administrator's habit
+    rows += [shell(3, "eve", "web-01"), shell(3, "admin", "db-01")]  # new account; the admin on a new host
+    rows += [shell(4, "mallory", "web-01", "failure")]  # refused: no root shell at all
+    [rule] = [d for d in sigma.detections() if d.id == "sigma.lnx_sudo_root_shell"]
+    keys = sorted(a["key"] for a in rule.query(events_db(rows)).to_pylist())
+    assert keys == ["user:admin|2026-11-16", "user:admin|2026-11-19", "user:eve|2026-11-19"]
+    day3 = next(a for a in rule.query(events_db(rows)).to_pylist() if a["key"] == "user:admin|2026-11-19")
+    assert orjson.loads(day3["evidence"])["sample_hosts"] == ["db-01"]  # web-01 that day was habit
 
 
 def test_pam_fields_of_linux_auth_rules(tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ MAX_EVENT_IDS = 20
 class Grouping:
     group_by: tuple[str, ...]
     min_events: int
+    # Columns that, with the entity, make a habit: an entity that matched on an earlier day with the same
+    # values (an admin who opens root shells on this host) is doing what it always does and is not alerted.
+    habit: tuple[str, ...] | None = None
 
 
 def alert_query(
@@ -44,6 +47,8 @@ def alert_query(
                      f"'sample_{name}', list(DISTINCT ({expr})::VARCHAR)[1:{MAX_SAMPLES}]"]
     params = dict(compiled.params, title=title, min_events=grouping.min_events)
     projection = f", {compiled.projection()}" if compiled.columns else ""
+    habit = ("QUALIFY _sw_day = min(_sw_day) OVER (PARTITION BY _sw_entity, "
+             f"{', '.join(grouping.habit)})") if grouping.habit else ""
     # The lowered fields are computed once per event in a materialized step: inlined, DuckDB would
     # recompute them for every pattern a rule lists. Matching events are then joined back by id.
     sql = f"""
@@ -54,7 +59,8 @@ def alert_query(
                  CAST(timezone('UTC', time) AS DATE) AS _sw_day
           FROM events SEMI JOIN hit ON events.event_id = hit._sw_id
           WHERE {source.where}
-        )
+        ),
+        fresh AS (SELECT * FROM matched {habit})
         SELECT _sw_type || ':' || _sw_entity || '|' || strftime(_sw_day, '%Y-%m-%d') AS key,
                min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count,
                list_concat({entities}) AS entities,
@@ -62,7 +68,7 @@ def alert_query(
                            {', '.join(evidence)}) AS evidence,
                list(event_id ORDER BY time, event_id)[1:{MAX_EVENT_IDS}] AS event_ids,
                mode(channel) AS channel, mode(store_id) AS store_id
-        FROM matched
+        FROM fresh
         WHERE _sw_entity IS NOT NULL
         GROUP BY _sw_type, _sw_entity, _sw_day
         HAVING count(*) >= $min_events

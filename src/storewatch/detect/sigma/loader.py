@@ -7,6 +7,8 @@ A rule may carry storewatch hints in a custom `storewatch:` mapping (all optiona
   group_by   the entity column or Sigma field an alert is about (default: the logsource's)
   min_events matching events one entity must reach in a UTC day to raise an alert (default 1)
   summary    a str.format template over the alert's evidence
+  habit      entity columns or Sigma fields that, with the alert's entity, make a habit: an entity that matched
+             on an earlier day with the same values is not alerted again (an admin's usual root shells)
 Whatever cannot be evaluated faithfully fails with a DetectionError naming the file and the feature.
 """
 
@@ -29,7 +31,7 @@ from storewatch.detect.sigma.compiler import compile_rule
 from storewatch.detect.sigma.correlation import Base, correlation_query
 from storewatch.detect.sigma.mapping import Unsupported
 
-HINTS = ("scenario", "group_by", "min_events", "summary")
+HINTS = ("scenario", "group_by", "min_events", "summary", "habit")
 SEVERITY = {"informational": "low", "low": "low", "medium": "medium", "high": "high", "critical": "critical"}
 TECHNIQUE = re.compile(r"^t\d{4}(\.\d{3})?$", re.IGNORECASE)
 DEFAULT_SUMMARY = '{events} event(s) matched "{rule}" for {entity_type} {entity}.'
@@ -111,7 +113,9 @@ def _detection(path: Path, ident: str, rule: SigmaRule) -> Detection:
         source = m.source(rule.logsource)
         compiled = compile_rule(rule, m)
         group_by = (m.entity_column(hints["group_by"]),) if "group_by" in hints else source.group_by
-        sql, params = alert_query(source, compiled, Grouping(group_by, int(hints.get("min_events", 1))), m, rule.title)
+        habit = tuple(m.entity_column(name) for name in hints["habit"]) if "habit" in hints else None
+        grouping = Grouping(group_by, int(hints.get("min_events", 1)), habit)
+        sql, params = alert_query(source, compiled, grouping, m, rule.title)
     except (Unsupported, SigmaError) as exc:
         raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
     return _made(path, ident, rule, hints, sql, params)
@@ -168,6 +172,9 @@ def _hints(path: Path, hints: object) -> dict:
     min_events = hints.get("min_events", 1)
     if not isinstance(min_events, int) or min_events < 1:
         raise DetectionError(f"{path}: storewatch min_events must be a positive integer")
+    habit = hints.get("habit", ["-"])
+    if not isinstance(habit, list) or not habit or not all(isinstance(h, str) for h in habit):
+        raise DetectionError(f"{path}: storewatch habit must be a list of entity columns or Sigma fields")
     return hints
 
 
