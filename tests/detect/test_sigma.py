@@ -401,6 +401,20 @@ def test_an_administrators_habitual_root_shells_raise_only_their_first_day() -> 
     assert orjson.loads(day3["evidence"])["sample_hosts"] == ["db-01"]  # web-01 that day was habit
 
 
+def test_a_stream_wrapper_is_an_inclusion_only_as_a_parameter_value() -> None:
+    """A crawler following a page's broken template links (`/misc/nmh//"file://$file/"`, as MJ12bot did on a
+    real site) asks for wrappers in the path and gets 404s; an inclusion passes the wrapper to a parameter."""
+    [rule] = [d for d in sigma.detections() if d.id == "sigma.web_path_traversal"]
+    crawler = [web(src_ip="144.76.95.39", url_path=path, http_status=404, user_agent="Mozilla/5.0 (compatible; MJ12bot/v1.4.4)")
+               for path in ("/misc/nmh//%22file://$file/%22", "/scripts//%22file://$file/%22", "/docs/php://input-notes")] * 2
+    assert rule.query(events_db(crawler)).num_rows == 0
+    probes = [web(url_path="/index.php", url_query=query, http_status=404) for query in
+              ("page=php://filter/convert.base64-encode/resource=index", "f=file:///etc/hosts",
+               "inc=expect%3A%2F%2Fid", "lang=..%2F..%2Fetc%2Fshadow")]
+    [alert] = rule.query(events_db(probes)).to_pylist()
+    assert alert["event_count"] == 4 and alert["entities"] == [{"type": "ip", "value": "203.0.113.9"}]
+
+
 def test_pam_fields_of_linux_auth_rules(tmp_path: Path) -> None:
     """Sigma's `service: auth` rules name PAM's own fields; a host name in rhost= is kept as attributes.rhost."""
     pam = {"class_name": "Authentication", "activity": "pam_failure", "outcome": "failure", "source_format": "linux_auth",
