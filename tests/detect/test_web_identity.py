@@ -317,6 +317,40 @@ def test_verified_crawler_and_uptime_monitor_are_silent_fake_crawler_fires() -> 
     assert orjson.loads(alert["evidence"])["fake_crawler_requests"] == 1200
 
 
+def _probes(ip: str, start: float, n: int, ua: str = "Mozilla/5.0", prefix: str = "") -> list[dict]:
+    """A wordlist scan: n different scripts and files the shop does not have, a few a second."""
+    return [_http(start + k / 200, ip, f"{prefix}/{word}{k}.php", 404, ua=ua)
+            for k, word in zip(range(n), ["admin", "config", "shell", "backup", "setup"] * n)]
+
+
+def test_forced_browsing_scanner_fires_crawlers_following_broken_links_do_not() -> None:
+    """A scanner asks for paths the shop has no section for, nearly all missed. A crawler following broken
+    links misses inside the sections it crawls and gets most pages; a verified Googlebot is left out even in a
+    404 storm, while the same user agent from outside Google's network is a scanner like any other."""
+    rows = _browsing()
+    rows += [_http(k / 30, "144.76.95.39", f"/products/p{k % 50}", ua="MJ12bot/v1.4.4") for k in range(100)]
+    rows += [_http(k / 30, "144.76.95.39", f"/products/old-{k}", 404, ua="MJ12bot/v1.4.4") for k in range(80)]
+    rows += [_http(k / 30, "54.36.148.1", f"/products/renamed-{k}" if k % 3 else f"/products/p{k % 50}",
+                   404 if k % 3 else 200, ua="AhrefsBot/7.0") for k in range(150)]  # unverified, two thirds 404
+    rows += [_http(k / 30, "157.55.39.1", f"/products/gone-{k}", 404, ua="Mozilla/5.0 (compatible; bingbot/2.0)")
+             for k in range(120)]  # verified, and inside a section: a store that moved its catalogue
+    rows += _probes("66.249.66.1", 0, 80, ua=GOOGLEBOT)  # verified crawler, foreign paths: left out all the same
+    rows += [_http(k, f"198.51.{k}.7", f"/products/missing-{k}", 404) for k in range(30)]  # shoppers' dead links
+    assert _alerts("web_forced_browsing.yml", rows) == []
+    rows += _probes("203.0.113.5", 30, 80) + _probes("203.0.113.6", 40, 80, ua=GOOGLEBOT)
+    alerts = _alerts("web_forced_browsing.yml", rows)
+    assert sorted(a["entities"][0]["value"] for a in alerts) == ["203.0.113.5", "203.0.113.6"]
+    evidence = orjson.loads(alerts[0]["evidence"])
+    assert (evidence["missed"], evidence["miss_pct"], evidence["foreign_pct"]) == (80, 100, 100)
+
+
+def test_forced_browsers_never_set_their_own_bar() -> None:
+    """Thirty scanners on one estate (an exposed site's every day) are each found: the bar is the visitors'."""
+    rows = _browsing() + [row for s in range(30) for row in _probes(f"203.0.{s}.9", s, 60)]
+    found = {a["entities"][0]["value"] for a in _alerts("web_forced_browsing.yml", rows)}
+    assert found == {f"203.0.{s}.9" for s in range(30)}
+
+
 def test_giftcard_guessing_fires_shoppers_checking_their_cards_do_not() -> None:
     rows = _browsing()
     rows += [_http(k, f"198.51.0.{k + 1}", "/api/gift_cards/balance", 200, query=f"code=MINE-{k}") for k in range(30)]

@@ -80,6 +80,21 @@ MACROS = (
         CASE WHEN starts_with(t, 'http') AND regexp_matches(t, '^https?://') THEN lower(regexp_extract(t, '^https?://([^/?#:]*)', 1)) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_private_ip(x) AS
         regexp_matches(x, '^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|169\.254\.|::1$|[fF][cCdD]|[fF][eE]80:)')""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_ipv4_int(x) AS CASE WHEN regexp_full_match(x, '(?:\d{1,3}\.){3}\d{1,3}') THEN
+        (split_part(x, '.', 1)::BIGINT << 24) + (split_part(x, '.', 2)::BIGINT << 16)
+        + (split_part(x, '.', 3)::BIGINT << 8) + split_part(x, '.', 4)::BIGINT END""",
+    # Search crawlers as the engines say to verify them: the user agent claims the crawler AND the address is
+    # in that engine's published crawl network (googlebot.json, bingbot.json, Applebot's documentation: the
+    # ranges their reverse DNS verifies). A crawler's user agent from anywhere else is a bot pretending.
+    r"""CREATE OR REPLACE TEMP MACRO sw_crawler_claimed(ua) AS regexp_matches(lower(ua), 'googlebot|bingbot|applebot')""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_crawler_verified(ip, ua) AS sw_crawler_claimed(ua) AND len(list_filter(
+        [{'ua': 'googlebot', 'net': '66.249.64.0', 'bits': 19},
+         {'ua': 'bingbot', 'net': '157.55.0.0', 'bits': 16}, {'ua': 'bingbot', 'net': '207.46.0.0', 'bits': 16},
+         {'ua': 'bingbot', 'net': '40.77.0.0', 'bits': 16}, {'ua': 'bingbot', 'net': '13.66.139.0', 'bits': 24},
+         {'ua': 'bingbot', 'net': '13.66.144.0', 'bits': 24}, {'ua': 'bingbot', 'net': '52.167.144.0', 'bits': 24},
+         {'ua': 'bingbot', 'net': '199.30.24.0', 'bits': 23}, {'ua': 'bingbot', 'net': '65.55.210.0', 'bits': 24},
+         {'ua': 'applebot', 'net': '17.0.0.0', 'bits': 8}],
+        lambda n: contains(lower(ua), n.ua) AND sw_ipv4_int(ip) >> (32 - n.bits) = sw_ipv4_int(n.net) >> (32 - n.bits))) > 0""",
 )
 
 TABLES = (
