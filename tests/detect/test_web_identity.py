@@ -230,6 +230,9 @@ def test_ssh_bar_is_set_by_the_hosts_own_users_not_by_the_other_attackers() -> N
     rows += [_ssh(500 + k * 0.2, "203.0.113.7", "root", False) for k in range(40)]
     rows += [_ssh(700 + k, "192.0.2.10", "ops", False) for k in range(3)]  # the admin's mistypes
     rows += [_ssh(710, "192.0.2.10", "ops", True), _ssh(1500, "192.0.2.10", "ops", True)]
+    # another host's users are clumsier: their normal is theirs, it does not lift this host's bar
+    rows += [_ssh(800 + k, "192.0.2.20", "dba", False, host="db-01") for k in range(8)]
+    rows.append(_ssh(810, "192.0.2.20", "dba", True, host="db-01"))
     alerts = _alerts("ssh_bruteforce.yml", rows)
     assert [{e["value"] for e in a["entities"] if e["type"] == "ip"} for a in alerts] == [{"203.0.113.7"}]
     assert orjson.loads(alerts[0]["evidence"])["typical_failures_p99"] == 3
