@@ -172,8 +172,8 @@ def _hints(path: Path, hints: object) -> dict:
     min_events = hints.get("min_events", 1)
     if not isinstance(min_events, int) or min_events < 1:
         raise DetectionError(f"{path}: storewatch min_events must be a positive integer")
-    habit = hints.get("habit", ["-"])
-    if not isinstance(habit, list) or not habit or not all(isinstance(h, str) for h in habit):
+    habit = hints.get("habit")
+    if habit is not None and not (isinstance(habit, list) and habit and all(isinstance(h, str) for h in habit)):
         raise DetectionError(f"{path}: storewatch habit must be a list of entity columns or Sigma fields")
     return hints
 
