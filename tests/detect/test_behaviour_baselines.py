@@ -1,0 +1,69 @@
+"""No behaviour detection lets the suspect set its own bar: each is checked on a single-source estate (one
+server, one terminal, one database account), on a quiet estate (a handful of events) and on an estate whose
+traffic is mostly the attack, and in each it finds the attack and stays silent on the benign look-alike.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from storewatch.detect.behaviour import exfiltration
+from tests.detect.test_behaviour import conn, events_store
+
+DAY = 86400
+
+
+def _saas(src: str, days: int = 2, calls: int = 24, first: int = 1) -> list[dict]:
+    """A server's ordinary day: small calls to a dozen SaaS endpoints, a few kilobytes each."""
+    return [conn(d * DAY + k * 3000 + first, src, f"203.0.113.{(k + first) % 12 + 1}", sent=2000 + (k * 977) % 9000)
+            for d in range(days) for k in range(calls)]
+
+
+def _push(t0: float, src: str, dst: str, n: int, each: int) -> list[dict]:
+    """n connections of about `each` bytes, forty seconds apart."""
+    return [conn(t0 + 40 * k, src, dst, sent=each + k * 100_000) for k in range(n)]
+
+
+def _exfil_keys(rows: list[dict]) -> set[str]:
+    return {a["key"] for a in exfiltration.query(events_store(rows)).to_pylist()}
+
+
+def test_exfiltration_on_a_single_server_estate() -> None:
+    """The shop's one server: no peers, so its own other day is the baseline. Its nightly backup recurs and
+    a 60 MB upload is under the floor; the one-off 9 GB push on the second day fires."""
+    rows = _saas("10.0.0.5")
+    for night in range(2):
+        rows += _push(night * DAY + 2 * 3600 + 200 * night, "10.0.0.5", "198.51.100.9", 40, 200_000_000)
+    rows += _push(DAY + 9 * 3600, "10.0.0.5", "198.51.100.40", 6, 10_000_000)
+    rows += _push(DAY + 14 * 3600, "10.0.0.5", "192.0.2.77", 30, 300_000_000)
+    [alert] = exfiltration.query(events_store(rows)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "10.0.0.5>192.0.2.77|2026-11-17"
+    assert evidence["z_peer"] is None and evidence["z_host"] >= exfiltration.Z_MIN and evidence["host_pairs"] == 12 + 1  # its SaaS endpoints and backup
+    assert evidence["baseline"].endswith("vs its own days")
+
+
+def test_exfiltration_on_a_quiet_estate_is_judged_against_the_floor() -> None:
+    """Two hosts and a few calls each: too little to learn from, so 100 MB to one address decides. The other
+    host's 40 MB upload stays under it."""
+    rows = _saas("10.0.0.5", days=1, calls=3) + _saas("10.0.0.6", days=1, calls=3, first=5)
+    rows += _push(3600, "10.0.0.6", "198.51.100.40", 4, 10_000_000)
+    rows += _push(7200, "10.0.0.5", "192.0.2.77", 5, 50_000_000)
+    [alert] = exfiltration.query(events_store(rows)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "10.0.0.5>192.0.2.77|2026-11-16" and evidence["bytes"] >= exfiltration.FLOOR_BYTES
+    assert evidence["z_peer"] is None and evidence["z_host"] is None and "floor" in evidence["baseline"]
+
+
+def test_exfiltration_when_most_of_the_traffic_is_the_theft() -> None:
+    """Eight of ten servers push gigabytes to eight buckets each on the second day: most of the estate's
+    pair-days are the theft, and each server's other buckets are no alibi. The clean servers' nightly
+    backup is not flagged."""
+    rows = [r for s in range(1, 11) for r in _saas(f"10.0.0.{s}", calls=3, first=s)]
+    for night in range(2):
+        rows += _push(night * DAY + 3 * 3600 + 100 * night, "10.0.0.9", "198.51.100.9", 30, 200_000_000)
+    thieves = range(1, 9)
+    rows += [r for s in thieves for b in range(8)
+             for r in _push(DAY + 12 * 3600 + 600 * b + s, f"10.0.0.{s}", f"192.0.2.{10 * b + s}", 10, 500_000_000)]
+    assert _exfil_keys(rows) == {f"10.0.0.{s}>192.0.2.{10 * b + s}|2026-11-17" for s in thieves for b in range(8)}
