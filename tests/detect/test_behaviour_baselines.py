@@ -5,11 +5,13 @@ traffic is mostly the attack, and in each it finds the attack and stays silent o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import orjson
 import pytest
 
-from storewatch.detect.behaviour import exfiltration
-from tests.detect.test_behaviour import conn, events_store
+from storewatch.detect.behaviour import exfiltration, port_scan
+from tests.detect.test_behaviour import _store_lan, conn, events_store
 
 DAY = 86400
 
@@ -67,3 +69,62 @@ def test_exfiltration_when_most_of_the_traffic_is_the_theft() -> None:
     rows += [r for s in thieves for b in range(8)
              for r in _push(DAY + 12 * 3600 + 600 * b + s, f"10.0.0.{s}", f"192.0.2.{10 * b + s}", 10, 500_000_000)]
     assert _exfil_keys(rows) == {f"10.0.0.{s}>192.0.2.{10 * b + s}|2026-11-17" for s in thieves for b in range(8)}
+
+
+# --- internal port scan ---------------------------------------------------------------------------------
+
+def _sweep(src: str, n: int, t0: float = 40000) -> list[dict]:
+    """A host trying n host:port pairs on its store's LAN, refused or unanswered."""
+    net = src.split(".")[1]
+    return [conn(t0 + k * 0.5, src, f"10.{net}.{k % 5}.{k // 5 % 250 + 1}", port=(22, 445, 3389)[k % 3], sent=0,
+                 state="REJ" if k % 10 else "S0") for k in range(n)]
+
+
+def _busy_proxy(src: str, n: int = 800) -> list[dict]:
+    """A proxy reaching hundreds of host:port pairs, all of which answer."""
+    return [conn(40000 + k, src, f"10.0.{k % 50}.{k // 50 + 1}", port=443 + k % 7) for k in range(n)]
+
+
+def _scanners(rows: list[dict]) -> set[str]:
+    return {orjson.loads(a["evidence"])["ip"] for a in port_scan.query(events_store(rows)).to_pylist()}
+
+
+def _dead_printer(src: str, n: int = 40) -> list[dict]:
+    """A PC retrying a printer that is switched off: one target, every attempt unanswered."""
+    return [conn(30000 + k * 60, src, src.rsplit(".", 2)[0] + ".1.50", port=9100, sent=0, state="S0") for k in range(n)]
+
+
+def _next_day(rows: list[dict]) -> list[dict]:
+    return [{**r, "time": r["time"] + timedelta(days=1)} for r in rows]
+
+
+def test_port_scan_on_a_single_host_estate() -> None:
+    """One PC and nothing else. Busy and answered, or retrying a dead printer, it stays below the floor;
+    its sweep is judged against its own ordinary day when there is one, else against the floor alone."""
+    assert _scanners(_busy_proxy("10.4.3.10") + _dead_printer("10.4.3.10")) == set()
+    ordinary = [conn(3600 + k * 600, "10.4.3.10", f"10.0.{k % 4}.{k % 9 + 1}", port=443 + k % 3) for k in range(40)]
+    day_one = ordinary + _dead_printer("10.4.3.10")
+    [alert] = port_scan.query(events_store(day_one + _next_day(_sweep("10.4.3.10", 300)))).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "10.4.3.10|2026-11-17" and evidence["failed_targets"] == 300
+    assert evidence["baseline_days"] == 1 and evidence["p90_targets"] == len({(r["dst_ip"], r["dst_port"]) for r in day_one})
+    [alone] = port_scan.query(events_store(_sweep("10.4.3.10", 60))).to_pylist()
+    assert orjson.loads(alone["evidence"])["normal"] == "no normal host to compare with"
+
+
+def test_port_scan_on_a_quiet_estate() -> None:
+    """Two PCs with a few calls each: the other PC's day is the whole baseline; a 60-pair sweep is far above
+    it, while the PC retrying its dead printer is below the floor."""
+    rows = [conn(3600 + k * 600, f"10.{s}.3.10", f"10.0.0.{k + 1}") for s in (1, 2) for k in range(3)]
+    rows += _dead_printer("10.1.3.10", 20) + _sweep("10.2.3.10", 60)
+    assert _scanners(rows) == {"10.2.3.10"}
+
+
+def test_port_scan_when_most_hosts_are_scanning() -> None:
+    """A worm: thirty office PCs sweep their LANs the same day while twenty-five stay clean, so most
+    source-days are scans and the median day is one. The normal is learned from the clean PCs and a busy
+    proxy, which stays silent, as does a PC retrying its dead printer."""
+    rows = _store_lan(stores=55) + _busy_proxy("10.0.9.9") + _dead_printer("10.3.3.10")
+    worms = [f"10.{s}.3.10" for s in range(26, 56)]
+    rows += [r for i, ip in enumerate(worms) for r in _sweep(ip, 300 + 40 * i, t0=40000 + 600 * i)]
+    assert _scanners(rows) == set(worms)
