@@ -10,8 +10,8 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from storewatch.detect.behaviour import exfiltration, port_scan
-from tests.detect.test_behaviour import _store_lan, conn, events_store
+from storewatch.detect.behaviour import exfiltration, port_scan, pos_malware
+from tests.detect.test_behaviour import _beacon, _process, _store_lan, at, conn, events_store
 
 DAY = 86400
 
@@ -128,3 +128,69 @@ def test_port_scan_when_most_hosts_are_scanning() -> None:
     worms = [f"10.{s}.3.10" for s in range(26, 56)]
     rows += [r for i, ip in enumerate(worms) for r in _sweep(ip, 300 + 40 * i, t0=40000 + 600 * i)]
     assert _scanners(rows) == set(worms)
+
+
+# --- malware on store endpoints (beaconing) -------------------------------------------------------------
+
+VENDOR, MOVED, C2 = "192.0.2.10", "192.0.2.11", "198.51.100.66"
+DROPPER = "C:\\Users\\Public\\svch0st.exe"
+
+
+def _terminals(n: int, days: int, moved: bool = False) -> list[dict]:
+    """n POS terminals running the till software every day and polling the vendor's update service every
+    ten minutes; with `moved`, the vendor serves from a new address from the second day on."""
+    rows = []
+    for k in range(1, n + 1):
+        host, ip = f"POS-{k:04d}-01", f"10.{k}.2.11"
+        rows.append({"time": at(60), "class_name": "Network Activity", "channel": "endpoint",
+                     "source_format": "windows", "host": host, "src_ip": ip, "dst_ip": "10.0.1.41"})
+        rows.append({"time": at(60), "class_name": "POS Transaction", "channel": "pos", "store_id": f"{k:04d}"})
+        rows += [_process(d * DAY + 3600 * (j + 7) + k, host, "C:\\Retail\\pos.exe", "a" * 64)
+                 for d in range(days) for j in range(5)]
+        rows += [conn(k * 7 + 600 * j, ip, MOVED if moved and j * 600 >= DAY else VENDOR)
+                 for j in range(days * DAY // 600)]
+    return rows
+
+
+def _infect(k: int, t0: float, beats: int = 200) -> list[dict]:
+    """Terminal k runs the dropper at t0 and beacons to the C2 every two minutes from five seconds later."""
+    return [_process(t0, f"POS-{k:04d}-01", DROPPER, "b" * 64)] + _beacon(f"10.{k}.2.11", C2, 120, beats, start=t0 + 5)
+
+
+def _convicted(rows: list[dict]) -> dict[str, dict]:
+    return {a["key"]: orjson.loads(a["evidence"]) for a in pos_malware.query(events_store(rows)).to_pylist()}
+
+
+def test_malware_on_a_one_terminal_shop() -> None:
+    """One terminal: nothing to be rare among, so its history is the baseline. Its vendor polls, even from
+    the vendor's new address on the second day, convict nothing; a beacon to a new address right after a
+    new program first ran does, and names only that address."""
+    assert _convicted(_terminals(1, days=2, moved=True)) == {}
+    cases = _convicted(_terminals(1, days=2, moved=True) + _infect(1, DAY + 5 * 3600))
+    assert list(cases) == ["POS-0001-01"]
+    evidence = cases["POS-0001-01"]
+    assert evidence["c2"] == C2 and evidence["processes"] == DROPPER and evidence["new_destination"] is True
+
+
+def test_malware_on_a_quiet_fleet() -> None:
+    """Five terminals and three hours of telemetry: the beacon's forty minutes are enough, and the monitoring
+    server's steady poll of an outside health check (a lone server, not a fleet device) is not malware."""
+    rows = [r for r in _terminals(5, days=1) if r["time"] < at(3 * 3600)] + _infect(3, 3600, beats=20)
+    rows += _beacon("10.0.9.31", "203.0.113.200", 60, 150)
+    rows.append({"time": at(60), "class_name": "Network Activity", "channel": "endpoint", "host": "mon-01",
+                 "src_ip": "10.0.9.31", "dst_ip": "10.0.0.1"})
+    cases = _convicted(rows)
+    assert list(cases) == ["POS-0003-01"] and cases["POS-0003-01"]["c2"] == C2
+    assert cases["POS-0003-01"]["fleet_talkers"] == 1
+
+
+def test_malware_on_most_of_the_fleet() -> None:
+    """Nine of twelve terminals catch the same dropper on the second day and beacon to one C2: the C2 is the
+    most popular new address of the day, and the dropper is no rare process. History convicts all nine;
+    the vendor's move to a new address the same morning convicts no one."""
+    rows = _terminals(12, days=2, moved=True)
+    infected = range(2, 11)
+    rows += [r for k in infected for r in _infect(k, DAY + 4 * 3600 + 900 * k)]
+    cases = _convicted(rows)
+    assert set(cases) == {f"POS-{k:04d}-01" for k in infected}
+    assert all(e["c2"] == C2 and e["fleet_talkers"] == len(infected) for e in cases.values())
