@@ -151,6 +151,46 @@ def test_chargebacks_ignore_one_fraud_dispute_and_service_disputes():
     assert run("chargeback_fraud", base + signals) == []
 
 
+def _fraud_cards(rows: list[dict]) -> set[str]:
+    return {e["value"] for a in run("chargeback_fraud", rows) for e in a["entities"] if e["type"] == "card"}
+
+
+def test_chargebacks_on_a_one_card_estate():
+    """A trade account paying everything with one card: no other card to learn a rate from, so the floor
+    (0.1% of charges) is the rate. Three fraud disputes in 200 charges is a series; two in 1,000 is not."""
+    account = [paid(f"ch{i}", "fpCORP", "ap@corp.example", i * 0.1) for i in range(1000)]
+    two = [s for i in (10, 500) for s in (efw(f"ch{i}", 120), dispute(f"ch{i}", 121, "fraudulent"))]
+    assert _fraud_cards(account + two) == set()
+    three = [s for i in (10, 50, 150) for s in (efw(f"ch{i}", 30), dispute(f"ch{i}", 31, "fraudulent"))]
+    assert _fraud_cards(account[:200] + three) == {"fpCORP"}
+
+
+def test_chargebacks_on_a_quiet_shop():
+    """Twenty customers, one charge each, one of them disputed: a stolen card charged three times and
+    disputed each time stands out; the one-off dispute does not."""
+    rows = [paid(f"ch{i}", f"fp{i}", f"c{i}@example.com", i) for i in range(20)]
+    rows += [efw("ch4", 40), dispute("ch4", 41, "fraudulent")]
+    rows += [paid(f"bad{i}", "fpBAD", "thief@example.com", 3 + i) for i in range(3)]
+    rows += [s for i in range(3) for s in (efw(f"bad{i}", 30 + i), dispute(f"bad{i}", 31 + i, "fraudulent"))]
+    (alert,) = run("chargeback_fraud", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "fpbad" and evidence["estate_rate"] == round(1 / 20, 5)
+
+
+def test_chargebacks_when_fraud_cards_drive_the_disputes():
+    """Ten stolen cards, four disputed charges each, make 40 of the estate's 43 fraud disputes: with them in
+    the rate (11%) four disputes in four charges would look ordinary. From the cards below the floor it is
+    0.3%; the regular with sixty charges and two disputes is still within it."""
+    rows = [paid(f"ch{i}", f"fp{i}", f"c{i}@example.com", i * 0.1) for i in range(300)]
+    rows += [efw("ch7", 40), dispute("ch7", 41, "fraudulent")]
+    rows += [paid(f"reg{i}", "fpREG", "regular@example.com", i) for i in range(60)]
+    rows += [s for i in (5, 40) for s in (efw(f"reg{i}", 70 + i), dispute(f"reg{i}", 71 + i, "fraudulent"))]
+    stolen = [f"fpS{k}" for k in range(10)]
+    rows += [paid(f"s{k}-{i}", card, f"mule{k}@example.com", 5 + k + i) for k, card in enumerate(stolen) for i in range(4)]
+    rows += [s for k in range(10) for i in range(4) for s in (efw(f"s{k}-{i}", 60 + k), dispute(f"s{k}-{i}", 61 + k, "fraudulent"))]
+    assert _fraud_cards(rows) == set(stolen)
+
+
 def order(email: str, address: str, ip: str, hours: float, codes: list[str]) -> dict:
     return dict(class_name="Order", activity="order", channel="orders", time=at(hours), email=email, address=address,
                 src_ip=ip, attributes={"discount_codes": codes, "total_discounts": 10.0})
