@@ -282,6 +282,58 @@ def test_after_hours_fires_on_a_forced_door_then_the_till():
     assert {"type": "employee", "value": "E21"} in alert["entities"]
 
 
+def counter(hours: float, entries: int, store: str = "0002") -> dict:
+    return dict(class_name="People Count", channel="physical", activity="count", time=at(hours), store_id=store,
+                device=f"counter-{store}", attributes={"entries": entries})
+
+
+def break_in(hours: float, store: str = "0002") -> list[dict]:
+    """A forced rear door, a covered camera, the burglar past the counter and the till opened."""
+    return [onvif("door_alarm", hours, f"door-{store}-rear", "Forced", store),
+            onvif("camera_tamper", hours + 0.02, f"cam-{store}-01", "true", store),
+            counter(hours + 0.03, 2, store), pos("E21", "no_sale", hours + 0.1, store, f"{store}-1")]
+
+
+def shop_days(days: int, store: str = "0002", per_hour: int = 5) -> list[dict]:
+    """A small shop: a few customers an hour through the counter from 9:00 to 18:00, a sale each."""
+    return [r for d in range(days) for h in range(9, 19)
+            for r in (counter(24 * d + h + 0.5, per_hour, store), pos("E20", "sale", 24 * d + h + 0.6, store, f"{store}-1"))]
+
+
+def _break_ins(rows: list[dict]) -> list[str]:
+    return sorted(a["first_seen"].strftime("%d %H") for a in run("after_hours_intrusion", rows))
+
+
+def test_after_hours_in_a_one_till_shop():
+    """Only the till reports: its sales are the opening hours. Counting the drawer at closing time stays
+    quiet; the till opened and refunding at 2 a.m. is an intrusion."""
+    rows = [pos("E20", "sale", 9 + k * 0.25, "0002", "0002-1") for k in range(40)]
+    rows += [pos("E20", "no_sale", 19.2, "0002", "0002-1"), pos("E20", "return", 19.3, "0002", "0002-1")]
+    assert run("after_hours_intrusion", rows) == []
+    night = [pos("E20", "no_sale", 26.0, "0002", "0002-1"), pos("E20", "return", 26.1, "0002", "0002-1")]
+    (alert,) = run("after_hours_intrusion", rows + night)
+    assert orjson.loads(alert["evidence"])["till_exceptions"] == 2 and alert["severity"] == "critical"
+
+
+def test_after_hours_in_a_quiet_shop():
+    """Five customers an hour: the burglar's two passes of the counter at 2 a.m. would be a third of the
+    busiest hour and open the shop all night if they counted. A camera rebooting at 3:30 is maintenance."""
+    rows = shop_days(1)
+    reboot = [onvif("camera_signal_loss", 3.5, "cam-0002-01", "true"), onvif("device_reboot", 3.52, "cam-0002-01"),
+              onvif("camera_signal_loss", 3.53, "cam-0002-01", "false")]
+    assert run("after_hours_intrusion", rows + reboot) == []
+    assert _break_ins(rows + reboot + break_in(2.0)) == ["02 02"]
+
+
+def test_after_hours_when_break_ins_are_most_nights():
+    """A shop broken into on five nights of a week: summed over the week the burglars' entries at 2 a.m.
+    are more than a tenth of the busiest hour's. Every night is found; a door held open at 2 p.m. is not."""
+    rows = shop_days(7) + [onvif("door_alarm", 24 + 14.2, "door-0002-rear", "HeldOpen")]
+    nights = [0, 1, 3, 4, 6]
+    rows += [r for d in nights for r in break_in(24 * d + 2.0) + [counter(24 * d + 2.05, 1)]]
+    assert _break_ins(rows) == [f"{d + 2:02d} 02" for d in nights]
+
+
 def post(author: str, hours: float, text: str, urls: list[str] = ()) -> dict:
     host = urls[0].split("/")[2] if urls else None
     return dict(class_name="Social Post", channel="social", activity="post", time=at(hours), user_id=author,
