@@ -383,6 +383,48 @@ def test_brand_impersonation_takes_the_brand_from_settings_when_lookalikes_are_l
     assert alert["key"] == "n0rthwind.com" and evidence["brand_source"] == "settings"
 
 
+def page(hours: float, referrer: str) -> dict:
+    """A page view in the shop's own access log, reached from `referrer`."""
+    return dict(class_name="HTTP Activity", channel="web", activity="GET", time=at(hours), src_ip="198.51.100.5",
+                url_path="/p/1", http_method="GET", http_status=200, referrer=referrer)
+
+
+def lookup(hours: float, domain: str) -> dict:
+    return dict(class_name="DNS Activity", channel="endpoint", activity="query", time=at(hours), host="BO-0001",
+                url_host=domain)
+
+
+def _imitations(rows: list[dict]) -> set[str]:
+    return {a["key"] for a in run("brand_impersonation", rows)}
+
+
+def test_brand_learned_from_the_shops_web_logs_alone():
+    """No posts, no settings: the shop's own access log (its pages refer to each other) names the brand,
+    and an office PC looking up a look-alike is flagged; an ordinary news site is not."""
+    rows = [page(k * 0.1, f"https://www.northwind.com/c/{k}") for k in range(30)]
+    rows += [lookup(5, "northwlnd.com"), lookup(6, "nytimes.com")]
+    assert _imitations(rows) == {"northwlnd.com"}
+
+
+def test_brand_learned_from_a_quiet_estate():
+    """Four page views, one of them from a visitor who came through a look-alike page: the look-alike is a
+    fifth of the referrers, not the brand, and is flagged."""
+    rows = [page(k, "https://www.northwind.com/") for k in range(4)] + [page(5, "https://n0rthwind.com/deal")]
+    assert _imitations(rows) == {"n0rthwind.com"}
+
+
+def test_brand_learned_from_the_web_when_a_lookalike_is_most_of_the_posts():
+    """Thirty scam posts and two fans: learned from the posts, the look-alike would pass for the brand. The
+    shop's own web traffic says what the brand is, so the look-alike is flagged and the real domain is not."""
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"]),
+             post("fan2", 9.5, "store hours?", ["https://www.northwind.com/hours"])]
+    rows += [page(10 + k * 0.1, "https://www.northwind.com/c/1") for k in range(12)]
+    (alert,) = run("brand_impersonation", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "n0rthwind.com" and evidence["brand"] == "northwind.com" and evidence["posts"] == 30
+
+
 def test_detect_reads_the_brand_from_the_workspace_settings(tmp_path: Path) -> None:
     from storewatch.detect.engine import detect
     from storewatch.store import db
