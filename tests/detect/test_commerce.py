@@ -357,6 +357,38 @@ def test_leaked_code_ignores_a_public_code_used_as_before():
     assert run("leaked_discount_code", rows) == []
 
 
+@pytest.mark.parametrize("estate", ["the shop's only code", "quiet shop: two uses before the post",
+                                    "the leak is most of the orders"])
+def test_leaked_code_is_judged_by_its_own_rate_before_the_post(estate: str) -> None:
+    """The baseline is the code's own redemptions before the post, so what follows the post never sets it:
+    a code nobody used, one used twice, or a leak that swamps the shop's orders is found; the brand's own
+    code posted and used at its usual rate is not."""
+    if estate.startswith("the shop's"):
+        rows = redemptions("STAFFX99", 30.5, 12, 0.3)
+    elif estate.startswith("quiet"):
+        rows = redemptions("STAFFX99", 2, 2, 5) + redemptions("STAFFX99", 30.5, 6, 0.5)
+    else:
+        rows = redemptions("SPRING10", 0, 60, 0.8) + [post("brand", 30, "Use SPRING10 for 10% off this week!")]
+        rows += redemptions("STAFFX99", 30.5, 400, 0.02)
+    rows.append(post("u1", 30, "lol staff code STAFFX99 still works"))
+    (alert,) = run("leaked_discount_code", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["code"] == "STAFFX99" and evidence["author"] == "u1" and evidence["customers"] >= 5
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: the ring alone", "rings are most of the code's orders"])
+def test_promo_abuse_floors_hold_in_any_estate(estate: str) -> None:
+    """No threshold is learned (three variant accounts, three tied by one door, address or card): one ring
+    alone, or twenty rings making most of the redemptions, are each found; namesakes living apart are not."""
+    rings = 1 if estate.startswith("quiet") else 20
+    rows = [order(f"ring{r}.lee+{i}@gmail.com", f"{r} Elm St, Reno, 89501, US", f"203.0.113.{r}", r + i * 0.1, ["WELCOME10"])
+            for r in range(rings) for i in range(4)]
+    rows += [order(f"jsmith{i}@yahoo.com", f"{i} Oak Ave, Town{i}, 1000{i}, US", f"198.51.100.{i}", i, ["WELCOME10"])
+             for i in range(5)]
+    found = {orjson.loads(a["evidence"])["stem"] for a in run("promo_abuse", rows)}
+    assert found == {f"ring{r}lee@gmail.com" for r in range(rings)}
+
+
 def test_brand_impersonation_learns_the_brand_and_flags_lookalikes():
     own = [post(f"fan{i}", i * 0.2, "love it", [f"https://www.northwind.com/p/{i}"]) for i in range(40)]
     others = [post("news", 9, "read this", ["https://www.nytimes.com/a"]),
