@@ -166,7 +166,7 @@ def test_malware_on_a_one_terminal_shop() -> None:
     the vendor's new address on the second day, convict nothing; a beacon to a new address right after a
     new program first ran does, and names only that address."""
     assert _convicted(_terminals(1, days=2, moved=True)) == {}
-    cases = _convicted(_terminals(1, days=2, moved=True) + _infect(1, DAY + 5 * 3600))
+    cases = _convicted(_terminals(1, days=2, moved=True) + _infect(1, DAY + 10 * 3600))
     assert list(cases) == ["POS-0001-01"]
     evidence = cases["POS-0001-01"]
     assert evidence["c2"] == C2 and evidence["processes"] == DROPPER and evidence["new_destination"] is True
@@ -190,7 +190,7 @@ def test_malware_on_most_of_the_fleet() -> None:
     the vendor's move to a new address the same morning convicts no one."""
     rows = _terminals(12, days=2, moved=True)
     infected = range(2, 11)
-    rows += [r for k in infected for r in _infect(k, DAY + 4 * 3600 + 900 * k)]
+    rows += [r for k in infected for r in _infect(k, DAY + 8 * 3600 + 900 * k)]
     cases = _convicted(rows)
     assert set(cases) == {f"POS-{k:04d}-01" for k in infected}
     assert all(e["c2"] == C2 and e["fleet_talkers"] == len(infected) for e in cases.values())

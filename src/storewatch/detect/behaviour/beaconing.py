@@ -8,9 +8,9 @@ Sysmon record and the Zeek record of the same connection do not make a zero gap.
 
 Rarity keeps benign pollers out: update checks, time sync and uptime services are contacted by many
 hosts. But popularity is what an infection of most of the fleet also has, so a destination's popularity
-only clears it once it is established: contacted on the estate's first day of outbound telemetry, before
-any later infection could have made it popular. A destination first contacted on a later day is `new`,
-however many hosts call it; what else must be true of a host before a new beacon convicts it is the
+only clears it once it is established: contacted in the first day (24 hours) of the estate's outbound
+telemetry, before any later infection could have made it popular. A destination first contacted later is
+`new`, however many hosts call it; what else must be true of a host before a new beacon convicts it is the
 caller's judgement (POS malware wants a program new to the host started just before). An infection
 already spread across the fleet on the first day the logs cover cannot be told from the fleet's own
 software by rhythm and popularity: intel or a rare process has to say so.
@@ -27,6 +27,7 @@ MIN_PERIOD_S = 10.0  # shorter "periods" are bursts of one session, not check-in
 # A destination is fleet-rare when at most this share of the internal hosts that reach the outside
 # talk to it (never fewer than two hosts, so one infected pair is always rare).
 RARE_SHARE = 0.02
+HISTORY_HOURS = 24  # the estate's first day of outbound telemetry: what it contacted then is established
 
 BEACONS_CTE = f"""
   _outbound AS (
@@ -34,12 +35,12 @@ BEACONS_CTE = f"""
     FROM events
     WHERE class_name = 'Network Activity' AND {internal('src_ip')} AND {external('dst_ip')}
   ),
-  _fleet AS (SELECT count(DISTINCT src_ip) AS sources, date_trunc('day', min(time)) AS first_day FROM _outbound),
+  _fleet AS (SELECT count(DISTINCT src_ip) AS sources, min(time) + INTERVAL {HISTORY_HOURS} HOUR AS learned FROM _outbound),
   _odd_dst AS (
     SELECT * FROM (
       SELECT dst_ip, count(DISTINCT src_ip) AS talkers,
              count(DISTINCT src_ip) <= greatest(2, {RARE_SHARE} * any_value(f.sources)) AS rare,
-             date_trunc('day', min(time)) > any_value(f.first_day) AS new
+             min(time) > any_value(f.learned) AS new
       FROM _outbound, _fleet f GROUP BY dst_ip)
     WHERE rare OR new
   ),
