@@ -151,6 +151,46 @@ def test_chargebacks_ignore_one_fraud_dispute_and_service_disputes():
     assert run("chargeback_fraud", base + signals) == []
 
 
+def _fraud_cards(rows: list[dict]) -> set[str]:
+    return {e["value"] for a in run("chargeback_fraud", rows) for e in a["entities"] if e["type"] == "card"}
+
+
+def test_chargebacks_on_a_one_card_estate():
+    """A trade account paying everything with one card: no other card to learn a rate from, so the floor
+    (0.1% of charges) is the rate. Three fraud disputes in 200 charges is a series; two in 1,000 is not."""
+    account = [paid(f"ch{i}", "fpCORP", "ap@corp.example", i * 0.1) for i in range(1000)]
+    two = [s for i in (10, 500) for s in (efw(f"ch{i}", 120), dispute(f"ch{i}", 121, "fraudulent"))]
+    assert _fraud_cards(account + two) == set()
+    three = [s for i in (10, 50, 150) for s in (efw(f"ch{i}", 30), dispute(f"ch{i}", 31, "fraudulent"))]
+    assert _fraud_cards(account[:200] + three) == {"fpCORP"}
+
+
+def test_chargebacks_on_a_quiet_shop():
+    """Twenty customers, one charge each, one of them disputed: a stolen card charged three times and
+    disputed each time stands out; the one-off dispute does not."""
+    rows = [paid(f"ch{i}", f"fp{i}", f"c{i}@example.com", i) for i in range(20)]
+    rows += [efw("ch4", 40), dispute("ch4", 41, "fraudulent")]
+    rows += [paid(f"bad{i}", "fpBAD", "thief@example.com", 3 + i) for i in range(3)]
+    rows += [s for i in range(3) for s in (efw(f"bad{i}", 30 + i), dispute(f"bad{i}", 31 + i, "fraudulent"))]
+    (alert,) = run("chargeback_fraud", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "fpbad" and evidence["estate_rate"] == round(1 / 20, 5)
+
+
+def test_chargebacks_when_fraud_cards_drive_the_disputes():
+    """Ten stolen cards, four disputed charges each, make 40 of the estate's 43 fraud disputes: with them in
+    the rate (11%) four disputes in four charges would look ordinary. From the cards below the floor it is
+    0.3%; the regular with sixty charges and two disputes is still within it."""
+    rows = [paid(f"ch{i}", f"fp{i}", f"c{i}@example.com", i * 0.1) for i in range(300)]
+    rows += [efw("ch7", 40), dispute("ch7", 41, "fraudulent")]
+    rows += [paid(f"reg{i}", "fpREG", "regular@example.com", i) for i in range(60)]
+    rows += [s for i in (5, 40) for s in (efw(f"reg{i}", 70 + i), dispute(f"reg{i}", 71 + i, "fraudulent"))]
+    stolen = [f"fpS{k}" for k in range(10)]
+    rows += [paid(f"s{k}-{i}", card, f"mule{k}@example.com", 5 + k + i) for k, card in enumerate(stolen) for i in range(4)]
+    rows += [s for k in range(10) for i in range(4) for s in (efw(f"s{k}-{i}", 60 + k), dispute(f"s{k}-{i}", 61 + k, "fraudulent"))]
+    assert _fraud_cards(rows) == set(stolen)
+
+
 def order(email: str, address: str, ip: str, hours: float, codes: list[str]) -> dict:
     return dict(class_name="Order", activity="order", channel="orders", time=at(hours), email=email, address=address,
                 src_ip=ip, attributes={"discount_codes": codes, "total_discounts": 10.0})
@@ -242,6 +282,59 @@ def test_after_hours_fires_on_a_forced_door_then_the_till():
     assert {"type": "employee", "value": "E21"} in alert["entities"]
 
 
+def counter(hours: float, entries: int, store: str = "0002") -> dict:
+    return dict(class_name="People Count", channel="physical", activity="count", time=at(hours), store_id=store,
+                device=f"counter-{store}", attributes={"entries": entries})
+
+
+def break_in(hours: float, store: str = "0002") -> list[dict]:
+    """A forced rear door, a covered camera, the burglar past the counter and the till opened."""
+    return [onvif("door_alarm", hours, f"door-{store}-rear", "Forced", store),
+            onvif("camera_tamper", hours + 0.02, f"cam-{store}-01", "true", store),
+            counter(hours + 0.03, 2, store), pos("E21", "no_sale", hours + 0.1, store, f"{store}-1")]
+
+
+def shop_days(days: int, store: str = "0002", per_hour: int = 5) -> list[dict]:
+    """A small shop: a few customers an hour through the counter from 9:00 to 18:00, a sale each."""
+    return [r for d in range(days) for h in range(9, 19)
+            for r in (counter(24 * d + h + 0.5, per_hour, store), pos("E20", "sale", 24 * d + h + 0.6, store, f"{store}-1"))]
+
+
+def _break_ins(rows: list[dict]) -> list[str]:
+    return sorted(a["first_seen"].strftime("%d %H") for a in run("after_hours_intrusion", rows))
+
+
+def test_after_hours_in_a_one_till_shop():
+    """Only the till reports: its sales are the opening hours. Counting the drawer at closing time stays
+    quiet; the till opened and refunding at 2 a.m. is an intrusion."""
+    rows = [pos("E20", "sale", 9 + k * 0.25, "0002", "0002-1") for k in range(40)]
+    rows += [pos("E20", "no_sale", 19.2, "0002", "0002-1"), pos("E20", "return", 19.3, "0002", "0002-1")]
+    assert run("after_hours_intrusion", rows) == []
+    night = [pos("E20", "no_sale", 26.0, "0002", "0002-1"), pos("E20", "return", 26.1, "0002", "0002-1")]
+    (alert,) = run("after_hours_intrusion", rows + night)
+    assert orjson.loads(alert["evidence"])["till_exceptions"] == 2 and alert["severity"] == "critical"
+
+
+def test_after_hours_in_a_quiet_shop():
+    """Five customers an hour: the burglar's two passes of the counter at 2 a.m. would be a third of the
+    busiest hour and open the shop all night if they counted. A camera rebooting at 3:30 is maintenance, and
+    a badge refused at the staff door as the shop opens leaves that trading hour open."""
+    rows = shop_days(1) + [onvif("access_denied", 9.1, "door-0002-staff")]
+    reboot = [onvif("camera_signal_loss", 3.5, "cam-0002-01", "true"), onvif("device_reboot", 3.52, "cam-0002-01"),
+              onvif("camera_signal_loss", 3.53, "cam-0002-01", "false")]
+    assert run("after_hours_intrusion", rows + reboot) == []
+    assert _break_ins(rows + reboot + break_in(2.0)) == ["02 02"]
+
+
+def test_after_hours_when_break_ins_are_most_nights():
+    """A shop broken into on five nights of a week: summed over the week the burglars' entries at 2 a.m.
+    are more than a tenth of the busiest hour's. Every night is found; a door held open at 2 p.m. is not."""
+    rows = shop_days(7) + [onvif("door_alarm", 24 + 14.2, "door-0002-rear", "HeldOpen")]
+    nights = [0, 1, 3, 4, 6]
+    rows += [r for d in nights for r in break_in(24 * d + 2.0) + [counter(24 * d + 2.05, 1)]]
+    assert _break_ins(rows) == [f"{d + 2:02d} 02" for d in nights]
+
+
 def post(author: str, hours: float, text: str, urls: list[str] = ()) -> dict:
     host = urls[0].split("/")[2] if urls else None
     return dict(class_name="Social Post", channel="social", activity="post", time=at(hours), user_id=author,
@@ -263,6 +356,38 @@ def test_leaked_code_fires_when_a_posted_code_suddenly_spreads():
 def test_leaked_code_ignores_a_public_code_used_as_before():
     rows = redemptions("SPRING10", 0, 60, 0.8) + [post("brand", 30, "Use SPRING10 for 10% off this week!")]
     assert run("leaked_discount_code", rows) == []
+
+
+@pytest.mark.parametrize("estate", ["the shop's only code", "quiet shop: two uses before the post",
+                                    "the leak is most of the orders"])
+def test_leaked_code_is_judged_by_its_own_rate_before_the_post(estate: str) -> None:
+    """The baseline is the code's own redemptions before the post, so what follows the post never sets it:
+    a code nobody used, one used twice, or a leak that swamps the shop's orders is found; the brand's own
+    code posted and used at its usual rate is not."""
+    if estate.startswith("the shop's"):
+        rows = redemptions("STAFFX99", 30.5, 12, 0.3)
+    elif estate.startswith("quiet"):
+        rows = redemptions("STAFFX99", 2, 2, 5) + redemptions("STAFFX99", 30.5, 6, 0.5)
+    else:
+        rows = redemptions("SPRING10", 0, 60, 0.8) + [post("brand", 30, "Use SPRING10 for 10% off this week!")]
+        rows += redemptions("STAFFX99", 30.5, 400, 0.02)
+    rows.append(post("u1", 30, "lol staff code STAFFX99 still works"))
+    (alert,) = run("leaked_discount_code", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["code"] == "STAFFX99" and evidence["author"] == "u1" and evidence["customers"] >= 5
+
+
+@pytest.mark.parametrize("estate", ["quiet shop: the ring alone", "rings are most of the code's orders"])
+def test_promo_abuse_floors_hold_in_any_estate(estate: str) -> None:
+    """No threshold is learned (three variant accounts, three tied by one door, address or card): one ring
+    alone, or twenty rings making most of the redemptions, are each found; namesakes living apart are not."""
+    rings = 1 if estate.startswith("quiet") else 20
+    rows = [order(f"ring{r}.lee+{i}@gmail.com", f"{r} Elm St, Reno, 89501, US", f"203.0.113.{r}", r + i * 0.1, ["WELCOME10"])
+            for r in range(rings) for i in range(4)]
+    rows += [order(f"jsmith{i}@yahoo.com", f"{i} Oak Ave, Town{i}, 1000{i}, US", f"198.51.100.{i}", i, ["WELCOME10"])
+             for i in range(5)]
+    found = {orjson.loads(a["evidence"])["stem"] for a in run("promo_abuse", rows)}
+    assert found == {f"ring{r}lee@gmail.com" for r in range(rings)}
 
 
 def test_brand_impersonation_learns_the_brand_and_flags_lookalikes():
@@ -289,6 +414,48 @@ def test_brand_impersonation_takes_the_brand_from_settings_when_lookalikes_are_l
     (alert,) = rule("brand_impersonation").query(con).to_pylist()
     evidence = orjson.loads(alert["evidence"])
     assert alert["key"] == "n0rthwind.com" and evidence["brand_source"] == "settings"
+
+
+def page(hours: float, referrer: str) -> dict:
+    """A page view in the shop's own access log, reached from `referrer`."""
+    return dict(class_name="HTTP Activity", channel="web", activity="GET", time=at(hours), src_ip="198.51.100.5",
+                url_path="/p/1", http_method="GET", http_status=200, referrer=referrer)
+
+
+def lookup(hours: float, domain: str) -> dict:
+    return dict(class_name="DNS Activity", channel="endpoint", activity="query", time=at(hours), host="BO-0001",
+                url_host=domain)
+
+
+def _imitations(rows: list[dict]) -> set[str]:
+    return {a["key"] for a in run("brand_impersonation", rows)}
+
+
+def test_brand_learned_from_the_shops_web_logs_alone():
+    """No posts, no settings: the shop's own access log (its pages refer to each other) names the brand,
+    and an office PC looking up a look-alike is flagged; an ordinary news site is not."""
+    rows = [page(k * 0.1, f"https://www.northwind.com/c/{k}") for k in range(30)]
+    rows += [lookup(5, "northwlnd.com"), lookup(6, "nytimes.com")]
+    assert _imitations(rows) == {"northwlnd.com"}
+
+
+def test_brand_learned_from_a_quiet_estate():
+    """Four page views, one of them from a visitor who came through a look-alike page: the look-alike is a
+    fifth of the referrers, not the brand, and is flagged."""
+    rows = [page(k, "https://www.northwind.com/") for k in range(4)] + [page(5, "https://n0rthwind.com/deal")]
+    assert _imitations(rows) == {"n0rthwind.com"}
+
+
+def test_brand_learned_from_the_web_when_a_lookalike_is_most_of_the_posts():
+    """Thirty scam posts and two fans: learned from the posts, the look-alike would pass for the brand. The
+    shop's own web traffic says what the brand is, so the look-alike is flagged and the real domain is not."""
+    rows = [post(f"scam{i}", i * 0.2, "free gift card", ["https://n0rthwind.com/claim"]) for i in range(30)]
+    rows += [post("fan1", 9, "new boots!", ["https://www.northwind.com/p/1"]),
+             post("fan2", 9.5, "store hours?", ["https://www.northwind.com/hours"])]
+    rows += [page(10 + k * 0.1, "https://www.northwind.com/c/1") for k in range(12)]
+    (alert,) = run("brand_impersonation", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert alert["key"] == "n0rthwind.com" and evidence["brand"] == "northwind.com" and evidence["posts"] == 30
 
 
 def test_detect_reads_the_brand_from_the_workspace_settings(tmp_path: Path) -> None:

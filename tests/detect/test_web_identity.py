@@ -128,6 +128,23 @@ def test_distributed_stuffing_fires_and_names_the_accounts_it_got_into() -> None
     assert "shopper7@example.com" in values and alert["severity"] == "critical"
 
 
+@pytest.mark.parametrize("estate", ["one address working through a list", "quiet shop: the list and two customers",
+                                    "stuffers are most of the logins"])
+def test_stuffing_floors_hold_in_any_estate(estate: str) -> None:
+    """No threshold here is learned (three failed accounts an address, failures above successes, ten
+    accounts a campaign), so the campaign is found alone, among two customers or as most of the traffic,
+    and the office NAT's forty staff and the customers' typos are not part of it."""
+    ips = 1 if estate.startswith("one") else 3 if estate.startswith("quiet") else 50
+    rows = [_auth(g * 0.5 + j, f"203.0.113.{j + 1}", f"guess{j}-{g}@mail.test", "failure")
+            for j in range(ips) for g in range(40 // ips if ips < 10 else 4)]
+    rows += _customers(2 if estate.startswith("quiet") else 40)
+    rows += [_auth(300 + s, "192.0.2.10", f"staff{s}@shop.test", "success", f"auth0|s{s}") for s in range(40)]
+    rows += [_auth(400 + s, "192.0.2.10", f"staff{s}@shop.test", "failure", f"auth0|s{s}") for s in range(4)]
+    [alert] = _alerts("identity_credential_stuffing.yml", rows)
+    assert {e["value"] for e in alert["entities"]} == {f"203.0.113.{j + 1}" for j in range(ips)}
+    assert orjson.loads(alert["evidence"])["unknown_pct"] == 100
+
+
 def test_office_nat_with_many_staff_logins_is_silent() -> None:
     office = "192.0.2.10"
     rows = _customers(300)

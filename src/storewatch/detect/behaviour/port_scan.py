@@ -1,9 +1,11 @@
 """Internal port scan: one internal host touches far more host:port pairs than the estate's normal
 fan-out, and most of those attempts fail (rejected or never answered).
 
-Unit of judgement: one internal source in one UTC day. The estate's normal fan-out is learned from all
-sources' daily distinct host:port counts (median + MAD on a log scale, and the 99th percentile), so a
-busy estate and a quiet one each get their own bar.
+Unit of judgement: one internal source in one UTC day. Floor: a suspect source-day failed on at least 50
+host:port pairs, and on most of its attempts. The estate's normal fan-out is learned from the source-days
+below that floor (median + MAD of their daily distinct host:port counts on a log scale, and their 90th
+percentile), so a busy estate and a quiet one each get their own bar and scanners never set it, however
+many of them there are; with no such source-day (a one-host estate) the floor alone decides.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ FAILED_STATES = ("REJ", "S0", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
 Z_MIN = 4.0
 # ...and several times the busiest normal source (90th percentile, robust to the scanner itself): a scan is not a busy client.
 P90_FACTOR = 5.0
-# Fewer distinct targets than this is a misconfigured client retrying, not a sweep.
+# The floor: fewer failed targets than this is a misconfigured client retrying, not a sweep...
 MIN_TARGETS = 50
-MAX_FAILED_SHARE = 0.5  # most of the scan's attempts fail
+MAX_FAILED_SHARE = 0.5  # ...and most of the scan's attempts fail
 
 SQL = f"""
 WITH {ASSETS_CTE},
@@ -42,10 +44,14 @@ per_day AS (
          list(event_id ORDER BY time) FILTER (failed) AS ids
   FROM conns GROUP BY ALL
 ),
+suspect AS (
+  SELECT *, failed_targets >= {MIN_TARGETS} AND failures >= {MAX_FAILED_SHARE} * attempts AS at_floor FROM per_day
+),
+-- the normal fan-out, from the source-days below the floor only: a sweep never sets its own bar
 norm AS (
   SELECT median(log10(targets)) AS med, greatest(1.4826 * mad(log10(targets)), 0.1) AS scale,
-         quantile_cont(targets, 0.9) AS p90
-  FROM per_day
+         quantile_cont(targets, 0.9) AS p90, count(*) AS n
+  FROM suspect WHERE NOT at_floor
 )
 SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.last_seen, p.failures AS event_count,
        list_filter([{entity('ip', 'p.src_ip')}, {entity('host', 'a.host')}, {entity('store', 'a.store_id')}],
@@ -53,14 +59,16 @@ SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.la
        json_object('ip', p.src_ip, 'host', coalesce(a.host, p.src_ip), 'targets', p.targets,
                    'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failures / p.attempts, 2),
                    'minutes', round(epoch(p.last_seen - p.first_seen) / 60)::INT,
-                   'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT) AS evidence,
+                   'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT,
+                   'baseline_days', n.n,
+                   'normal', CASE WHEN n.n > 0 THEN 'a busy normal host reaches ' || round(n.p90)::INT
+                                  ELSE 'no normal host to compare with' END) AS evidence,
        p.ids[1:20] AS event_ids, 'network' AS channel, a.store_id, p.src_ip AS ml_entity,
-       (log10(p.targets) - n.med) / n.scale / (2 * {Z_MIN}) AS certainty
-FROM per_day p CROSS JOIN norm n LEFT JOIN assets a ON a.ip = p.src_ip
-WHERE p.failed_targets >= {MIN_TARGETS}
-  AND p.failures >= {MAX_FAILED_SHARE} * p.attempts
-  AND (log10(p.targets) - n.med) / n.scale >= {Z_MIN}
-  AND p.targets >= {P90_FACTOR} * n.p90
+       coalesce((log10(p.targets) - n.med) / n.scale, {Z_MIN}) / (2 * {Z_MIN}) AS certainty
+FROM suspect p CROSS JOIN norm n LEFT JOIN assets a ON a.ip = p.src_ip
+WHERE p.at_floor
+  AND coalesce((log10(p.targets) - n.med) / n.scale >= {Z_MIN}, true)
+  AND coalesce(p.targets >= {P90_FACTOR} * n.p90, true)
 """
 
 
@@ -73,8 +81,10 @@ DETECTION = Detection(
     id="behaviour.internal_port_scan", title="Internal port scan", kind="behaviour", scenario="internal_port_scan",
     severity="medium", query=query, attack=("T1046",),
     description="An internal host probed far more host:port pairs in a day than the estate's normal fan-out, "
-                "most of them refused or unanswered.",
+                "most of them refused or unanswered. Floor: 50 failed host:port pairs, most attempts failed. "
+                "Baseline, from the source-days below the floor: robust z 4 on the log fan-out and five times "
+                "its 90th percentile; with none, the floor alone.",
     summary="{host} probed {targets} host:port pairs on {hosts} hosts in {minutes} minutes "
-            "({failed_share:.0%} failed; a busy normal host reaches {p90_targets}).",
+            "({failed_share:.0%} failed; {normal}).",
     source=__file__,
 )
