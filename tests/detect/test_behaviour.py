@@ -307,3 +307,22 @@ def test_bulk_read_of_the_only_database_user_is_judged_against_a_floor() -> None
                        [(f"SELECT * FROM customers OFFSET {k * 50_000}", 50_000) for k in range(30)])
     [alert] = bulk_read.query(events_store(lookups + dump)).to_pylist()
     assert orjson.loads(alert["evidence"])["rows"] == 30 * 50_000
+
+
+def test_bulk_read_of_a_small_shops_whole_tables_by_shape_when_rows_are_logged() -> None:
+    """A quiet shop's whole customer table is a few hundred rows, no more than its app's busier lookups
+    return: the row count cannot tell the dump (z of about 3.5 over the app's statements), the shape does.
+    The ETL's nightly whole-table reads from its own server stay quiet."""
+    lookups = [r for h in range(48) for r in _db_session(h * 3600, 100 + h % 7, f"10.0.1.{h % 2 + 1}", "shop_app",
+                                                          [(f"SELECT id, total FROM orders WHERE customer_id = {k}", k)
+                                                           for k in range(1, 21)])]
+    etl = [conn(h * 3600 + 60, "10.0.3.24", "203.0.113.1") for h in range(48)]
+    for d in range(2):
+        etl += _db_session(d * 86400 + 5400, 9000 + d, "10.0.3.24", "etl_svc",
+                           [("SELECT * FROM orders", 1_700), ("SELECT * FROM customers", 400)])
+    dump = _db_session(86400 + 15 * 3600, 7777, "10.0.9.200", "mallory",
+                       [("SELECT * FROM customers", 400), ("SELECT * FROM payments", 1_240)])
+    [alert] = bulk_read.query(events_store(lookups + etl + dump)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["user"] == "mallory" and evidence["rows"] == 1_640 and evidence["statements"] == 2
+    assert alert["confidence"] > 0
