@@ -164,6 +164,18 @@ def test_port_scan_fires_on_a_failed_sweep_and_names_host_and_store() -> None:
                                                                    ("store", "0017")}
 
 
+def test_port_scan_on_a_busy_pc_counts_the_pairs_that_failed_not_the_connections() -> None:
+    """A back-office PC that calls its few usual services a thousand times a day and also sweeps 600
+    host:port pairs: the sweep is fewer than half of its connections but nearly all of the pairs it touched."""
+    rows = _store_lan()
+    rows += [conn(3600 + k * 30, "10.17.3.10", f"10.0.0.{k % 4 + 1}") for k in range(1_000)]
+    rows += [conn(40000 + k * 0.5, "10.17.3.10", f"10.17.{k % 5}.{k // 5 % 250 + 1}", port=(22, 445, 3389)[k % 3],
+                  sent=0, state="REJ") for k in range(600)]
+    [alert] = port_scan.query(events_store(rows)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["ip"] == "10.17.3.10" and evidence["failed_targets"] == 600 and evidence["failed_share"] > 0.9
+
+
 def test_port_scan_ignores_a_busy_client_whose_connections_succeed() -> None:
     """A proxy or monitoring box talks to hundreds of host:port pairs, and they answer."""
     rows = _store_lan() + [conn(40000 + k, "10.9.3.10", f"10.0.{k % 50}.{k // 50 + 1}", port=443 + k % 7)

@@ -1,5 +1,7 @@
 """Internal port scan: one internal host touches far more host:port pairs than the estate's normal
-fan-out, and most of those attempts fail (rejected or never answered).
+fan-out, and most of those pairs fail (rejected or never answered). The share is of the pairs, not of
+the connections: a busy back-office PC's day of ordinary traffic to its few usual servers must not water
+down the sweep it also ran (at four times the scale, a 1,659-pair sweep was 48% of one PC's connections).
 
 Unit of judgement: one internal source in one UTC day. The estate's normal fan-out is learned from all
 sources' daily distinct host:port counts (median + MAD on a log scale, and the 99th percentile), so a
@@ -23,7 +25,7 @@ Z_MIN = 4.0
 P90_FACTOR = 5.0
 # Fewer distinct targets than this is a misconfigured client retrying, not a sweep.
 MIN_TARGETS = 50
-MAX_FAILED_SHARE = 0.5  # most of the scan's attempts fail
+MAX_FAILED_SHARE = 0.5  # most of the host:port pairs it touched failed
 
 SQL = f"""
 WITH {ASSETS_CTE},
@@ -51,14 +53,14 @@ SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.la
        list_filter([{entity('ip', 'p.src_ip')}, {entity('host', 'a.host')}, {entity('store', 'a.store_id')}],
                    lambda e: e.value IS NOT NULL) AS entities,
        json_object('ip', p.src_ip, 'host', coalesce(a.host, p.src_ip), 'targets', p.targets,
-                   'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failures / p.attempts, 2),
+                   'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failed_targets / p.targets, 2),
                    'minutes', round(epoch(p.last_seen - p.first_seen) / 60)::INT,
                    'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT) AS evidence,
        p.ids[1:20] AS event_ids, 'network' AS channel, a.store_id, p.src_ip AS ml_entity,
        (log10(p.targets) - n.med) / n.scale / (2 * {Z_MIN}) AS certainty
 FROM per_day p CROSS JOIN norm n LEFT JOIN assets a ON a.ip = p.src_ip
 WHERE p.failed_targets >= {MIN_TARGETS}
-  AND p.failures >= {MAX_FAILED_SHARE} * p.attempts
+  AND p.failed_targets >= {MAX_FAILED_SHARE} * p.targets
   AND (log10(p.targets) - n.med) / n.scale >= {Z_MIN}
   AND p.targets >= {P90_FACTOR} * n.p90
 """
