@@ -151,8 +151,8 @@ def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0
         totals["labels"] += r["labels"]
         totals["detected"] += r["detected"]
         totals["fp"] += r["false_positives_per_day"]
-    print(f"| all | {totals['labels']} | {totals['detected']} | {totals['detected'] / max(1, totals['labels']):.3f} | | | "
-          f"{totals['fp'] / len(seeds):.2f} (mean) | | |")
+    print(f"| {kind.style} / {kind.profile} | {size}, {kind.days} d | all | | {totals['labels']} | {totals['detected']} | "
+          f"{totals['detected'] / max(1, totals['labels']):.3f} | | | {totals['fp'] / len(seeds):.2f} (mean) | | |")
 
 
 def main() -> None:
