@@ -2,6 +2,7 @@
 
     python benchmarks/detect.py                       # speed: 2 days at scale 1 and at 4x that
     python benchmarks/detect.py --quality --seeds 1,2,3,4,5   # recall / precision / FP per day per seed
+    python benchmarks/detect.py --quality --seeds 21,22,23 --style shipped --profile varied --stores 1 --scale 0.02
     python benchmarks/detect.py --estates /work/estates   # reuse estates already simulated and ingested
     python benchmarks/detect.py --sigma sigma/rules --counts 0,500,1000,2000   # time with N user Sigma rules
 
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 DETECT = r"""
@@ -42,15 +44,36 @@ def run_json(*args: str) -> dict:
     return json.loads(out[out.index("{"):] if out.lstrip().startswith("{") else out.strip().splitlines()[-1])
 
 
-def prepared(root: Path, seed: int, days: int, scale: float, reuse: Path | None) -> tuple[Path, Path]:
+@dataclass(frozen=True)
+class Kind:
+    """What an estate is besides its seed and scale: days, shapes (style), habits (profile), stores."""
+
+    days: int = 2
+    style: str = "classic"
+    profile: str = "classic"
+    stores: int | None = None
+
+    def name(self, seed: int, scale: float) -> str:
+        name = f"seed{seed}" if (self.days, scale) == (2, 1.0) else f"seed{seed}-d{self.days}-x{scale}"
+        extra = [x for x in (self.style, self.profile) if x != "classic"] + ([f"{self.stores}stores"] if self.stores else [])
+        return "-".join([name, *extra])
+
+    def options(self) -> list[str]:
+        return ["--days", str(self.days), "--style", self.style, "--profile", self.profile] + (
+            ["--stores", str(self.stores)] if self.stores else [])
+
+
+def prepared(root: Path, seed: int, days: int, scale: float, reuse: Path | None,
+             kind: Kind | None = None) -> tuple[Path, Path]:
     """(raw folder, fresh workspace copy) for an estate, simulating and ingesting it unless it can be reused."""
-    name = f"seed{seed}" if (days, scale) == (2, 1.0) else f"seed{seed}-d{days}-x{scale}"
+    kind = kind or Kind(days=days)
+    name = kind.name(seed, scale)
     if reuse and (reuse / name / "done").exists():
         raw, ws = reuse / name / "raw", reuse / name / "ws"
     else:
         raw, ws = root / name / "raw", root / name / "ws"
-        subprocess.run([sys.executable, "-m", "storewatch.cli", "simulate", "--out", str(raw), "--days", str(days),
-                        "--scale", str(scale), "--seed", str(seed)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "storewatch.cli", "simulate", "--out", str(raw), "--scale", str(scale),
+                        "--seed", str(seed), *kind.options()], check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "storewatch.cli", "ingest", str(raw), "--home", str(ws), "--json"],
                        check=True, capture_output=True)
     work = root / name / "detect-ws"
@@ -103,26 +126,33 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int])
               f"{per100:.2f} | {rate:,.0f} | {r['peak_rss_mb']:,.0f} |", flush=True)
 
 
-def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0) -> None:
-    print("| seed | labels | detected | recall | incidents | precision | FP incidents/day | critical in top | missed |")
-    print("|---|---|---|---|---|---|---|---|---|")
+def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0, kind: Kind = Kind()) -> None:
+    """Recall, precision and false positives per day per seed, each estate simulated, ingested, detected and
+    scored from scratch; false positives and alarms on benign look-alikes are listed on stderr."""
+    size = (f"{kind.stores} store{'s' if kind.stores > 1 else ''}, x{scale:g}" if kind.stores else f"x{scale:g}")
+    print("| style / profile | size | seed | events | labels | detected | recall | incidents | precision | "
+          "FP incidents/day | critical in top | missed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     totals = {"labels": 0, "detected": 0, "fp": 0.0}
     for seed in seeds:
-        raw, ws = prepared(root, seed, 2, scale, reuse)
-        run_json(sys.executable, "-c", DETECT, str(ws))
+        raw, ws = prepared(root, seed, kind.days, scale, reuse, kind)
+        d = run_json(sys.executable, "-c", DETECT, str(ws))
         r = run_json(sys.executable, "-m", "storewatch.cli", "evaluate", "--home", str(ws),
                      "--labels", str(raw / "labels.jsonl"), "--json")
         missed = [f"{name}" for name, s in r["per_scenario"].items() if s["missed"]]
-        print(f"| {seed} | {r['labels']} | {r['detected']} | {r['recall']:.2f} | {r['incidents']} | "
-              f"{r['precision'] or 0:.2f} | {r['false_positives_per_day']} | {'yes' if r['critical_in_top'] else 'no'} | "
-              f"{', '.join(missed) or '-'} |", flush=True)
+        print(f"| {kind.style} / {kind.profile} | {size}, {kind.days} d | {seed} | {d['events']:,} | {r['labels']} | "
+              f"{r['detected']} | {r['recall']:.2f} | {r['incidents']} | {r['precision'] or 0:.2f} | "
+              f"{r['false_positives_per_day']} | {'yes' if r['critical_in_top'] else 'no'} | {', '.join(missed) or '-'} |",
+              flush=True)
         for fp in r["false_positives"]:
             print(f"  seed {seed} false positive: {fp['id']} {fp['scenario']}: {fp['title']}", file=sys.stderr)
+        for b in r["benign_alarms"]:
+            print(f"  seed {seed} alarm on benign {b['scenario']} ({b['benign']}) by {b['incident']}", file=sys.stderr)
         totals["labels"] += r["labels"]
         totals["detected"] += r["detected"]
         totals["fp"] += r["false_positives_per_day"]
-    print(f"| all | {totals['labels']} | {totals['detected']} | {totals['detected'] / max(1, totals['labels']):.3f} | | | "
-          f"{totals['fp'] / len(seeds):.2f} (mean) | | |")
+    print(f"| {kind.style} / {kind.profile} | {size}, {kind.days} d | all | | {totals['labels']} | {totals['detected']} | "
+          f"{totals['detected'] / max(1, totals['labels']):.3f} | | | {totals['fp'] / len(seeds):.2f} (mean) | | |")
 
 
 def main() -> None:
@@ -130,7 +160,11 @@ def main() -> None:
     ap.add_argument("--quality", action="store_true", help="Score detection quality per seed instead of speed.")
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--scales", default="1,4", help="Scales (2 days each) for the speed run.")
-    ap.add_argument("--scale", type=float, default=1.0, help="Scale (2 days) of the quality run's estates.")
+    ap.add_argument("--scale", type=float, default=1.0, help="Scale of the quality run's estates.")
+    ap.add_argument("--days", type=int, default=2, help="Days of the quality run's estates.")
+    ap.add_argument("--style", default="classic", help="Simulator style (shapes) of the quality run's estates.")
+    ap.add_argument("--profile", default="classic", help="Simulator profile (business habits) of the quality run's estates.")
+    ap.add_argument("--stores", type=int, help="Stores of the quality run's estates (default: from the scale).")
     ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
     ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
     ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
@@ -139,7 +173,8 @@ def main() -> None:
         if args.sigma:
             sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")])
         elif args.quality:
-            quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale)
+            quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale,
+                    Kind(args.days, args.style, args.profile, args.stores))
         else:
             speed(Path(tmp), args.estates, [float(s) for s in args.scales.split(",")])
 

@@ -158,23 +158,29 @@ def simulate(
     scale: float = typer.Option(1.0, "--scale", min=0.01, help="Volume multiplier (1 = ~200 MB for 2 days)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: actors, rates, times and addresses vary with it."),
     style: str = typer.Option("classic", "--style", help="Shapes to write: classic, or shipped (other servers' and shippers' shapes)."),
+    profile: str = typer.Option("classic", "--profile", help="Business habits: classic, or varied (time zone, hours, rates, sessions, baskets, staff drawn from the seed)."),
+    stores: int = typer.Option(None, "--stores", min=1, max=250, help="Number of stores (default: 40 per unit of scale, at least 3); 1-2 make a small business."),
 ) -> None:
     """Write a synthetic retail estate with labelled attacks and benign look-alikes."""
+    from storewatch.simulate.profiles import PROFILES
     from storewatch.simulate.styles import STYLES
 
     if style not in STYLES:
         raise typer.BadParameter(f"choose one of {', '.join(STYLES)}", param_hint="--style")
-    summary = _simulate_with_progress(out, days, scale, seed, style)
+    if profile not in PROFILES:
+        raise typer.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--profile")
+    summary = _simulate_with_progress(out, days, scale, seed, style, stores=stores, profile=profile)
     console.print(f"Wrote {sum(summary['files'].values()):,} records in {len(summary['files'])} files "
                   f"({summary['bytes'] / 1e6:,.1f} MB) and {summary['labels']} labelled attacks to {out}")
 
 
-def _simulate_with_progress(out: Path, days: int, scale: float, seed: int, style: str = "classic") -> dict:
+def _simulate_with_progress(out: Path, days: int, scale: float, seed: int, style: str = "classic",
+                            stores: int | None = None, profile: str = "classic") -> dict:
     from storewatch.simulate import simulate as run_simulate
 
     with Progress(TextColumn("[bold]simulate {task.description}"), BarColumn(), console=err, transient=True) as bar:
         task = bar.add_task("", total=1.0)
-        return run_simulate(out, days=days, scale=scale, seed=seed, style=style,
+        return run_simulate(out, days=days, scale=scale, seed=seed, style=style, stores=stores, profile=profile,
                             progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
 
 

@@ -1,8 +1,10 @@
 """Detected estates shared by the detection tests: simulated, ingested and detected once per session.
 
-Four estates differ in seed, size, length and style (the `shipped` style writes the same kinds of records
-in other servers' and shippers' shapes, names and settings), so a detection tuned to one file's constants
-or one shape fails here.
+Six estates differ in seed, size, length, style and profile: the `shipped` style writes the same kinds of
+records in other servers' and shippers' shapes, names and settings; the `varied` profile draws the
+business's habits from the seed (time zone and opening hours, traffic rates, session and basket sizes,
+staff, query mix); one estate is a single quiet shop, one is twice the largest of the others. A
+detection tuned to one file's constants, one shape or one estate's rates fails here.
 Tests read the alerts and incidents of each and compare them with the simulator's labels.
 """
 
@@ -20,8 +22,16 @@ from storewatch.simulate import simulate
 from storewatch.store import db
 from storewatch.workspace import Workspace
 
-# (seed, days, scale, style): small enough for CI on two cores, different enough to catch over-fitting.
-ESTATES = [(4, 1, 0.15, "classic"), (12, 2, 0.3, "classic"), (29, 2, 0.1, "classic"), (7, 2, 0.2, "shipped")]
+# (seed, days, scale, style, profile, stores): small enough for CI on two cores, different enough to catch
+# over-fitting. Stores None: from the scale (40 per unit, at least 3).
+ESTATES = [(4, 1, 0.15, "classic", "classic", None), (12, 2, 0.3, "classic", "classic", None),
+           (29, 2, 0.1, "classic", "classic", None), (7, 2, 0.2, "shipped", "varied", None),
+           (41, 2, 0.02, "shipped", "varied", 1), (53, 2, 0.6, "classic", "varied", None)]
+
+
+def _name(p: tuple) -> str:
+    seed, days, scale, style, profile, stores = p
+    return f"seed{seed}-{days}d-x{scale}-{style}-{profile}" + (f"-{stores}store" if stores else "")
 
 
 @dataclass
@@ -50,11 +60,11 @@ class DetectedEstate:
         return [lb for lb in self.labels if lb["scenario"] == scenario]
 
 
-@pytest.fixture(scope="session", params=ESTATES, ids=lambda p: f"seed{p[0]}-{p[1]}d-x{p[2]}-{p[3]}")
+@pytest.fixture(scope="session", params=ESTATES, ids=_name)
 def estate(request, tmp_path_factory) -> DetectedEstate:
-    seed, days, scale, style = request.param
+    seed, days, scale, style, profile, stores = request.param
     root = tmp_path_factory.mktemp(f"estate{seed}")
-    simulate(root / "raw", days=days, scale=scale, seed=seed, style=style)
+    simulate(root / "raw", days=days, scale=scale, seed=seed, style=style, profile=profile, stores=stores)
     ws = Workspace.at(root / "ws")
     ingest([root / "raw"], ws)
     report = detect(ws)

@@ -164,6 +164,18 @@ def test_port_scan_fires_on_a_failed_sweep_and_names_host_and_store() -> None:
                                                                    ("store", "0017")}
 
 
+def test_port_scan_on_a_busy_pc_counts_the_pairs_that_failed_not_the_connections() -> None:
+    """A back-office PC that calls its few usual services a thousand times a day and also sweeps 600
+    host:port pairs: the sweep is fewer than half of its connections but nearly all of the pairs it touched."""
+    rows = _store_lan()
+    rows += [conn(3600 + k * 30, "10.17.3.10", f"10.0.0.{k % 4 + 1}") for k in range(1_000)]
+    rows += [conn(40000 + k * 0.5, "10.17.3.10", f"10.17.{k % 5}.{k // 5 % 250 + 1}", port=(22, 445, 3389)[k % 3],
+                  sent=0, state="REJ") for k in range(600)]
+    [alert] = port_scan.query(events_store(rows)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["ip"] == "10.17.3.10" and evidence["failed_targets"] == 600 and evidence["failed_share"] > 0.9
+
+
 def test_port_scan_ignores_a_busy_client_whose_connections_succeed() -> None:
     """A proxy or monitoring box talks to hundreds of host:port pairs, and they answer."""
     rows = _store_lan() + [conn(40000 + k, "10.9.3.10", f"10.0.{k % 50}.{k // 50 + 1}", port=443 + k % 7)
@@ -307,3 +319,22 @@ def test_bulk_read_of_the_only_database_user_is_judged_against_a_floor() -> None
                        [(f"SELECT * FROM customers OFFSET {k * 50_000}", 50_000) for k in range(30)])
     [alert] = bulk_read.query(events_store(lookups + dump)).to_pylist()
     assert orjson.loads(alert["evidence"])["rows"] == 30 * 50_000
+
+
+def test_bulk_read_of_a_small_shops_whole_tables_by_shape_when_rows_are_logged() -> None:
+    """A quiet shop's whole customer table is a few hundred rows, no more than its app's busier lookups
+    return: the row count cannot tell the dump (z of about 3.5 over the app's statements), the shape does.
+    The ETL's nightly whole-table reads from its own server stay quiet."""
+    lookups = [r for h in range(48) for r in _db_session(h * 3600, 100 + h % 7, f"10.0.1.{h % 2 + 1}", "shop_app",
+                                                          [(f"SELECT id, total FROM orders WHERE customer_id = {k}", k)
+                                                           for k in range(1, 21)])]
+    etl = [conn(h * 3600 + 60, "10.0.3.24", "203.0.113.1") for h in range(48)]
+    for d in range(2):
+        etl += _db_session(d * 86400 + 5400, 9000 + d, "10.0.3.24", "etl_svc",
+                           [("SELECT * FROM orders", 1_700), ("SELECT * FROM customers", 400)])
+    dump = _db_session(86400 + 15 * 3600, 7777, "10.0.9.200", "mallory",
+                       [("SELECT * FROM customers", 400), ("SELECT * FROM payments", 1_240)])
+    [alert] = bulk_read.query(events_store(lookups + etl + dump)).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["user"] == "mallory" and evidence["rows"] == 1_640 and evidence["statements"] == 2
+    assert alert["confidence"] > 0

@@ -177,21 +177,40 @@ def test_behaviour_alerts_carry_the_model_view(estate, rule_id: str) -> None:
         assert evidence["ml_top_features"] and {"feature", "value", "z"} <= set(evidence["ml_top_features"][0])
 
 
-def _percentile_of_label(estate, rule_id: str) -> float | None:
-    """The model's percentile on the alert that matches the scenario's labelled attack (None: it abstained)."""
+def _model_view_of_label(estate, rule_id: str) -> dict:
+    """The model's view (evidence) of the alert that matches the scenario's labelled attack."""
     [label] = estate.label(GRADED[rule_id])
     alert = next(a for a in estate.alerts(rule_id=rule_id)
                  if matches({"first_seen": a["first_seen"], "last_seen": a["last_seen"], "entities": a["entities"]},
                             label))
-    return orjson.loads(alert["evidence"]).get("ml_anomaly_percentile")
+    return orjson.loads(alert["evidence"])
+
+
+def _percentile_of_label(estate, rule_id: str) -> float | None:
+    """The model's percentile on the labelled attack's alert (None: it abstained)."""
+    return _model_view_of_label(estate, rule_id).get("ml_anomaly_percentile")
+
+
+RANKABLE = 40  # host-days below which a percentile is too coarse to rank on (a one-shop estate has a dozen)
+# What makes each attack's host-day unusual, for estates too small to rank.
+EXPLAINED_BY = {exfiltration.DETECTION.id: {"bytes_out"}, port_scan.DETECTION.id: {"failed_share", "ports", "connections"}}
 
 
 @pytest.mark.parametrize("rule_id", [exfiltration.DETECTION.id, port_scan.DETECTION.id])
 def test_attacking_hosts_rank_among_the_most_unusual_host_days(estate, rule_id: str) -> None:
     """The exfiltrating server's and the scanning PC's day rank in the top 15% of the estate's host-days.
     Measured: port scans 1.0 everywhere (0.99-1.0 on the 2-day scale-1 seeds); exfiltration 0.89-0.97 on
-    these small estates (40-140 host-days; it shares the top with backup and ETL servers) and 0.99+ at scale 1."""
-    assert _percentile_of_label(estate, rule_id) >= 0.85
+    these small estates (40-140 host-days; it shares the top with backup and ETL servers) and 0.99+ at scale 1.
+    A single shop has a dozen host-days, and its backup server sends as much every night as the thief: there
+    the model must still explain the attack's day by what makes it one (volume out; failures and fan-out)."""
+    with db.opened(estate.ws, read_only=True) as con:
+        host_days = outliers.features(con, "host").num_rows
+    view = _model_view_of_label(estate, rule_id)
+    if host_days >= RANKABLE:
+        assert view["ml_anomaly_percentile"] >= 0.85
+    else:
+        top = view["ml_top_features"][0]
+        assert top["feature"] in EXPLAINED_BY[rule_id] and top["z"] >= 3, top
 
 
 def test_a_dump_ranks_above_the_nightly_etl(estate) -> None:

@@ -38,27 +38,29 @@ def background(world: World, t0: float, t1: float) -> None:
     est, rng = world.est, world.rng
     n_cust = len(est.customers)
     events: list[tuple[float, str]] = []
-    ts = clock.times(rng, 14000 * max(est.scale, 0.05) * est.rate["db"], t0, t1, clock.WEB_CURVE + 1)
+    habits = est.profile
+    customer, order, insert, update = habits.db_mix
+    ts = clock.times(rng, 14000 * max(est.scale, 0.05) * est.rate["db"], t0, t1, habits.web_curve + 1)
     kinds = rng.random(len(ts))
     keys = rng.integers(1, max(n_cust, 2) * 4, len(ts))
     pids = rng.integers(2000, 60000, 40)
     for t, k, key in zip(ts, kinds, keys):
         pid = int(pids[int(key) % len(pids)])
-        if k < 0.45:
+        if k < customer:
             ev = audit(t, pid, APP_USER, "READ", "SELECT", f"SELECT id, email, name FROM customers WHERE id = {key}", 1)
-        elif k < 0.75:
+        elif k < order:
             ev = audit(t, pid, APP_USER, "READ", "SELECT", f"SELECT id, status, total FROM orders WHERE customer_id = {key}",
-                       int(key % 7))
-        elif k < 0.85:
+                       int(key % habits.order_rows))
+        elif k < insert:
             ev = audit(t, pid, APP_USER, "WRITE", "INSERT",
                        f"INSERT INTO orders (customer_id, total, status) VALUES ({key}, {key % 300 + 0.99}, 'paid')", 1)
-        elif k < 0.95:
+        elif k < update:
             ev = audit(t, pid, APP_USER, "WRITE", "UPDATE", f"UPDATE inventory SET quantity = quantity - 1 WHERE sku_id = {key % 900}", 1)
         else:
             ev = audit(t, pid, APP_USER, "MISC", "SET", "SET application_name = 'storefront'", 0)
         events.append((float(t), ev))
     apps = est.server("app") + est.server("web")
-    for t in clock.times(rng, 200, t0, t1, clock.WEB_CURVE + 1):
+    for t in clock.times(rng, 200 * habits.volume["db_connects"], t0, t1, habits.web_curve + 1):
         events += connect(float(t), int(rng.integers(2000, 60000)), apps[int(rng.integers(0, len(apps)))].ip, APP_USER)
     for t in np.arange(np.ceil(t0 / 300) * 300, t1, 300):
         events.append((t, log(t, 27, "", "", "checkpoint starting: time")))

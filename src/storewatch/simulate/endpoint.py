@@ -119,6 +119,7 @@ def background(world: World, t0: float, t1: float) -> None:
     ep: Endpoints = world.endpoints  # type: ignore[attr-defined]
     api = est.server("app")[0].ip
     r = est.rate["endpoint"]
+    curve = est.profile.store_curve
     office_apps = ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
                    "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE")
     for store in est.stores:
@@ -126,7 +127,7 @@ def background(world: World, t0: float, t1: float) -> None:
         # The back-office PC: a manager's browser and mail during the day.
         mgr = f"{est.ad_domain}\\mgr{store.id}"
         pool = network_pool(world)
-        for t in clock.times(rng, 20 * r, t0, t1, clock.STORE_CURVE):
+        for t in clock.times(rng, 20 * r, t0, t1, curve):
             img = office_apps[int(rng.integers(0, 2))]
             dst = pool[int(rng.integers(0, len(pool)))]
             emit(world, t, store.office_host, 3, network(t, img, mgr, ids.guid(rng), int(rng.integers(1000, 9999)),
@@ -135,15 +136,15 @@ def background(world: World, t0: float, t1: float) -> None:
             host, src = store.pos_host(ws), store.pos_ip(ws)
             pos_exe = ep.images[0]
             guid, pid = ids.guid(rng), int(rng.integers(1000, 9999))
-            for t in clock.times(rng, 12 * r, t0, t1, clock.STORE_CURVE + 0.4):
+            for t in clock.times(rng, 12 * r, t0, t1, curve + 0.4):
                 img = ep.images[int(rng.integers(0, len(ep.images)))]
                 emit(world, t, host, 1, process(world, t, host, user, img, ep.hashes[img], int(rng.integers(1000, 9999)),
                                                 ids.guid(rng)))
-            for t in clock.times(rng, 34 * r, t0, t1, clock.STORE_CURVE):
+            for t in clock.times(rng, 34 * r, t0, t1, curve):
                 emit(world, t, host, 3, network(t, pos_exe, user, guid, pid, src, host, api, ep.api_host, 443))
-            for t in clock.times(rng, 18 * r, t0, t1, clock.STORE_CURVE + 0.2):
+            for t in clock.times(rng, 18 * r, t0, t1, curve + 0.2):
                 name = (ep.api_host, "time.windows.com", "ctldl.windowsupdate.com", "settings-win.data.microsoft.com")[int(rng.integers(0, 4))]
                 emit(world, t, host, 22, dns(t, pos_exe, user, guid, pid, name, api if name == ep.api_host else "13.107.4.50"))
-            for t in clock.times(rng, 6 * r, t0, t1, clock.STORE_CURVE):
+            for t in clock.times(rng, 6 * r, t0, t1, curve):
                 emit(world, t, host, 11, file_create(t, pos_exe, user, guid, pid,
                                                      f"C:\\ProgramData\\{est.sku_prefix}Retail\\journal\\{clock.date(t)}-{int(t) % 100000}.dat"))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from storewatch.simulate import ids
+from storewatch.simulate import ids, profiles
+from storewatch.simulate.profiles import Profile
 
 BRANDS = [
     ("Northwind Outfitters", "northwind-outfitters.com", "NW", "northwind"),
@@ -117,6 +118,10 @@ class Server:
     name: str
     ip: str
     role: str
+    also: tuple[str, ...] = ()  # other jobs the box does (a small business runs shop and database on one)
+
+    def does(self, role: str) -> bool:
+        return role == self.role or role in self.also
 
 
 @dataclass
@@ -141,6 +146,7 @@ class Estate:
     monitor_ips: list[tuple[str, str]]  # (ip, ua)
     products: list[tuple[str, str, str, float]]  # (sku, title, slug, price)
     rate: dict[str, float]
+    profile: Profile
     used_ips: set[str] = field(default_factory=set)
     auth0_client: str = ""
 
@@ -149,7 +155,7 @@ class Estate:
         return self.start + self.days * 86400
 
     def server(self, role: str) -> list[Server]:
-        return [s for s in self.servers if s.role == role]
+        return [s for s in self.servers if s.does(role)]
 
     def fresh_ips(self, n: int, subnet16: tuple[int, int] | None = None, subnet24: tuple[int, int, int] | None = None) -> list[str]:
         """Public IPs nobody else in the estate uses (attackers must not collide with customers)."""
@@ -243,55 +249,54 @@ def _ua_weights() -> np.ndarray:
     return w / w.sum()
 
 
-def build(seed: int, scale: float, days: int, start: float) -> Estate:
-    """Draw the whole estate from the seed; volumes follow scale."""
+def build(seed: int, scale: float, days: int, start: float, stores: int | None = None,
+          profile: str = "classic") -> Estate:
+    """Draw the whole estate from the seed; volumes follow scale, the store count scale unless given,
+    and the business's habits the profile (profiles.py)."""
     rng = np.random.default_rng(seed)
+    habits = profiles.build(profile, seed)
     brand, domain, prefix, keyword = BRANDS[int(rng.integers(0, len(BRANDS)))]
-    n_stores = min(250, max(3, int(40 * scale)))
+    n_stores = min(250, max(3, int(40 * scale))) if stores is None else min(250, max(1, stores))
+    if n_stores < 3:
+        habits = profiles.small_business(habits)
     emp_prefix = str(rng.choice(["E", "S", "T", "EM"]))
     store_nums = sorted(int(x) for x in rng.choice(np.arange(1, 251), n_stores, replace=False))
-    stores = []
+    stores_ = []
     for num in store_nums:
         sid = f"{num:04d}"
-        n_ws = int(rng.integers(2, 6))
-        n_emp = int(rng.integers(5, 11))
+        n_ws = int(rng.integers(*habits.tills))
+        n_emp = int(rng.integers(*habits.store_staff))
         base = int(rng.integers(1, 40))
-        stores.append(Store(
+        stores_.append(Store(
             num=num, id=sid, workstations=list(range(1, n_ws + 1)),
             employees=[f"{emp_prefix}{num}{base + k:02d}" for k in range(n_emp)],
-            cameras=[f"cam-{sid}-{k:02d}" for k in range(1, int(rng.integers(3, 7)))],
+            cameras=[f"cam-{sid}-{k:02d}" for k in range(1, int(rng.integers(*habits.cameras)))],
             doors=[f"door-{sid}-front", f"door-{sid}-rear"],
             traffic=float(rng.lognormal(0, 0.3)),
         ))
     used: set[str] = set()
     customers = _customers(rng, max(400, int(20000 * scale)), used)
-    servers = []
-    next_host = {net: int(rng.integers(5, 40)) for net in (1, 2, 3, 9)}
-    for role, count, net in (("web", int(rng.integers(2, 5)), 1), ("app", int(rng.integers(2, 4)), 1),
-                             ("db", int(rng.integers(1, 3)), 2), ("etl", 1, 3), ("file", 1, 3),
-                             ("bastion", 1, 9), ("mon", 1, 9)):
-        for k in range(1, count + 1):
-            next_host[net] += int(rng.integers(1, 6))
-            servers.append(Server(f"{role}-{k:02d}", f"10.0.{net}.{next_host[net]}", role))
+    servers = _servers(rng, n_stores)
     staff = []
-    for _ in range(int(rng.integers(18, 35))):
+    for _ in range(int(rng.integers(*habits.head_office))):
         f, l = FIRST[rng.integers(0, len(FIRST))], LAST[rng.integers(0, len(LAST))]
         user = f"{f[0]}{l}{'' if rng.random() < 0.7 else rng.integers(2, 9)}"
         staff.append((user, f"{f}.{l}@{domain}"))
     staff = list(dict.fromkeys(staff))
-    ops = list(dict.fromkeys(["deploy", "ansible"] + [u for u, _ in staff[: int(rng.integers(3, 6))]]))
+    ops = list(dict.fromkeys(["deploy", "ansible"] + [u for u, _ in staff[: int(rng.integers(*habits.ops_staff))]]))
     products = []
     for title in PRODUCTS:
         for variant in range(int(rng.integers(3, 8))):
             sku = f"{prefix}-{int(rng.integers(1000, 9999))}"
             slug = f"{title.lower().replace(' ', '-')}-{int(rng.integers(10, 99))}"
             products.append((sku, title, slug, round(float(rng.uniform(12, 320)), 2)))
-    rate = {k: float(rng.uniform(0.8, 1.25)) for k in ("web", "auth", "orders", "pos", "net", "endpoint", "db", "social")}
+    rate = {k: float(rng.uniform(0.8, 1.25)) * habits.volume[k]
+            for k in ("web", "auth", "orders", "pos", "net", "endpoint", "db", "social")}
     est = Estate(
         rng=rng, seed=seed, scale=scale, days=days, start=start, brand=brand, domain=domain,
-        sku_prefix=prefix, keyword=keyword, ad_domain=prefix, stores=stores, customers=customers,
+        sku_prefix=prefix, keyword=keyword, ad_domain=prefix, stores=stores_, customers=customers,
         servers=servers, staff=staff, ops_users=ops, office_ip="", bastion_ip="", monitor_ips=[],
-        products=products, rate=rate, used_ips=used,
+        products=products, rate=rate, profile=habits, used_ips=used,
     )
     est.office_ip = est.fresh_ip()
     est.bastion_ip = est.fresh_ip()
@@ -299,3 +304,20 @@ def build(seed: int, scale: float, days: int, start: float) -> Estate:
                        "Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)"))]
     est.auth0_client = ids.hex_id(rng, 8) + "Storefront"
     return est
+
+
+def _servers(rng: np.random.Generator, n_stores: int) -> list[Server]:
+    """The data centre: a chain runs a server per job; one or two shops run the shop, its app and database on
+    one box and backups and ETL on another, behind a bastion."""
+    next_host = {net: int(rng.integers(5, 40)) for net in (1, 2, 3, 9)}
+    fleet = ((("web", (), int(rng.integers(2, 5)), 1), ("app", (), int(rng.integers(2, 4)), 1),
+              ("db", (), int(rng.integers(1, 3)), 2), ("etl", (), 1, 3), ("file", (), 1, 3), ("bastion", (), 1, 9),
+              ("mon", (), 1, 9)) if n_stores >= 3 else
+             (("web", ("app", "db"), 1, 1), ("file", ("etl",), 1, 3), ("bastion", (), 1, 9)))
+    names = {"web": "shop", "file": "nas"} if n_stores < 3 else {}
+    servers = []
+    for role, also, count, net in fleet:
+        for k in range(1, count + 1):
+            next_host[net] += int(rng.integers(1, 6))
+            servers.append(Server(f"{names.get(role, role)}-{k:02d}", f"10.0.{net}.{next_host[net]}", role, also))
+    return servers

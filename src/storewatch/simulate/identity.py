@@ -39,7 +39,7 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
     c = est.customers
     sink = world.sinks["auth0"]
     idx = np.flatnonzero(s.login)
-    typo = rng.random(len(idx)) < 0.03
+    typo = rng.random(len(idx)) < est.profile.typo_share
     logout = rng.random(len(idx)) < 0.12
     ts_out, lines = [], []
     for i, ty, lo in zip(idx, typo, logout):
@@ -51,7 +51,7 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
             t2 = t + float(rng.exponential(900))
             ts_out.append(t2); lines.append(event(world, t2, "slo", s.ip[i], s.ua[i], c.user_id[k], c.email[k]))
     # New shoppers signing up: fresh identities, not (yet) customers.
-    for t in clock.times(rng, 350 * est.scale * est.rate["auth"], t0, t1, clock.WEB_CURVE):
+    for t in clock.times(rng, 350 * est.scale * est.rate["auth"], t0, t1, est.profile.web_curve):
         f, l = FIRST[rng.integers(0, len(FIRST))], LAST[rng.integers(0, len(LAST))]
         email = f"{f}{'.' if rng.random() < 0.5 else ''}{l}{rng.integers(1, 9999)}@{MAIL_DOMAINS[rng.integers(0, len(MAIL_DOMAINS))]}"
         ts_out.append(t); lines.append(event(world, t, "ss", est.random_public(1)[0], UAS[rng.integers(0, len(UAS))],

@@ -75,7 +75,7 @@ def background(world: World, t0: float, t1: float) -> None:
             events.append((h + 1, line(h + 1, srv.name, "CRON", pid, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)")))
             events.append((h + 2, line(h + 2, srv.name, "CRON", pid, "pam_unix(cron:session): session closed for user root")))
         # Staff and deploy automation come in through the bastion with keys.
-        for t in clock.times(rng, 6, t0, t1, clock.OFFICE_CURVE):
+        for t in clock.times(rng, est.profile.ops_sessions, t0, t1, est.profile.office_curve):
             user = est.ops_users[int(rng.integers(0, len(est.ops_users)))]
             events += ssh_session(world, t, srv.name, user, est.bastion_ip, "publickey", float(rng.exponential(600)))
             if user not in ("deploy", "ansible") or rng.random() < 0.5:
@@ -84,9 +84,9 @@ def background(world: World, t0: float, t1: float) -> None:
                 events.append((tt + 0.01, line(tt + 0.01, srv.name, "sudo", None, f"pam_unix(sudo:session): session opened for user root(uid=0) by {user}(uid={1000 + sum(user.encode()) % 500})")))
     # Internet background radiation against exposed sshd: short, unsuccessful, spread out.
     exposed = est.server("bastion") + est.server("web")[:1]
-    for t in clock.times(rng, 120, t0, t1, clock.FLAT):
+    for t in clock.times(rng, 120 * est.profile.volume["ssh_noise"], t0, t1, clock.FLAT):
         ip = est.random_public(1)[0]
         srv = exposed[int(rng.integers(0, len(exposed)))]
-        for k in range(int(rng.integers(1, 4))):
+        for k in range(int(rng.integers(*est.profile.ssh_noise_tries))):
             events += failed(world, t + k * 4, srv.name, NOISE_USERS[int(rng.integers(0, len(NOISE_USERS)))], ip, True)
     emit(world, events)

@@ -116,30 +116,33 @@ def background(world: World, t0: float, t1: float) -> None:
     est, rng = world.est, world.rng
     api = est.server("app")[0].ip
     pool = external_pool(world)
-    r = est.rate["net"]
+    r, curve = est.rate["net"], est.profile.store_curve
     for s in est.stores:
         pos_hosts = [s.pos_ip(w) for w in s.workstations]
-        ts = clock.times(rng, 520 * s.traffic * r, t0, t1, clock.STORE_CURVE + 0.3)
+        ts = clock.times(rng, 520 * s.traffic * r, t0, t1, curve + 0.3)
         n = len(ts)
         emit(world, "conn", batch(ts, [pos_hosts[i] for i in rng.integers(0, len(pos_hosts), n)], api, 443, "tcp", "ssl",
                                   rng.gamma(2, 0.5, n), rng.integers(600, 3000, n), rng.integers(1500, 7000, n), "SF"))
-        ts = clock.times(rng, 300 * r, t0, t1, clock.STORE_CURVE + 1)
+        ts = clock.times(rng, 300 * r, t0, t1, curve + 1)
         n = len(ts)
         hosts = pos_hosts + [s.office_ip]
         emit(world, "conn", batch(ts, [hosts[i] for i in rng.integers(0, len(hosts), n)], s.gateway, 53, "udp", "dns",
                                   rng.uniform(0.001, 0.05, n), rng.integers(30, 70, n), rng.integers(60, 300, n), "SF"))
-        ts = clock.times(rng, 180 * r, t0, t1, clock.STORE_CURVE + 0.2)
+        ts = clock.times(rng, 180 * r, t0, t1, curve + 0.2)
         n = len(ts)
         emit(world, "conn", batch(ts, s.office_ip, [pool[i] for i in rng.integers(0, len(pool), n)], 443, "tcp", "ssl",
                                   rng.gamma(2, 3, n), rng.lognormal(7.5, 1, n).astype(int), rng.lognormal(10, 1.2, n).astype(int), "SF"))
-    # Data centre: app tiers to the databases, and every server's modest outbound baseline.
-    dbs, apps, webs = est.server("db"), est.server("app"), est.server("web")
-    ts = clock.times(rng, 9000 * max(est.scale, 0.1) * r, t0, t1, clock.WEB_CURVE + 1)
-    n = len(ts)
-    src = [(apps + webs)[i].ip for i in rng.integers(0, len(apps) + len(webs), n)]
-    dst = [dbs[i].ip for i in rng.integers(0, len(dbs), n)]
-    emit(world, "dc_conn", batch(ts, src, dst, 5432, "tcp", "-", rng.gamma(2, 2, n), rng.integers(300, 9000, n),
-                                 rng.lognormal(9, 1.3, n).astype(int), "SF"))
+    # Data centre: app tiers to the databases (unseen where one box runs both: a local socket), and every
+    # server's modest outbound baseline.
+    dbs = est.server("db")
+    tiers = [s for s in est.server("app") + est.server("web") if not s.does("db")]
+    if tiers:
+        ts = clock.times(rng, 9000 * max(est.scale, 0.1) * r, t0, t1, est.profile.web_curve + 1)
+        n = len(ts)
+        src = [tiers[i].ip for i in rng.integers(0, len(tiers), n)]
+        dst = [dbs[i].ip for i in rng.integers(0, len(dbs), n)]
+        emit(world, "dc_conn", batch(ts, src, dst, 5432, "tcp", "-", rng.gamma(2, 2, n), rng.integers(300, 9000, n),
+                                     rng.lognormal(9, 1.3, n).astype(int), "SF"))
     for srv in est.servers:
         ts = clock.times(rng, 60 * r, t0, t1, clock.FLAT)
         n = len(ts)

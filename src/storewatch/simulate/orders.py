@@ -55,11 +55,11 @@ def emit(world: World, ts: float, o: dict) -> None:
 
 def customer_order(world: World, ts: float, k: int, ip: str, ua: str, items=None, discounts=None) -> tuple[dict, dict]:
     """A customer's ordinary checkout: the order and its successful Stripe charge."""
-    c, rng = world.est.customers, world.rng
+    c, rng, habits = world.est.customers, world.rng, world.est.profile
     if items is None:
         items = [(p[0], p[1], p[3], int(q)) for p, q in
-                 ((world.est.products[int(rng.integers(0, len(world.est.products)))], rng.choice([1, 1, 1, 2]))
-                  for _ in range(int(rng.integers(1, 4))))]
+                 ((world.est.products[int(rng.integers(0, len(world.est.products)))], rng.choice(habits.basket_qty))
+                  for _ in range(int(rng.integers(*habits.basket_lines))))]
     home = address(c.first[k], c.last[k], c.address1[k], c.city[k], c.province[k], c.zip[k])
     o = order(world, ts, email=c.email[k], ip=ip, ua=ua, customer_id=c.shop_id[k], orders_count=c.orders_count[k],
               shipping=home, billing=home, items=items, discounts=discounts)

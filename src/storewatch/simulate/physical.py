@@ -29,6 +29,8 @@ def granted(ts: float, store: Store, door: str, holder: str) -> str:
 def background(world: World, t0: float, t1: float) -> None:
     """Opening/closing badge-ins, daytime delivery door held open, rare denied badges; counters."""
     rng, est = world.rng, world.est
+    habits = est.profile
+    opens, closes = habits.store_hours
     day0 = est.start + world.day_of(t0) * clock.DAY
     ts_out, lines = [], []
     c_ts, c_lines = [], []
@@ -36,22 +38,23 @@ def background(world: World, t0: float, t1: float) -> None:
     hour = ((periods - day0) // 3600).astype(int)
     for store in est.stores:
         opener, closer = rng.choice(store.employees, 2)
-        for t, holder in ((day0 + 7.5 * 3600 + rng.uniform(0, 1500), opener), (day0 + 21.1 * 3600 + rng.uniform(0, 900), closer)):
+        for t, holder in ((habits.local(day0, opens - 0.5) + rng.uniform(0, 1500), opener),
+                          (habits.local(day0, closes + 0.1) + rng.uniform(0, 900), closer)):
             if t0 <= t < t1:
                 ts_out.append(t); lines.append(granted(t, store, store.doors[0], str(holder)))
         if rng.random() < 0.5:
-            t = day0 + rng.uniform(9, 16) * 3600
+            t = habits.local(day0, rng.uniform(*habits.open_hours(1, 5)))
             if t0 <= t < t1:
                 ts_out += [t, t + 240]
                 lines += [door_alarm(t, store, store.doors[1], "HeldOpen"), door_alarm(t + 240, store, store.doors[1], "Normal")]
         if rng.random() < 0.15:
-            t = day0 + rng.uniform(9, 20) * 3600
+            t = habits.local(day0, rng.uniform(*habits.open_hours(1, 1)))
             if t0 <= t < t1:
                 ts_out.append(t)
                 lines.append(onvif(t, "tns1:AccessControl/Denied/CredentialNotFound", store, store.doors[1],
                                    {"CredentialHolderName": "", "Reason": "CredentialNotFound"}))
         # People counter: the store curve scaled by the store's own footfall, zero when shut.
-        mean = clock.STORE_CURVE[hour] * store.traffic * est.rate["pos"] * 3.2
+        mean = habits.store_curve[hour] * store.traffic * est.rate["pos"] * 3.2
         entries = rng.poisson(mean)
         exits = np.maximum(0, np.roll(entries, 1) + rng.integers(-2, 3, len(entries)))
         exits[mean == 0] = 0

@@ -134,21 +134,23 @@ def return_(world: World, ts: float, store: Store, ws: int, operator: str, recei
 def day_transactions(world: World, store: Store, day_start: float) -> list[PosTx]:
     """Ordinary trading: mostly sales, a few returns (some without receipt), rare voids and no-sales."""
     rng, est = world.rng, world.est
+    habits = est.profile
     ts = clock.times(rng, TX_PER_STORE_DAY * store.traffic * est.rate["pos"], day_start, day_start + clock.DAY,
-                     clock.STORE_CURVE)
+                     habits.store_curve)
+    returns, nosales, postvoids, voids = habits.pos_kinds
     txs: list[PosTx] = []
     kinds = rng.random(len(ts))
     for t, r in zip(ts, kinds):
         ws = int(rng.choice(store.workstations))
         op = store.employees[int(rng.integers(0, len(store.employees)))]
-        if r < 0.035:
-            txs.append(return_(world, float(t), store, ws, op, receipted=rng.random() < 0.8))
-        elif r < 0.04:
+        if r < returns:
+            txs.append(return_(world, float(t), store, ws, op, receipted=rng.random() < habits.receipted))
+        elif r < nosales:
             txs.append(PosTx(float(t), store, ws, op, "nosale"))
-        elif r < 0.044 and txs and txs[-1].kind == "sale":
+        elif r < postvoids and txs and txs[-1].kind == "sale":
             txs.append(PosTx(float(t), store, txs[-1].ws, op, "postvoid", voided=txs[-1]))
         else:
-            txs.append(sale(world, float(t), store, ws, op, int(rng.choice([1, 1, 1, 2, 3])), void_one=r > 0.975))
+            txs.append(sale(world, float(t), store, ws, op, int(rng.choice(habits.pos_items)), void_one=r > voids))
     return txs
 
 

@@ -49,7 +49,7 @@ def emit(world: World, ts: float, text: str, author: str, urls: list[str] = ()) 
 
 def background(world: World, t0: float, t1: float) -> None:
     est, rng = world.est, world.rng
-    for t in clock.times(rng, 1200 * max(est.scale, 0.1) ** 0.5 * est.rate["social"], t0, t1, clock.WEB_CURVE):
+    for t in clock.times(rng, 1200 * max(est.scale, 0.1) ** 0.5 * est.rate["social"], t0, t1, est.profile.web_curve):
         item = est.products[int(rng.integers(0, len(est.products)))]
         brand = est.brand if rng.random() < 0.5 else est.brand.split()[0]
         text = TEMPLATES[int(rng.integers(0, len(TEMPLATES)))].format(item=item[1].lower(), brand=brand)

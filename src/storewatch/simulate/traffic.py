@@ -31,18 +31,19 @@ class Sessions:
 
 def sessions(world: World, t0: float, t1: float) -> Sessions:
     est, rng = world.est, world.rng
-    ts = clock.times(rng, SESSIONS_PER_DAY * est.scale * est.rate["web"], t0, t1, clock.WEB_CURVE)
+    habits = est.profile
+    ts = clock.times(rng, SESSIONS_PER_DAY * est.scale * est.rate["web"], t0, t1, habits.web_curve)
     n = len(ts)
     c = est.customers
     # A long tail: a few customers visit often, most rarely.
     cust = np.minimum((rng.pareto(1.2, n) * len(c) / 8).astype(int), len(c) - 1)
     cust = (cust + rng.integers(0, len(c), n) * (rng.random(n) < 0.5)) % len(c)
-    mobile = rng.random(n) < 0.15
+    mobile = rng.random(n) < habits.mobile_share
     roam = est.random_public(int(mobile.sum()))
     it = iter(roam)
     ip = [next(it) if m else c.ip[k] for k, m in zip(cust, mobile)]
     ua = [c.ua[k] for k in cust]
-    pages = 2 + rng.geometric(0.3, n)
-    login = rng.random(n) < 0.33
+    pages = 2 + rng.geometric(habits.pages_p, n)
+    login = rng.random(n) < habits.login_share
     order = rng.random(n) < 0.10 * est.rate["orders"]
     return Sessions(ts, cust, ip, ua, pages, login, order)

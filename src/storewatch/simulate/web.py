@@ -45,7 +45,7 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
     ts_out: list[float] = []
     lines: list[str] = []
     add_ts, add = ts_out.append, lines.append
-    gaps = rng.exponential(25, int(s.pages.sum()) + 8 * len(s) + 1)
+    gaps = rng.exponential(est.profile.page_gap, int(s.pages.sum()) + 8 * len(s) + 1)
     sizes = rng.integers(9000, 42000, len(gaps))
     picks = rng.integers(0, 1 << 30, len(gaps))
     g = 0
@@ -68,7 +68,7 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
             t += float(gaps[g])
             r = picks[g]
             page = product_path(world, r % n_prod) if r & 3 else f"/collections/{COLLECTIONS[r % len(COLLECTIONS)]}"
-            status = 404 if r % 97 == 0 else 200
+            status = 404 if r % est.profile.not_found_every == 0 else 200
             add_ts(t); add(combined(t, ip, "GET", page, status, int(sizes[g]) if status == 200 else 162, site + prev, ua))
             prev = page
         if s.login[i]:
@@ -84,7 +84,7 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
             s.order_ts[i] = t + 96
         g += 1
     # Unverified SEO/social bots: a little steady noise.
-    for t in clock.times(rng, 900 * est.scale ** 0.5, t0, t1, clock.FLAT):
+    for t in clock.times(rng, 900 * est.scale ** 0.5 * est.profile.volume["bots"], t0, t1, clock.FLAT):
         k = int(rng.integers(0, 1 << 30))
         add_ts(t); add(combined(t, est.random_public(1)[0], "GET", product_path(world, k), 200, 20000 + k % 9000,
                                 "-", OTHER_BOTS[k % len(OTHER_BOTS)]))
@@ -95,7 +95,8 @@ def background(world: World, t0: float, t1: float, s: Sessions) -> None:
 def _admin_panel(world: World, t0: float, t1: float) -> None:
     """Head-office staff using the admin panel from the office NAT during office hours."""
     est, rng = world.est, world.rng
-    ts = clock.times(rng, 250 * est.rate["web"] * max(0.3, est.scale ** 0.5), t0, t1, clock.OFFICE_CURVE)
+    ts = clock.times(rng, 250 * est.rate["web"] * max(0.3, est.scale ** 0.5) * est.profile.volume["admin"], t0, t1,
+                     est.profile.office_curve)
     users = rng.integers(0, len(est.staff), len(ts))
     pages = rng.integers(0, len(ADMIN_PAGES), len(ts))
     sizes = rng.integers(3000, 90000, len(ts))

@@ -1,8 +1,10 @@
 """Internal port scan: one internal host touches far more host:port pairs than the estate's normal
-fan-out, and most of those attempts fail (rejected or never answered).
+fan-out, and most of those pairs fail (rejected or never answered). The share is of the pairs, not of
+the connections: a busy back-office PC's day of ordinary traffic to its few usual servers must not water
+down the sweep it also ran (at four times the scale, a 1,659-pair sweep was 48% of one PC's connections).
 
 Unit of judgement: one internal source in one UTC day. Floor: a suspect source-day failed on at least 50
-host:port pairs, and on most of its attempts. The estate's normal fan-out is learned from the source-days
+host:port pairs, and on most of the pairs it touched. The estate's normal fan-out is learned from the source-days
 below that floor (median + MAD of their daily distinct host:port counts on a log scale, and their 90th
 percentile), so a busy estate and a quiet one each get their own bar and scanners never set it, however
 many of them there are; with no such source-day (a one-host estate) the floor alone decides.
@@ -25,7 +27,7 @@ Z_MIN = 4.0
 P90_FACTOR = 5.0
 # The floor: fewer failed targets than this is a misconfigured client retrying, not a sweep...
 MIN_TARGETS = 50
-MAX_FAILED_SHARE = 0.5  # ...and most of the scan's attempts fail
+MAX_FAILED_SHARE = 0.5  # ...and most of the host:port pairs it touched failed
 
 SQL = f"""
 WITH {ASSETS_CTE},
@@ -45,7 +47,7 @@ per_day AS (
   FROM conns GROUP BY ALL
 ),
 suspect AS (
-  SELECT *, failed_targets >= {MIN_TARGETS} AND failures >= {MAX_FAILED_SHARE} * attempts AS at_floor FROM per_day
+  SELECT *, failed_targets >= {MIN_TARGETS} AND failed_targets >= {MAX_FAILED_SHARE} * targets AS at_floor FROM per_day
 ),
 -- the normal fan-out, from the source-days below the floor only: a sweep never sets its own bar
 norm AS (
@@ -57,7 +59,7 @@ SELECT p.src_ip || '|' || strftime(p.day, '%Y-%m-%d') AS key, p.first_seen, p.la
        list_filter([{entity('ip', 'p.src_ip')}, {entity('host', 'a.host')}, {entity('store', 'a.store_id')}],
                    lambda e: e.value IS NOT NULL) AS entities,
        json_object('ip', p.src_ip, 'host', coalesce(a.host, p.src_ip), 'targets', p.targets,
-                   'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failures / p.attempts, 2),
+                   'failed_targets', p.failed_targets, 'hosts', p.hosts, 'failed_share', round(p.failed_targets / p.targets, 2),
                    'minutes', round(epoch(p.last_seen - p.first_seen) / 60)::INT,
                    'typical_targets', round(power(10, n.med))::INT, 'p90_targets', round(n.p90)::INT,
                    'baseline_days', n.n,
@@ -81,7 +83,7 @@ DETECTION = Detection(
     id="behaviour.internal_port_scan", title="Internal port scan", kind="behaviour", scenario="internal_port_scan",
     severity="medium", query=query, attack=("T1046",),
     description="An internal host probed far more host:port pairs in a day than the estate's normal fan-out, "
-                "most of them refused or unanswered. Floor: 50 failed host:port pairs, most attempts failed. "
+                "most of them refused or unanswered. Floor: 50 failed host:port pairs, most of the pairs touched failed. "
                 "Baseline, from the source-days below the floor: robust z 4 on the log fan-out and five times "
                 "its 90th percentile; with none, the floor alone.",
     summary="{host} probed {targets} host:port pairs on {hosts} hosts in {minutes} minutes "

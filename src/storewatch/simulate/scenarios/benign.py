@@ -14,7 +14,7 @@ ADMIN_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML,
 
 def _nights(world: World, hour: float, jitter_s: float) -> list[float]:
     est, rng = world.est, world.rng
-    return [est.start + d * clock.DAY + hour * 3600 + float(rng.uniform(0, jitter_s)) for d in range(est.days)]
+    return [est.profile.local(est.start + d * clock.DAY, hour) + float(rng.uniform(0, jitter_s)) for d in range(est.days)]
 
 
 def verified_crawler(world: World) -> None:
@@ -22,7 +22,7 @@ def verified_crawler(world: World) -> None:
     est, rng = world.est, world.rng
     bots = [(f"66.249.{int(rng.integers(64, 96))}.{int(rng.integers(1, 255))}", GOOGLEBOT) for _ in range(6)] + \
            [(f"157.55.{int(rng.integers(0, 256))}.{int(rng.integers(1, 255))}", BINGBOT) for _ in range(3)]
-    ts = clock.times(rng, 4000 * max(est.scale, 0.1), est.start, est.end, clock.FLAT)
+    ts = clock.times(rng, 4000 * max(est.scale, 0.1) * est.profile.volume["crawlers"], est.start, est.end, clock.FLAT)
     who = rng.integers(0, len(bots), len(ts))
     prods = rng.integers(0, len(est.products), len(ts))
     lines = [web.combined(float(t), bots[w][0], "GET", web.product_path(world, int(p)), 200, 18000 + int(p) * 53 % 7000,
@@ -33,13 +33,13 @@ def verified_crawler(world: World) -> None:
 
 
 def uptime_monitor(world: World) -> None:
-    """Two external monitors hit /healthz every minute, day and night."""
+    """Two external monitors hit /healthz at a fixed interval (a minute in the classic profile), day and night."""
     est = world.est
     for k, (ip, ua) in enumerate(est.monitor_ips):
-        ts = np.arange(est.start + 7 * k, est.end, 60.0)
+        ts = np.arange(est.start + 7 * k, est.end, est.profile.monitor_every)
         world.sinks["web"].add(ts, [web.combined(float(t), ip, "GET", "/healthz", 200, 2, "-", ua) for t in ts])
     world.label("uptime_monitor", est.start, est.end, [("ip", ip) for ip, _ in est.monitor_ips],
-                "Uptime monitors polling /healthz every 60 seconds.", benign=True)
+                f"Uptime monitors polling /healthz every {est.profile.monitor_every:g} seconds.", benign=True)
 
 
 def office_nat(world: World) -> None:
@@ -51,7 +51,7 @@ def office_nat(world: World) -> None:
         for user, email in est.staff:
             if rng.random() < 0.2:
                 continue
-            t = est.start + d * clock.DAY + float(rng.uniform(7.5, 10.5)) * 3600
+            t = est.profile.local(est.start + d * clock.DAY, float(rng.uniform(7.5, 10.5)))
             uid = "auth0|staff" + str(abs(hash_str(email)))[:10]
             world.sinks["auth0"].add1(t, identity.event(world, t, "s", est.office_ip, ADMIN_UA, uid, email, client="Admin Portal"))
             world.sinks["web"].add1(t + 2, web.combined(t + 2, est.office_ip, "POST", "/admin/login", 302, 0, site + "/admin/login", ADMIN_UA))
@@ -109,7 +109,7 @@ def normal_returns(world: World) -> None:
     for emp in store.employees:
         for _ in range(int(rng.integers(1, 3))):
             d = int(rng.integers(0, est.days))
-            t = est.start + d * clock.DAY + float(rng.uniform(9, 20)) * 3600
+            t = est.profile.local(est.start + d * clock.DAY, float(rng.uniform(*est.profile.open_hours(1, 1))))
             pos.inject(world, pos.return_(world, t, store, int(rng.choice(store.workstations)), emp, receipted=rng.random() < 0.7))
             t_min, t_max = min(t_min, t), max(t_max, t)
     world.label("normal_returns", t_min, t_max + 70, [("store", store.id)] + [("employee", e) for e in store.employees],
@@ -121,7 +121,7 @@ def camera_reboot(world: World) -> None:
     est, rng = world.est, world.rng
     for store in [est.stores[int(i)] for i in rng.choice(len(est.stores), min(3, len(est.stores)), replace=False)]:
         cam = store.cameras[int(rng.integers(0, len(store.cameras)))]
-        t = est.start + int(rng.integers(0, est.days)) * clock.DAY + float(rng.uniform(3, 5)) * 3600
+        t = est.profile.local(est.start + int(rng.integers(0, est.days)) * clock.DAY, float(rng.uniform(3, 5)))
         lines = [(t, physical.onvif(t, "tns1:VideoSource/SignalLoss", store, cam, {"State": True})),
                  (t + 95, physical.onvif(t + 95, "tns1:Monitoring/OperatingTime/LastReboot", store, cam,
                                          {"Status": clock.iso_ms(t + 95)})),

@@ -23,7 +23,7 @@ def leak_pans(world: World) -> None:
                                              f"'customer read card {world.pan()} over phone')", 1))
     store = est.stores[int(rng.integers(0, len(est.stores)))]
     day = int(rng.integers(0, est.days))
-    t = est.start + day * 86400 + float(rng.uniform(10, 18)) * 3600
+    t = est.profile.local(est.start + day * 86400, float(rng.uniform(*est.profile.open_hours(2, 3))))
     tx = pos.sale(world, t, store, store.workstations[0], store.employees[0])
     tx.comment = f"manual key entry PAN {world.pan()} exp 0928"
     pos.inject(world, tx)

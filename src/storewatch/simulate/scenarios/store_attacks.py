@@ -9,7 +9,7 @@ from storewatch.simulate.world import World
 
 def _open_time(world: World, day: int) -> float:
     rng, est = world.rng, world.est
-    return est.start + day * clock.DAY + float(rng.uniform(clock.STORE_OPEN_HOUR + 0.5, clock.STORE_CLOSE_HOUR - 0.5)) * 3600
+    return est.profile.local(est.start + day * clock.DAY, float(rng.uniform(*est.profile.open_hours(0.5, 0.5))))
 
 
 def refund_fraud(world: World) -> None:
@@ -40,7 +40,7 @@ def after_hours_intrusion(world: World) -> None:
     est, rng = world.est, world.rng
     store = est.stores[int(rng.integers(0, len(est.stores)))]
     day = int(rng.integers(0, est.days))
-    t = est.start + day * clock.DAY + float(rng.uniform(1, 4)) * 3600
+    t = est.profile.local(est.start + day * clock.DAY, float(rng.uniform(1, 4)))  # the small hours, local time
     door, cams = store.doors[1], store.cameras
     lines = [(t, physical.door_alarm(t, store, door, "Forced")),
              (t + 35, physical.onvif(t + 35, "tns1:VideoSource/GlobalSceneChange/ImagingService", store, cams[0], {"State": True})),
