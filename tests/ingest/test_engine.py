@@ -87,6 +87,22 @@ def test_a_copy_met_flushes_later_in_the_run_is_a_duplicate(run, query, tmp_path
     assert query("SELECT count(*) n, count(DISTINCT event_id) d FROM events")[0] == {"n": 70, "d": 70}
 
 
+def test_a_mapping_kept_for_the_next_batches_maps_each_batch_from_its_own_lines(run, query, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    """A mapper keeps its mapping query and runs it again for every batch: each run reads the batch
+    registered then, never the one it was made for."""
+    monkeypatch.setattr("storewatch.ingest.engine.MAP_ROWS", 5)
+    starts = {"a.log": 0, "b.log": 100, "c.log": 200, "d.log": 300}
+    for name, start in starts.items():
+        (tmp_path / name).write_text(nginx_lines(6, start=start, ip=f"198.51.100.{start // 100 + 1}"))
+    report = run(tmp_path)
+    accounted(report)
+    rows = query("SELECT source_file, source_line, src_ip, url_path, bytes_in FROM events ORDER BY source_file, source_line")
+    assert [(Path(r["source_file"]).name, r["source_line"], r["src_ip"], r["url_path"], r["bytes_in"]) for r in rows] == [
+        (name, i + 1, f"198.51.100.{start // 100 + 1}", f"/p/{start + i}", start + i)
+        for name, start in starts.items() for i in range(6)]
+
+
 def test_truncated_gzip_keeps_what_was_readable(run, tmp_path: Path) -> None:
     blob = gzip.compress(nginx_lines(2000).encode())
     path = tmp_path / "cut.gz"

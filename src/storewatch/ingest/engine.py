@@ -566,6 +566,7 @@ class _Writer:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self.con.cursor()
+            self._local.relations = {}
             db.prepare(cursor, self._ws)
             cursor.execute("SET VARIABLE sw_tz = ?", [self._tz])
             with self._lock:
@@ -594,8 +595,9 @@ class _Writer:
         yield from self._map(con, batch.slice(half), fmt, mapping, name)
 
     def _run(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> pa.Table:
-        mapped = con.sql(self._query(con, fmt, mapping)).to_arrow_table()
-        ids = con.sql(_IDS_SQL).to_arrow_table()
+        query = self._query(con, fmt, mapping)
+        mapped = (self._relation(con, query) if mapping is fmt.sql else con.sql(query)).to_arrow_table()
+        ids = self._relation(con, _IDS_SQL).to_arrow_table()
         lines = mapped["_mapped_line"].fill_null(-1).to_numpy()
         if len(lines) != batch.num_rows or not np.array_equal(lines, batch["line_no"].to_numpy()):
             # a half of a batch (see `_map`) numbers its rows from its first line, not from 0
@@ -610,6 +612,17 @@ class _Writer:
                                ("_h", ids["_h"]), ("_raw", raw)):
             out = out.append_column(column, values)
         return out
+
+    def _relation(self, con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyRelation:
+        """A query over `batch` as a relation of this thread's cursor, made once and run for every batch (it
+        reads whatever is registered as `batch` when it runs). Making a relation binds its query and running
+        it binds it again: kept, a mapping query is bound once per batch instead of twice, which saves
+        10-35 ms a query, as long as mapping 5,000-15,000 records takes."""
+        relations = self._local.relations
+        relation = relations.get(query)
+        if relation is None:
+            relation = relations[query] = con.sql(query)
+        return relation
 
     def _query(self, con: duckdb.DuckDBPyConnection, fmt: Format, mapping: str) -> str:
         """The batch query around a mapping: the schema columns it fills, cast to their types, plus the
