@@ -446,11 +446,16 @@ class _FileTarget:
         repeats cost Python work. (Two different texts with the same 64-bit hash would number each other:
         their ids stay distinct and stable, so nothing is lost.)"""
         h = mapped["_h"].to_numpy()
+        earlier, ordered = self.seen, np.sort(h)
+        self.seen = [*earlier, ordered]
+        # The usual batch repeats nothing: one sort and a search per earlier batch tell, without the
+        # inverse and counts of np.unique (most of this method's time, on the thread that feeds the mappers).
+        if not (ordered[1:] == ordered[:-1]).any() and not any(_meets(seen, ordered) for seen in earlier):
+            return mapped
         uniq, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
         before = np.zeros(len(uniq), np.int64)
-        for seen in self.seen:
+        for seen in earlier:
             before += np.searchsorted(seen, uniq, "right") - np.searchsorted(seen, uniq, "left")
-        self.seen.append(np.repeat(uniq, counts))  # sorted
         repeat = (counts[inverse] > 1) | (before[inverse] > 0)
         if not repeat.any():
             return mapped
@@ -468,6 +473,13 @@ class _FileTarget:
         flags[list(ids)] = True
         col = pc.replace_with_mask(mapped["event_id"].combine_chunks(), pa.array(flags), pa.array([ids[r] for r in sorted(ids)], pa.string()))
         return mapped.set_column(mapped.schema.get_field_index("event_id"), "event_id", col)
+
+
+def _meets(ordered: np.ndarray, values: np.ndarray) -> bool:
+    """Whether any of `values` is in the sorted array `ordered`."""
+    if not len(ordered):
+        return False
+    return bool((ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values).any())
 
 
 class _Writer:
