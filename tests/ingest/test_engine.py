@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import gzip
 from pathlib import Path
 
@@ -285,3 +286,18 @@ def test_kept_rows_are_sliced_or_filtered_to_the_same_result(seed: int) -> None:
         expected = table.filter(pa.array(mask))
         for max_runs in (1, 64, 10_000):
             assert _rows(table, mask, max_runs).equals(expected)
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(run, tmp_path: Path) -> None:
+    """Ingest keeps the collector off the process's older objects while it runs, and only then."""
+    (tmp_path / "a.log").write_text(nginx_lines(3))
+    assert gc.get_freeze_count() == 0
+    assert run(tmp_path / "a.log").totals["stored"] == 3
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a process that freezes its own objects keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        run(tmp_path / "a.log")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

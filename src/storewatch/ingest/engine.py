@@ -111,7 +111,8 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
     if progress:
         progress = _overall(progress, sum(_size(f) for f in files))
     # Reading starts at once, while the store is opened.
-    with memory.reused_memory(), _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
+    with memory.reused_memory(), memory.old_objects_left_alone(), \
+            _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
         return _ingest(items, len(files), ws, tz, progress)
 
 
@@ -616,12 +617,10 @@ class _Writer:
             first = batch["line_no"][0].as_py() if batch.num_rows else 0
             mapped = _align(mapped, np.where(lines >= 0, lines - first, -1), batch.num_rows, f"not recognized as {name}")
         error = pc.coalesce(batch["_read_error"], mapped["_error"])
-        raw = (pc.if_else(error.is_valid(), batch["line"], pa.scalar(None, pa.string()))
-               if error.null_count < len(error) else pa.nulls(len(error), pa.string()))
         out = mapped.drop_columns(["_mapped_line", "_error"])
         for column, values in (("_part", batch["_part"]), ("_error", error), ("source_line", batch["_line"]),
                                ("source_offset", batch["line_offset"]), ("event_id", ids["event_id"]),
-                               ("_h", ids["_h"]), ("_raw", raw)):
+                               ("_h", ids["_h"]), ("_raw", _failed_text(batch["line"], error))):
             out = out.append_column(column, values)
         return out
 
@@ -646,6 +645,16 @@ class _Writer:
             columns = "".join(f"CAST(m.{c} AS {_EVENT_TYPES[c]}) AS {c}, " for c in cols)
             sql = self._sql[mapping] = _MAP_SQL.format(mapping=mapping, columns=columns, channel=_sql_text(fmt.channel))
         return sql
+
+
+def _failed_text(lines: pa.ChunkedArray, error: pa.ChunkedArray) -> pa.Array:
+    """The text of the records in error, NULL for the others: what the quarantine keeps. Only the few
+    failed records are copied; `if_else` over the batch allocated an output the size of all its text."""
+    failed = error.is_valid().to_numpy(zero_copy_only=False)
+    if not failed.any():
+        return pa.nulls(len(failed), pa.string())
+    text = lines.take(pa.array(np.flatnonzero(failed))).combine_chunks()
+    return pc.replace_with_mask(pa.nulls(len(failed), text.type), pa.array(failed), text)
 
 
 def _align(mapped: pa.Table, lines: np.ndarray, rows: int, missing: str) -> pa.Table:
