@@ -2,12 +2,14 @@
 
     python benchmarks/ingest.py                   # 2 days at scale 1, plus scale 2 for memory growth
     python benchmarks/ingest.py --scales 1 --repeat 5 --data /path/to/estate
+    python benchmarks/ingest.py --data /path/to/estate --per-folder    # CPU of each source folder alone
 
 The estate is simulated first, outside any measurement. Each measurement then runs in its own process,
 so its peak RSS is that run's alone; only the `ingest()` call is timed (wall clock, and the CPU time of
 all the process's threads), into a new workspace each time. Ingest runs `--repeat` times per estate and
 the median is reported with the range: on a shared machine single runs vary by 10-15%. The 1-minute
-load average before each run is printed too.
+load average before each run is printed too. With `--per-folder`, each top-level folder of the estate is
+ingested alone, in its own process, and the CPU seconds of each are reported (where the time goes, by source).
 
 Two DuckDB baselines read the same files in the same run:
 - "lines": every file read line by line (`read_csv` with one VARCHAR column, `read_text` for XML) and
@@ -77,6 +79,8 @@ from storewatch.ingest.engine import ingest
 from storewatch.workspace import Workspace
 data, home = Path(sys.argv[1]), Path(sys.argv[2])
 files = sorted(p for p in data.rglob('*') if p.is_file() and p.name not in %r)
+if not files:
+    sys.exit("no files to ingest in " + str(data))
 load = os.getloadavg()[0]
 t, cpu = time.perf_counter(), time.process_time()
 report = ingest(files, Workspace.at(home))
@@ -104,7 +108,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="Ingest runs per estate (the median is reported).")
     ap.add_argument("--data", type=Path, help="Use this estate instead of simulating (one scale).")
+    ap.add_argument("--per-folder", action="store_true", help="With --data: CPU seconds of each top-level folder alone.")
     args = ap.parse_args()
+    if args.per_folder:
+        if not args.data:
+            ap.error("--per-folder needs --data")
+        per_folder(args.data, args.repeat)
+        return
 
     from storewatch.simulate import simulate
 
@@ -141,6 +151,19 @@ def main() -> None:
               f"{med / r['lines']['seconds']:.1f}x | {med / r['native']['seconds']:.1f}x | "
               f"{max(x['peak_rss_mb'] for x in runs):.0f} | {statistics.median(x['store_mb'] for x in runs):.0f} | "
               f"{statistics.median(x['load'] for x in runs):.1f} |")
+
+
+def per_folder(data: Path, repeat: int) -> None:
+    """Each top-level folder of the estate ingested alone, `repeat` times: median CPU seconds and records."""
+    folders = sorted(p for p in data.iterdir() if p.is_dir())
+    print("| folder | records | ingest CPU (s) | range |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="sw-bench-") as tmp:
+        for folder in folders:
+            runs = [measure(INGEST, str(folder), str(Path(tmp, f"home-{folder.name}-{i}"))) for i in range(repeat)]
+            cpu = [r["cpu_seconds"] for r in runs]
+            print(f"| {folder.name} | {runs[0]['read']:,} | {statistics.median(cpu):.2f} | {min(cpu):.2f}-{max(cpu):.2f} |")
+            print(json.dumps({"folder": folder.name, "runs": runs}), file=sys.stderr)
 
 
 if __name__ == "__main__":

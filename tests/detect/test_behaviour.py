@@ -84,8 +84,7 @@ def events_store(rows: list[dict], intel: list[dict] = ()) -> duckdb.DuckDBPyCon
     """An in-memory store holding just these events and indicators (missing columns NULL)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for macro in db.MACROS:
-        con.execute(macro)
+    db.define_macros(con)
     con.execute(schema.create_table_sql("events"))
     con.execute(schema.create_table_sql("intel", schema.INTEL_COLUMNS))
     for table, items in (("events", rows), ("intel", intel)):

@@ -72,8 +72,7 @@ def _store(rows: list[dict]) -> duckdb.DuckDBPyConnection:
     """An in-memory store holding just these events (missing columns NULL)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for macro in db.MACROS:
-        con.execute(macro)
+    db.define_macros(con)
     con.execute(schema.create_table_sql("events"))
     for i, row in enumerate(rows):
         row.setdefault("event_id", f"e{i}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import gzip
 from pathlib import Path
 
@@ -85,6 +86,22 @@ def test_a_copy_met_flushes_later_in_the_run_is_a_duplicate(run, query, tmp_path
     # b: lines 30-34 are new, and lines 25-29 come a third time (a.log has them twice)
     assert [(f.stored, f.duplicates) for f in report.files] == [(60, 0), (10, 60)]
     assert query("SELECT count(*) n, count(DISTINCT event_id) d FROM events")[0] == {"n": 70, "d": 70}
+
+
+def test_a_mapping_kept_for_the_next_batches_maps_each_batch_from_its_own_lines(run, query, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    """A mapper keeps its mapping query and runs it again for every batch: each run reads the batch
+    registered then, never the one it was made for."""
+    monkeypatch.setattr("storewatch.ingest.engine.MAP_ROWS", 5)
+    starts = {"a.log": 0, "b.log": 100, "c.log": 200, "d.log": 300}
+    for name, start in starts.items():
+        (tmp_path / name).write_text(nginx_lines(6, start=start, ip=f"198.51.100.{start // 100 + 1}"))
+    report = run(tmp_path)
+    accounted(report)
+    rows = query("SELECT source_file, source_line, src_ip, url_path, bytes_in FROM events ORDER BY source_file, source_line")
+    assert [(Path(r["source_file"]).name, r["source_line"], r["src_ip"], r["url_path"], r["bytes_in"]) for r in rows] == [
+        (name, i + 1, f"198.51.100.{start // 100 + 1}", f"/p/{start + i}", start + i)
+        for name, start in starts.items() for i in range(6)]
 
 
 def test_truncated_gzip_keeps_what_was_readable(run, tmp_path: Path) -> None:
@@ -269,3 +286,18 @@ def test_kept_rows_are_sliced_or_filtered_to_the_same_result(seed: int) -> None:
         expected = table.filter(pa.array(mask))
         for max_runs in (1, 64, 10_000):
             assert _rows(table, mask, max_runs).equals(expected)
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(run, tmp_path: Path) -> None:
+    """Ingest keeps the collector off the process's older objects while it runs, and only then."""
+    (tmp_path / "a.log").write_text(nginx_lines(3))
+    assert gc.get_freeze_count() == 0
+    assert run(tmp_path / "a.log").totals["stored"] == 3
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a process that freezes its own objects keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        run(tmp_path / "a.log")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

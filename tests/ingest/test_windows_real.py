@@ -55,8 +55,7 @@ def mapped(lines: list[str], tz: str = "UTC") -> list[dict]:
     """The mapping alone over raw lines (no scrubbing), as the engine runs it."""
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
-    for macro in db.MACROS:
-        con.execute(macro)
+    db.define_macros(con)
     con.execute("SET VARIABLE sw_tz = ?", [tz])
     n = len(lines)
     con.register("batch", pa.table({"line_no": pa.array(range(1, n + 1), pa.int64()),

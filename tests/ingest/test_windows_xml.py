@@ -138,8 +138,7 @@ def test_sysmon_mapping_gives_identical_rows_for_xml_and_json() -> None:
     def run(texts: list[str]) -> list[tuple]:
         con = duckdb.connect()
         con.execute("SET TimeZone='UTC'")
-        for macro in db.MACROS:
-            con.execute(macro)
+        db.define_macros(con)
         n = len(texts)
         con.register("batch", pa.table({"line_no": pa.array(range(1, n + 1), pa.int64()),
                                         "line_offset": pa.array([0] * n, pa.int64()), "line": texts}))

@@ -325,12 +325,16 @@ def test_syslog_forwarded_json_lines(run, query, tmp_path: Path) -> None:
 
 def test_journald_json_export(run, query, tmp_path: Path) -> None:
     lines = DOCS.read_text(encoding="utf-8").splitlines()[18:23]
-    (tmp_path / "journal.json").write_text("".join(
-        json.dumps({"__REALTIME_TIMESTAMP": "1774911641803041", "_SYSTEMD_UNIT": "zeek.service", "MESSAGE": line}) + "\n"
-        for line in lines))
+    records = [json.dumps({"__REALTIME_TIMESTAMP": "1774911641803041", "_SYSTEMD_UNIT": "zeek.service", "MESSAGE": line})
+               for line in lines]
+    # the key spelled with an escape is the same key
+    records.append(records[3].replace('"MESSAGE"', '"\\u004dESSAGE"'))
+    (tmp_path / "journal.json").write_text("".join(r + "\n" for r in records))
     report = run(tmp_path / "journal.json")
-    assert (report.files[0].source_format, report.totals["stored"]) == ("zeek_json", 5)
-    assert [r["activity"] for r in stored(query, "journal.json").values()] == ["dns", "dns", "dns", "conn", "http"]
+    assert (report.files[0].source_format, report.totals["stored"]) == ("zeek_json", 6)
+    rows = list(stored(query, "journal.json").values())
+    assert [r["activity"] for r in rows] == ["dns", "dns", "dns", "conn", "http", "conn"]
+    assert rows[5]["src_ip"] == rows[3]["src_ip"] and rows[5]["time"] == rows[3]["time"]
 
 
 def test_copied_directory_of_real_logs_reads_whole(run, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import codecs
 import gzip
 import io
 import lzma
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -132,10 +133,13 @@ class ScrubbedStream:
                 while True:
                     head = carry()
                     if direct:
-                        chunk = bytearray(len(head) + limit)
+                        # no larger than what is left of the file (a small file read into a 16 MB
+                        # buffer paid for zeroing it), and never so small that growth goes unseen
+                        want = min(limit, max(os.fstat(raw.fileno()).st_size - raw.tell(), 1 << 16))
+                        chunk = bytearray(len(head) + want)
                         chunk[: len(head)] = head
                         got = raw.readinto(memoryview(chunk)[len(head):])
-                        if got < limit:
+                        if got < want:
                             del chunk[len(head) + got:]
                     else:
                         chunk, got = bytearray(head), 0
@@ -159,22 +163,27 @@ class ScrubbedStream:
 
 
 class BlockReader:
-    """A minimal file-like over scrubbed blocks, for parsers (lxml, orjson) that want `read`."""
+    """A minimal file-like over scrubbed blocks, for parsers (lxml, orjson) that want `read`.
+
+    A read returns a slice of the current block and moves a position on: cutting the rest of the block
+    off at every read copied it each time (lxml reads 64 KB at a time from 16 MB blocks)."""
 
     def __init__(self, blocks: Iterator[tuple[int, bytes]]):
         self._blocks = blocks
-        self._buf = b""
+        self._buf: bytes | bytearray = b""
+        self._pos = 0  # where the unread part of `_buf` starts
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buf) < size:
+        while size < 0 or len(self._buf) - self._pos < size:
             nxt = next(self._blocks, None)
             if nxt is None:
                 break
-            self._buf += nxt[1]
-        if size < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:size], self._buf[size:]
+            self._buf, self._pos = bytes(self._buf[self._pos:]) + nxt[1], 0
+        end = len(self._buf) if size < 0 else self._pos + size
+        out = bytes(self._buf[self._pos:end])
+        self._pos = min(end, len(self._buf))
+        if self._pos == len(self._buf):
+            self._buf, self._pos = b"", 0
         return out
 
 

@@ -36,23 +36,26 @@ _TZ_OFFSETS, _TZ_ZONES = _tz_abbreviations()
 # after a space as PostgreSQL writes `-03`, or an abbreviation such as `CEST` read as PostgreSQL's Default
 # abbreviation set reads it), naive text is read in the zone given for the run (`sw_tz`, UTC unless the
 # user says otherwise), and so is text with an abbreviation no one can vouch for (`sw_tz_unknown` names it,
-# for the mapping's note); epochs in s or ms.
+# for the mapping's note); epochs in s or ms. The abbreviation tables are variables of the connection
+# (`VARIABLES`), not literals in the macros: a macro is expanded wherever it is used, and binding a
+# literal of 200 entries three times per use cost a mapping query tens of milliseconds.
+VARIABLES = {"sw_tz_offsets": _TZ_OFFSETS, "sw_tz_zones": _TZ_ZONES}
 MACROS = (
     rf"""CREATE OR REPLACE TEMP MACRO sw_tz_abbrev(s) AS
         upper(regexp_extract(trim(s), '\d\s+([A-Za-z]{{3,6}})$', 1))""",
-    rf"""CREATE OR REPLACE TEMP MACRO sw_tz_unknown(s) AS CASE
-        WHEN sw_tz_abbrev(s) <> '' AND {_TZ_OFFSETS}[sw_tz_abbrev(s)] IS NULL AND {_TZ_ZONES}[sw_tz_abbrev(s)] IS NULL
+    r"""CREATE OR REPLACE TEMP MACRO sw_tz_unknown(s) AS CASE
+        WHEN sw_tz_abbrev(s) <> '' AND getvariable('sw_tz_offsets')[sw_tz_abbrev(s)] IS NULL AND getvariable('sw_tz_zones')[sw_tz_abbrev(s)] IS NULL
         THEN sw_tz_abbrev(s) END""",
-    rf"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
+    r"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
         WHEN regexp_matches(trim(s), '\d\s+[+-]\d\d(:?\d\d)?$')
           THEN try_cast(regexp_replace(trim(s), '\s+([+-]\d\d(:?\d\d)?)$', '\1') AS TIMESTAMPTZ)
         WHEN sw_tz_abbrev(s) <> '' THEN CASE
           WHEN sw_tz_abbrev(s) IN ('UTC', 'GMT')  -- most servers: no need to look through the set
             THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP))
-          WHEN {_TZ_OFFSETS}[sw_tz_abbrev(s)] IS NOT NULL
+          WHEN getvariable('sw_tz_offsets')[sw_tz_abbrev(s)] IS NOT NULL
             THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)
-                                 - to_seconds(CAST({_TZ_OFFSETS}[sw_tz_abbrev(s)] AS BIGINT)))
-          ELSE timezone(coalesce({_TZ_ZONES}[sw_tz_abbrev(s)], getvariable('sw_tz'), 'UTC'),
+                                 - to_seconds(CAST(getvariable('sw_tz_offsets')[sw_tz_abbrev(s)] AS BIGINT)))
+          ELSE timezone(coalesce(getvariable('sw_tz_zones')[sw_tz_abbrev(s)], getvariable('sw_tz'), 'UTC'),
                         try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)) END
         WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?)$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
         ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
@@ -165,11 +168,18 @@ def prepare(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     A cursor of a connection is a connection of its own, and needs this too."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET parquet_metadata_cache = true")
-    for macro in MACROS:
-        con.execute(macro)
+    define_macros(con)
     if not segments.has_legacy_table(con):  # else a store from before segments, opened read-only: its table serves
         con.execute(segments.view_sql(ws))
     con.execute(schema.entities_view_sql())
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQL macros, and the variables they read, on one connection (`prepare` does this and more)."""
+    for name, value in VARIABLES.items():
+        con.execute(f"SET VARIABLE {name} = {value}")
+    for macro in MACROS:
+        con.execute(macro)
 
 
 @contextmanager

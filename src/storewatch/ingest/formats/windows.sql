@@ -54,7 +54,8 @@ names AS (SELECT
 ), c AS (
   SELECT line_no, ok, line, r AS f, ecs, ecs.winlog AS wl, ecs.winlog.event_id IS NOT NULL AS beat,
     coalesce(r.Event.System, r.System) AS s,
-    CASE WHEN json_type(coalesce(r.Event.EventData, r.EventData)) = 'OBJECT' THEN coalesce(r.Event.EventData, r.EventData)
+    CASE WHEN starts_with(coalesce(r.Event.EventData, r.EventData), '{') OR json_type(coalesce(r.Event.EventData, r.EventData)) = 'OBJECT'
+         THEN coalesce(r.Event.EventData, r.EventData)
          WHEN json_type(r.event_data) = 'OBJECT' THEN r.event_data END AS data,
     CASE WHEN json_type(coalesce(r.Event.UserData, r.UserData)) = 'OBJECT'
          THEN json_extract(coalesce(r.Event.UserData, r.UserData), '$.*')[1] END AS udata  -- UserData's one child
@@ -79,16 +80,8 @@ names AS (SELECT
     coalesce(s.Level, f.Level, f.Severity) AS level,
     coalesce(s.Task, wl.task, f.Task, f.Category) AS task,
     coalesce(s.Opcode, wl.opcode, f.Opcode) AS opcode,
-    -- Audit Success / Audit Failure: keyword bits 0x0020... / 0x0010... (NXLog writes the 64-bit mask as a
-    -- signed number, Winlogbeat as names); NULL for events that are not audit events
-    CASE WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, ecs.event.outcome)
-                SIMILAR TO '.*(0x801[0-9a-fA-F]{13}|-9218868437227405312|Audit Failure|AUDIT_FAILURE|failure).*' THEN TRUE
-         WHEN concat_ws(' ', s.Keywords, wl.keywords, f.Keywords, f.EventType, ecs.event.outcome)
-                SIMILAR TO '.*(0x802[0-9a-fA-F]{13}|-9214364837600034816|Audit Success|AUDIT_SUCCESS|success).*' THEN FALSE
-    END AS audit_failure,
     coalesce(sw_time(s.TimeCreated->>'$."#attributes".SystemTime'), sw_time(s.TimeCreated->>'$.SystemTime'),
              sw_time(s.TimeCreated->>'$'), CASE WHEN beat THEN sw_time(ts) END) AS sys_time,
-    coalesce(sw_time(f.TimeCreated->>'$.SystemTime'), sw_time(f.TimeCreated->>'$'), sw_time(f.EventTime), sw_time(ts)) AS flat_time,
     coalesce(data, wl.event_data, udata, wl.user_data,
              json_merge_patch(top, '{"EventTime": null, "EventReceivedTime": null, "Hostname": null,
                "Keywords": null, "EventType": null, "SeverityValue": null, "Severity": null, "EventID": null,
@@ -113,7 +106,7 @@ names AS (SELECT
          WHEN lower(ch) = 'system' OR prov ILIKE 'Service Control Manager' THEN 'system'
          WHEN ch IS NULL AND prov IS NULL THEN 'sysmon'  -- flattened Sysmon exports carry neither
          ELSE lower(coalesce(ch, prov)) END AS source,
-    json_transform(CASE WHEN json_type(ed) = 'OBJECT' THEN ed ELSE '{}' END, '{
+    json_transform(CASE WHEN starts_with(ed, '{') OR json_type(ed) = 'OBJECT' THEN ed ELSE '{}' END, '{
       "UtcTime": "VARCHAR", "User": "VARCHAR", "Image": "VARCHAR", "CommandLine": "VARCHAR",
       "ParentImage": "VARCHAR", "TargetFilename": "VARCHAR", "Hashes": "VARCHAR",
       "Hash": "VARCHAR", "SourceIp": "VARCHAR", "SourcePort": "VARCHAR", "DestinationIp": "VARCHAR",
@@ -129,8 +122,19 @@ names AS (SELECT
       "ScriptBlockText": "VARCHAR", "Payload": "VARCHAR", "Application": "VARCHAR", "SourceAddress": "VARCHAR",
       "DestAddress": "VARCHAR", "DestPort": "VARCHAR", "Path": "VARCHAR", "AccountName": "VARCHAR"}') AS e
   FROM k
+), a AS (
+  SELECT *,
+    -- Audit Success / Audit Failure: keyword bits 0x0020... / 0x0010... (NXLog writes the 64-bit mask as a
+    -- signed number, Winlogbeat as names); NULL for events that are not audit events
+    CASE WHEN source = 'sysmon' THEN NULL  -- decided without it
+         WHEN concat_ws(' ', s.Keywords, ecs.winlog.keywords, f.Keywords, f.EventType, ecs.event.outcome)
+                SIMILAR TO '.*(0x801[0-9a-fA-F]{13}|-9218868437227405312|Audit Failure|AUDIT_FAILURE|failure).*' THEN TRUE
+         WHEN concat_ws(' ', s.Keywords, ecs.winlog.keywords, f.Keywords, f.EventType, ecs.event.outcome)
+                SIMILAR TO '.*(0x802[0-9a-fA-F]{13}|-9214364837600034816|Audit Success|AUDIT_SUCCESS|success).*' THEN FALSE
+    END AS audit_failure
+  FROM d
 ), m AS (
-  SELECT d.*, v.ev_class AS v_class, v.ev_activity AS v_activity,
+  SELECT a.*, v.ev_class AS v_class, v.ev_activity AS v_activity,
     CASE WHEN source = 'security' AND eid IN (4625, 4771) THEN TRUE
          WHEN source = 'security' AND eid = 4624 THEN FALSE
          WHEN source = 'security' AND eid IN (4768, 4769, 4776) THEN coalesce(lower(e.Status) NOT IN ('0x0', '0'), audit_failure)
@@ -140,12 +144,14 @@ names AS (SELECT
     upper(regexp_extract(lower(coalesce(e.SubStatus, '')), '0x[0-9a-f]+')) AS sub_status,
     upper(regexp_extract(lower(coalesce(e.Status, '')), '0x[0-9a-f]+')) AS status,
     lower(coalesce(e.Hashes, e.Hash, '')) AS hashes
-  FROM d LEFT JOIN events v ON v.ev_source = d.source AND v.ev_id = d.eid
+  FROM a LEFT JOIN events v ON v.ev_source = a.source AND v.ev_id = a.eid
 )
 SELECT
   line_no,
   CASE WHEN NOT ok THEN 'invalid JSON' WHEN eid IS NULL THEN 'no EventID' END AS _error,
-  coalesce(sys_time, CASE WHEN e.UtcTime IS NOT NULL THEN timezone('UTC', try_cast(e.UtcTime AS TIMESTAMP)) END, flat_time) AS time,
+  coalesce(sys_time, CASE WHEN e.UtcTime IS NOT NULL THEN timezone('UTC', try_cast(e.UtcTime AS TIMESTAMP)) END,
+           -- the flat shapes' times, read only where nothing before gave one
+           sw_time(f.TimeCreated->>'$.SystemTime'), sw_time(f.TimeCreated->>'$'), sw_time(f.EventTime), sw_time(ts)) AS time,
   coalesce(v_class, CASE WHEN source = 'sysmon' THEN 'Process Activity' ELSE 'Event Log Activity' END) AS class_name,
   coalesce(v_activity, CASE WHEN source = 'sysmon' THEN 'sysmon_' || eid::VARCHAR ELSE 'event_' || eid::VARCHAR END) AS activity,
   CASE WHEN failed THEN 'failure' WHEN failed IS NULL THEN 'unknown' ELSE 'success' END AS outcome,

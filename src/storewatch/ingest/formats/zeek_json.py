@@ -28,7 +28,6 @@ def _sql() -> str:
     refs = m.references()
     as_json = {f for f, j in refs if j}
     wanted = dict.fromkeys([f for f, _ in refs] + m.infer_fields())
-    spec = json.dumps({f: "JSON" if f in as_json else "VARCHAR" for f in wanted})
 
     def ref(field: str, want_json: bool) -> str:
         value = f"s[{zeek.sql_text(field)}]"
@@ -37,11 +36,20 @@ def _sql() -> str:
     def has(field: str) -> str:
         return f"s[{zeek.sql_text(field)}] IS NOT NULL"
 
-    env = {p: i + 1 for i, p in enumerate(_ENVELOPE)}
-    label = "coalesce(" + ", ".join(f"env[{env[p]}]" for p in _LABELS) + ")"
-    file = "coalesce(" + ", ".join(f"env[{env[p]}]" for p in _FILES) + ")"
-    wraps = " ".join(f"WHEN env[{env[p]}] LIKE '{{%' AND json_valid(env[{env[p]}]) AND json_exists(env[{env[p]}], '$.ts') "
-                     f"THEN env[{env[p]}]::JSON" for p in _WRAPS)
+    # The envelope's fields are read by the same parse as the record's (the keys shippers use are none of
+    # Zeek's, except `message`/`source`, read the same way); `log` is both a wrapped line and Filebeat's
+    # `log.file.path` object, so it comes as JSON.
+    envelope = {"_path": "VARCHAR", "@stream": "VARCHAR", "log_type": "VARCHAR", "event.dataset": "VARCHAR",
+                "event": {"dataset": "VARCHAR"}, "fileset": {"name": "VARCHAR"}, "log.file.path": "VARCHAR",
+                "log": "JSON", "file": "VARCHAR", "filename": "VARCHAR", "source": "VARCHAR",
+                "message": "VARCHAR"}
+    full = json.dumps({**{f: "JSON" if f in as_json else "VARCHAR" for f in wanted}, **envelope})
+    label = ("coalesce(b['_path'], b['@stream'], b['log_type'], b['event.dataset'], b['event']['dataset'], "
+             "b['fileset']['name'])")
+    file = ("coalesce(b['log.file.path'], json_extract_string(b['log'], '$.file.path'), b['file'], b['filename'], "
+            "b['source'])")
+    wraps = " ".join(f"WHEN {w} LIKE '{{%' AND json_valid({w}) AND json_exists({w}, '$.ts') THEN {w}::JSON"
+                     for w in ("b['message']", "(b['log']->>'$')", "upper_message"))
     named = (f"coalesce(nullif(regexp_replace(lower(coalesce(wrapped->>'$._path', {label})), '^(zeek|bro|corelight)[._-]', ''), ''), "
              f"CASE WHEN wrapped IS NOT NULL THEN nullif(regexp_extract(lower({file}), '([a-z0-9_]+)[^/\\\\]*$', 1), '') END)")
     columns = ",\n  ".join(f"{m.per_path_sql('path', c, ref)} AS {c}" for c in m.columns())
@@ -50,31 +58,34 @@ def _sql() -> str:
                        for p in m.paths.values())
     return f"""
 WITH parsed AS (  -- syslog forwarding (rsyslog, syslog-ng) puts its own header before the JSON
-  SELECT line_no, CASE WHEN json_valid(line) THEN line::JSON
-                       WHEN strpos(line, '{{"') > 1 AND json_valid(substr(line, strpos(line, '{{"')))
-                       THEN substr(line, strpos(line, '{{"'))::JSON END AS base
+  SELECT line_no, coalesce(try_cast(line AS JSON), CASE WHEN strpos(line, '{{"') > 1
+                           THEN try_cast(substr(line, strpos(line, '{{"')) AS JSON) END) AS base
   FROM batch
 ),
-enveloped AS (
-  SELECT line_no, base, json_extract_string(base, {_list(_ENVELOPE)}) AS env FROM parsed
+enveloped AS (  -- one parse gives the envelope and, unless the record is wrapped, the record's fields
+  SELECT line_no, base, from_json(base, {zeek.sql_text(full)}) AS b FROM parsed
 ),
 unwrapped AS (
-  SELECT line_no, base, env, CASE {wraps} END AS wrapped FROM enveloped
+  SELECT line_no, base, b, CASE {wraps} END AS wrapped FROM (
+    -- journald's MESSAGE cannot share the struct with `message` (DuckDB's names ignore case): read it
+    -- only where the text can hold that key
+    SELECT *, CASE WHEN contains(base, '"MESSAGE"') OR contains(base, '\\u')
+                   THEN json_extract_string(base, '$.MESSAGE') END AS upper_message FROM enveloped)
 ),
 records AS (
-  SELECT line_no, base, coalesce(wrapped, base) AS r, {named} AS named FROM unwrapped
-),
-fields AS (
-  SELECT line_no, base, r, named, from_json(r, {zeek.sql_text(spec)}) AS s FROM records
+  SELECT line_no, base, coalesce(wrapped, base) AS r, {named} AS named,
+         CASE WHEN wrapped IS NULL THEN b ELSE from_json(wrapped, {zeek.sql_text(full)}) END AS s
+  FROM unwrapped
 ),
 z AS (
   SELECT line_no, base, r, s,
          CASE WHEN named IS NOT NULL THEN {m.alias_sql('named')} ELSE {m.infer_sql(has)} END AS path
-  FROM fields
+  FROM records
 )
 SELECT
   line_no,
-  CASE WHEN base IS NULL THEN 'invalid JSON' WHEN json_type(r) <> 'OBJECT' THEN 'not a JSON object' END AS _error,
+  CASE WHEN base IS NULL THEN 'invalid JSON' WHEN NOT starts_with(r, '{{') AND json_type(r) <> 'OBJECT'
+       THEN 'not a JSON object' END AS _error,
   CASE {classes} ELSE {zeek.sql_text(m.default.class_name)} END AS class_name,
   coalesce(path, 'unknown') AS activity,
   {columns},
