@@ -85,6 +85,13 @@ def test_wildcards_and_escapes(tmp_path: Path) -> None:
     assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*0%'\ncondition: sel") == {"e5"}
 
 
+def test_one_text_between_wildcards_of_other_shapes(tmp_path: Path) -> None:
+    # Neither contains, starts nor ends with: a LIKE pattern, with no parameter left unused (DuckDB refuses that).
+    rows = [web(url_path="/a1b"), web(url_path="/a1"), web(url_path="/a1bc"), web(url_path="/x1y")]
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*1?'\ncondition: sel") == {"e0", "e3"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '?a1*'\ncondition: sel") == {"e0", "e1", "e2"}
+
+
 def test_lists_are_or_and_selections_combine_with_and_or_not(tmp_path: Path) -> None:
     rows = [web(http_method="GET", url_path="/a"), web(http_method="POST", url_path="/b"),
             web(http_method="PUT", url_path="/a"), web(url_path="/a")]

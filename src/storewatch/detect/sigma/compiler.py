@@ -146,13 +146,10 @@ class _Builder:
         if len(inner) == len(parts):
             return f"{column} = {self.param(fold(''.join(inner)))}"
         if len(inner) == 1 and len(parts) in (2, 3):
-            text = self.param(fold(inner[0]))
-            if parts == [multi, inner[0], multi]:
-                return f"contains({column}, {text})"
-            if parts == [multi, inner[0]]:
-                return f"ends_with({column}, {text})"
-            if parts == [inner[0], multi]:
-                return f"starts_with({column}, {text})"
+            test = {(multi, inner[0], multi): "contains", (multi, inner[0]): "ends_with",
+                    (inner[0], multi): "starts_with"}.get(tuple(parts))
+            if test:
+                return f"{test}({column}, {self.param(fold(inner[0]))})"
         pattern = "".join(LIKE_WILDCARDS[p] if isinstance(p, SpecialChars) else _like_escape(fold(p)) for p in parts)
         return f"{column} LIKE {self.param(pattern)} ESCAPE '\\'"
 
