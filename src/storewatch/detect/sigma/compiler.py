@@ -10,6 +10,7 @@ compiler cannot evaluate faithfully raises Unsupported instead of matching the w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -47,6 +48,7 @@ COMPARE = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperator
            CompareOperators.GTE: ">=", CompareOperators.NEQ: "<>"}
 LIKE_WILDCARDS = {SpecialChars.WILDCARD_MULTI: "%", SpecialChars.WILDCARD_SINGLE: "_"}
 FORMS = {"raw": "({})", "cased": "CAST(({}) AS VARCHAR)", "lower": "lower(CAST(({}) AS VARCHAR))"}
+_NAMES = re.compile(r"\$p\d+\b|\b_sw\d+\b")  # what a WHERE clause names: its parameters and projected columns
 
 
 @dataclass
@@ -57,8 +59,14 @@ class Compiled:
     params: dict[str, object] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
 
-    def projection(self) -> str:
-        return ", ".join(f"{sql} AS {alias}" for alias, sql in self.columns.items())
+    def shared(self, prefix: str, columns: dict[str, str]) -> tuple[str, dict[str, object]]:
+        """This rule's WHERE clause and parameters for a query that evaluates it beside other rules: its
+        parameters take the prefix (`$p0` -> `$<prefix>p0`) so that rules cannot collide, and its columns
+        the alias `columns` (projected SQL -> alias, extended as needed) gives them, so that a field many
+        rules read is projected once."""
+        alias = {a: columns.setdefault(sql, f"_sw{len(columns)}") for a, sql in self.columns.items()}
+        where = _NAMES.sub(lambda m: alias[m[0]] if m[0].startswith("_sw") else f"${prefix}{m[0][1:]}", self.where)
+        return where, {f"{prefix}{name}": value for name, value in self.params.items()}
 
 
 def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:

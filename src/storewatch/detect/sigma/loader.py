@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable, Optional
 
 import duckdb
 import pyarrow as pa
@@ -22,9 +23,9 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from storewatch.detect.detection import Detection, DetectionError
+from storewatch.detect.detection import Batch, Detection, DetectionError
 from storewatch.detect.sigma import mapping as mapping_data
-from storewatch.detect.sigma.alerts import Grouping, alert_query
+from storewatch.detect.sigma.alerts import Grouping, Match, run_match, run_matches
 from storewatch.detect.sigma.compiler import compile_rule
 from storewatch.detect.sigma.correlation import Base, correlation_query
 from storewatch.detect.sigma.mapping import Unsupported
@@ -111,10 +112,11 @@ def _detection(path: Path, ident: str, rule: SigmaRule) -> Detection:
         source = m.source(rule.logsource)
         compiled = compile_rule(rule, m)
         group_by = (m.entity_column(hints["group_by"]),) if "group_by" in hints else source.group_by
-        sql, params = alert_query(source, compiled, Grouping(group_by, int(hints.get("min_events", 1))), m, rule.title)
+        match = Match.of(rule.title, source, compiled, Grouping(group_by, int(hints.get("min_events", 1))), m)
     except (Unsupported, SigmaError) as exc:
         raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
-    return _made(path, ident, rule, hints, sql, params)
+    return _made(path, ident, rule, hints, lambda con: run_match(con, match),
+                 Batch(key=("sigma", source.scope), member=match, run=run_matches))
 
 
 def _correlation(path: Path, ident: str, corr: SigmaCorrelationRule, rules: list[SigmaRule]) -> Detection:
@@ -125,15 +127,16 @@ def _correlation(path: Path, ident: str, corr: SigmaCorrelationRule, rules: list
         sql, params = correlation_query(corr, bases, m)
     except (Unsupported, SigmaError) as exc:
         raise DetectionError(f"{path}: unsupported Sigma feature: {exc}") from None
-    return _made(path, ident, corr, hints, sql, params)
+    return _made(path, ident, corr, hints, lambda con: con.sql(sql, params=params).to_arrow_table())
 
 
-def _made(path: Path, ident: str, rule, hints: dict, sql: str, params: dict) -> Detection:
+def _made(path: Path, ident: str, rule, hints: dict, query: Callable[[duckdb.DuckDBPyConnection], pa.Table],
+          batch: Optional[Batch] = None) -> Detection:
     try:
         return Detection(
             id=ident, title=rule.title, kind="sigma", scenario=str(hints.get("scenario", "sigma")),
             severity=SEVERITY.get(rule.level.name.lower() if rule.level else "medium", "medium"),
-            query=lambda con: _run(con, sql, params),
+            query=query, batch=batch,
             attack=tuple(t.name.upper() for t in rule.tags if t.namespace == "attack" and TECHNIQUE.match(t.name)),
             description=(rule.description or "").strip(), summary=str(hints.get("summary", DEFAULT_SUMMARY)),
             source=str(path),
@@ -169,7 +172,3 @@ def _hints(path: Path, hints: object) -> dict:
     if not isinstance(min_events, int) or min_events < 1:
         raise DetectionError(f"{path}: storewatch min_events must be a positive integer")
     return hints
-
-
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pa.Table:
-    return con.sql(sql, params=params).to_arrow_table()
