@@ -5,6 +5,7 @@
     python benchmarks/detect.py --quality --seeds 21,22,23 --style shipped --profile varied --stores 1 --scale 0.02
     python benchmarks/detect.py --estates /work/estates   # reuse estates already simulated and ingested
     python benchmarks/detect.py --sigma sigma/rules --counts 0,500,1000,2000   # time with N user Sigma rules
+    python benchmarks/detect.py --sigma sigma/rules --counts 0,1000 --baseline c0b137a   # ... against a revision
 
 Ingest is not timed here (benchmarks/ingest.py does that); each `detect` runs in its own process so its
 peak RSS is its own. Prints Markdown tables for docs/performance.md and docs/detection.md.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,26 +23,38 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 DETECT = r"""
 import json, resource, sys, time
 from pathlib import Path
-from storewatch.detect.engine import detect
+from storewatch.detect.engine import detect, run_detections
+from storewatch.detect.registry import load_user_rules
 from storewatch.store import db
 from storewatch.workspace import Workspace
 ws = Workspace.at(Path(sys.argv[1]))
+rules = Path(sys.argv[2]) if len(sys.argv) > 2 else None
 t = time.perf_counter()
-report = detect(ws, rules_dir=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+report = detect(ws, rules_dir=rules)
 seconds = time.perf_counter() - t
 with db.opened(ws) as con:
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    evaluation = None
+    if rules is not None:  # the folder's rules evaluated alone, loading excluded: the Sigma evaluation time
+        found, _ = load_user_rules(rules)
+        t = time.perf_counter()
+        run_detections(con, found)
+        evaluation = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "events": events, "detections": report.detections, "alerts": report.alerts,
-                  "incidents": report.incidents, "errors": report.errors,
+                  "incidents": report.incidents, "errors": report.errors, "evaluation": evaluation,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def run_json(*args: str) -> dict:
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+def run_json(*args: str, src: Path | None = None) -> dict:
+    """A child's JSON report; `src` puts another tree's sources first on its path (a baseline revision)."""
+    env = dict(os.environ, PYTHONPATH=str(src)) if src else None
+    out = subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out[out.index("{"):] if out.lstrip().startswith("{") else out.strip().splitlines()[-1])
 
 
@@ -96,9 +110,11 @@ def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
             print(f"  errors: {r['errors']}", file=sys.stderr)
 
 
-def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int]) -> None:
+def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int], baseline: str | None) -> None:
     """Detection time with the shipped detections plus N of a Sigma rule folder's loadable rules (SigmaHQ's,
-    say), on the 2-day scale-1 estate: how evaluation grows with the number of rules."""
+    say), on the 2-day scale-1 estate: how evaluation grows with the number of rules. With a baseline
+    revision, each count runs on it too, alternating with this tree, so that a shared machine's load falls
+    on both."""
     from storewatch.detect.sigma import load_rules
 
     loadable = []
@@ -107,23 +123,50 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int])
         if found and not errors:
             loadable.append(path)
     print(f"{len(loadable)} loadable rules in {folder}", file=sys.stderr)
-    print("| user Sigma rules | detections | events | alerts | detect + correlate (s) | added per 100 rules (s) | "
-          "events x rules / s | peak RSS (MB) |")
-    print("|---|---|---|---|---|---|---|---|")
-    base = None
+    trees = [("this tree", None)] + ([(baseline, baseline_src(baseline, root))] if baseline else [])
+    print("| tree | user Sigma rules | detections | alerts | detect + correlate (s) | Sigma evaluation (s) | "
+          "events of their log sources | their events/s | all events/s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in counts:
-        _, ws = prepared(root, 1, 2, 1.0, reuse)
         rules = root / f"rules-{n}"
         shutil.rmtree(rules, ignore_errors=True)
         rules.mkdir()
         for i, p in enumerate(loadable[:n]):
             shutil.copy(p, rules / f"{i:05d}_{p.name}")
-        r = run_json(sys.executable, "-c", DETECT, str(ws), str(rules))
-        base = r["seconds"] if base is None else base
-        per100 = (r["seconds"] - base) / n * 100 if n else 0.0
-        rate = r["events"] * min(n, len(loadable)) / max(r["seconds"] - base, 1e-9) if n else 0
-        print(f"| {min(n, len(loadable)):,} | {r['detections']:,} | {r['events']:,} | {r['alerts']:,} | {r['seconds']:.1f} | "
-              f"{per100:.2f} | {rate:,.0f} | {r['peak_rss_mb']:,.0f} |", flush=True)
+        _, ws = prepared(root, 1, 2, 1.0, reuse)
+        selected = source_events(ws, rules)
+        for name, src in trees:
+            _, ws = prepared(root, 1, 2, 1.0, reuse)
+            r = run_json(sys.executable, "-c", DETECT, str(ws), str(rules), src=src)
+            took = r["evaluation"]
+            rates = f"{selected / took:,.0f} | {r['events'] / took:,.0f}" if n else "- | -"
+            print(f"| {name} | {min(n, len(loadable)):,} | {r['detections']:,} | {r['alerts']:,} | {r['seconds']:.1f} | "
+                  f"{took:.1f} | {selected:,} | {rates} | {r['peak_rss_mb']:,.0f} |", flush=True)
+            if any(e["source"].startswith(str(rules)) for e in r["errors"]):
+                print(f"  {name}: {[e for e in r['errors'] if e['source'].startswith(str(rules))]}", file=sys.stderr)
+
+
+def source_events(ws: Path, rules: Path) -> int:
+    """Events that at least one of the folder's single-event rules reads (of its log source)."""
+    from storewatch.detect.registry import load_user_rules
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+
+    found, _ = load_user_rules(rules)
+    wheres = {d.batch.member.source.where for d in found if d.batch is not None}
+    if not wheres:
+        return 0
+    with db.opened(Workspace.at(ws), read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM events WHERE {' OR '.join(f'({w})' for w in wheres)}").fetchall()[0][0]
+
+
+def baseline_src(rev: str, root: Path) -> Path:
+    """The `src` folder of another revision of this repository, extracted under `root`."""
+    into = root / f"baseline-{rev}"
+    into.mkdir(exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
 
 
 def quality(root: Path, reuse: Path | None, seeds: list[int], scale: float = 1.0, kind: Kind = Kind()) -> None:
@@ -168,10 +211,11 @@ def main() -> None:
     ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
     ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
     ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
+    ap.add_argument("--baseline", help="A git revision to time --sigma against too, alternating with this tree.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
         if args.sigma:
-            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")])
+            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline)
         elif args.quality:
             quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale,
                     Kind(args.days, args.style, args.profile, args.stores))

@@ -3,6 +3,7 @@ and user rules dropped into a folder."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -85,6 +86,13 @@ def test_wildcards_and_escapes(tmp_path: Path) -> None:
     assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*0%'\ncondition: sel") == {"e5"}
 
 
+def test_one_text_between_wildcards_of_other_shapes(tmp_path: Path) -> None:
+    # Neither contains, starts nor ends with: a LIKE pattern, with no parameter left unused (DuckDB refuses that).
+    rows = [web(url_path="/a1b"), web(url_path="/a1"), web(url_path="/a1bc"), web(url_path="/x1y")]
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '*1?'\ncondition: sel") == {"e0", "e3"}
+    assert matched(tmp_path, rows, "sel:\n  cs-uri-stem: '?a1*'\ncondition: sel") == {"e0", "e1", "e2"}
+
+
 def test_lists_are_or_and_selections_combine_with_and_or_not(tmp_path: Path) -> None:
     rows = [web(http_method="GET", url_path="/a"), web(http_method="POST", url_path="/b"),
             web(http_method="PUT", url_path="/a"), web(url_path="/a")]
@@ -93,6 +101,24 @@ def test_lists_are_or_and_selections_combine_with_and_or_not(tmp_path: Path) -> 
     assert matched(tmp_path, rows, "a:\n  cs-uri-stem: /a\nb:\n  cs-method: GET\ncondition: a and not b") \
         == {"e2", "e3"}  # e3 has no method at all: `not` of a missing field matches
     assert matched(tmp_path, rows, "s1:\n  cs-method: GET\ns2:\n  cs-method: PUT\ncondition: 1 of s*") == {"e0", "e2"}
+
+
+def test_a_list_of_values_matches_as_its_values_do_one_by_one(tmp_path: Path) -> None:
+    # A field's list of plain values is compiled to one regular expression: each value keeps its meaning,
+    # its characters literal (regex and LIKE syntax included), its wildcards Sigma's, case folded.
+    values = ["a.c", "(x|y)", "c:\\\\temp\\\\*", "*50%", "*under_score*", "*é?e", "*line\nbreak*", "[z]*", "*^$",
+              "/EXACT"]
+    paths = ["a.c", "abc", "(x|y)", "x", "c:\\temp\\run.exe", "c:\\tempo\\run.exe", "/100-50%", "/50%x",
+             "/under_score/", "/underXscore/", "/ÉTE", "/ete", "/line\nbreak", "/line break", "[z]zz", "z", "/a^$",
+             "/a$", "/exact", "/exact/"]
+    rows = [web(url_path=p) for p in paths]
+    listed = matched(tmp_path, rows, f"sel:\n  cs-uri-stem: [{', '.join(json.dumps(v) for v in values)}]\ncondition: sel")
+    alone = set().union(*(matched(tmp_path, rows, f"sel:\n  cs-uri-stem: {json.dumps(v)}\ncondition: sel")
+                          for v in values))
+    assert listed == alone == {f"e{i}" for i in (0, 2, 4, 6, 8, 10, 12, 14, 16, 18)}
+    keywords = matched(tmp_path, [web(url_path="/a", message="Union Select 1"), web(url_path="/b", message="union  select"),
+                                  web(url_path="/x.y"), web(url_path="/xzy")], "kw:\n  - union select\n  - x.y\ncondition: kw")
+    assert keywords == {"e0", "e2"}
 
 
 def test_null_numbers_and_comparisons(tmp_path: Path) -> None:
@@ -112,6 +138,8 @@ def test_regex_is_case_sensitive_unless_flagged(tmp_path: Path) -> None:
 def test_cidr(tmp_path: Path) -> None:
     rows = [web(src_ip="10.1.2.3"), web(src_ip="10.200.0.1"), web(src_ip="110.1.2.3"), web(src_ip="192.168.1.7")]
     assert matched(tmp_path, rows, "sel:\n  c-ip|cidr: [10.0.0.0/9, 192.168.1.0/24]\ncondition: sel") == {"e0", "e3"}
+    rows = [web(src_ip="fc12::1"), web(src_ip="fd00:1::2"), web(src_ip="fe80::1"), web(src_ip="2001:db8::fc12")]
+    assert matched(tmp_path, rows, "sel:\n  c-ip|cidr: fc00::/7\ncondition: sel") == {"e0", "e1"}
 
 
 def test_windash_and_base64offset(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ queries that can be run and tested alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Hashable, Optional
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +38,17 @@ ENTITY_TYPES = ("ip", "user", "email", "card", "host", "store", "employee", "dev
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A detection's part in a run shared with others: the engine hands the members of all detections with
+    an equal `key` to `run` at once (Sigma rules of one log source read its events once), which returns, in
+    order, each member's table or the error that member failed with."""
+
+    key: Hashable
+    member: object
+    run: Callable[[duckdb.DuckDBPyConnection, list], list["pa.Table | Exception"]]
+
+
+@dataclass(frozen=True)
 class Detection:
     """One detection and the metadata every alert it raises carries."""
 
@@ -51,6 +62,7 @@ class Detection:
     description: str = ""
     summary: str = ""  # a str.format template over the alert's evidence, for people
     source: str = ""  # file the detection was defined in
+    batch: Optional[Batch] = field(default=None, repr=False, compare=False)  # None: it always runs alone
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

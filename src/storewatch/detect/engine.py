@@ -2,7 +2,8 @@
 
 Detection is a full pass over the store each run: alerts have deterministic ids (detection id + key), so
 running it twice updates alerts in place and adds nothing; an alert keeps the time it was first raised.
-One failing detection (a broken user rule) is reported and does not stop the others.
+One failing detection (a broken user rule) is reported and does not stop the others. Detections that
+share a batch key (Sigma rules of one log source) run together, in one query per batch.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from storewatch.store import db
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
+# What a failing detection raises (a user rule's SQL, a wrong output shape...); it is reported, not fatal.
+FAILURES = (duckdb.Error, DetectionError, ValueError, KeyError, TypeError, ArithmeticError)
 
 
 @dataclass
@@ -50,26 +53,64 @@ def run_detections(
 ) -> tuple[pa.Table | None, dict[str, int], list[dict]]:
     """Run detections; return all candidate alerts (with metadata filled in), counts and errors."""
     detections = list(detections)
-    parts: list[pa.Table] = []
-    counts: dict[str, int] = {}
+    tables: dict[str, pa.Table] = {}
     errors: list[dict] = []
-    for i, det in enumerate(detections):
+    done = 0
+    for run in _runs(detections):
         if progress:
-            progress(det.id, i, len(detections))
-        try:
-            table = det.query(con)
-            check_output(det, table)
-        except (duckdb.Error, DetectionError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            errors.append({"detection": det.id, "source": det.source, "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        counts[det.id] = table.num_rows
-        if table.num_rows:
-            parts.append(_with_metadata(con, det, table))
+            progress(run[0].id, done, len(detections))
+        for det, result in zip(run, _run(con, run)):
+            if isinstance(result, Exception):
+                errors.append({"detection": det.id, "source": det.source, "error": f"{type(result).__name__}: {result}"})
+            else:
+                tables[det.id] = result
+        done += len(run)
     if progress:
         progress("", len(detections), len(detections))
+    counts = {det.id: tables[det.id].num_rows for det in detections if det.id in tables}
+    parts = [_with_metadata(con, det, tables[det.id]) for det in detections if counts.get(det.id)]
     if not parts:
         return None, counts, errors
     return pa.concat_tables(parts, promote_options="permissive"), counts, errors
+
+
+def _runs(detections: list[Detection]) -> list[list[Detection]]:
+    """The detections in the runs they take: alone, or with all the others of their batch key."""
+    runs: dict[tuple, list[Detection]] = {}
+    for n, det in enumerate(detections):
+        runs.setdefault(("alone", n) if det.batch is None else ("batch", det.batch.key), []).append(det)
+    return list(runs.values())
+
+
+def _run(con: duckdb.DuckDBPyConnection, run: list[Detection]) -> list[pa.Table | Exception]:
+    """Each detection's checked output, or what it failed with. A batch that fails as a whole runs again one
+    detection at a time, so that only a detection at fault is reported and the others keep their alerts."""
+    results: list[pa.Table | Exception] | None = None
+    if len(run) > 1:
+        try:
+            results = run[0].batch.run(con, [det.batch.member for det in run])
+        except FAILURES:
+            pass
+    if results is None:
+        results = [_alone(con, det) for det in run]
+    return [_checked(det, result) for det, result in zip(run, results)]
+
+
+def _alone(con: duckdb.DuckDBPyConnection, det: Detection) -> pa.Table | Exception:
+    try:
+        return det.query(con)
+    except FAILURES as exc:
+        return exc
+
+
+def _checked(det: Detection, result: pa.Table | Exception) -> pa.Table | Exception:
+    if isinstance(result, Exception):
+        return result
+    try:
+        check_output(det, result)
+    except DetectionError as exc:
+        return exc
+    return result
 
 
 def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Table) -> pa.Table:

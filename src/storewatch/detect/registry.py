@@ -26,20 +26,20 @@ def builtin_detections() -> list[Detection]:
 def load_user_rules(folder: Path) -> tuple[list[Detection], list[dict]]:
     found: list[Detection] = []
     errors: list[dict] = []
-    sigma_files: list[Path] = []  # loaded together: a correlation may refer to rules of other files
+    sigma_files: dict[Path, list] = {}  # loaded together: a correlation may refer to rules of other files
     for path in sorted(folder.rglob("*.y*ml")):
         try:
-            docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+            docs = sigma.read_documents(path)
             if len(docs) == 1 and windows.is_window_rule(docs[0]):
                 found.append(windows.load_rule(path))
             elif docs and all(isinstance(d, dict) and ("detection" in d or "correlation" in d) for d in docs):
-                sigma_files.append(path)
+                sigma_files[path] = docs
             else:
                 raise DetectionError(f"{path}: neither Sigma rules (logsource + detection, or correlation) "
                                      "nor a SQL rule (sql)")
         except (DetectionError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             errors.append({"detection": path.stem, "source": str(path), "error": str(exc)})
-    more, errs = sigma.load_rules(sigma_files)
+    more, errs = sigma.load_rules(list(sigma_files), sigma_files)
     return found + more, errors + errs
 
 

@@ -3,11 +3,22 @@
 A scanner sends hundreds of matching requests; an analyst wants one alert saying so, with the counts,
 distinct URLs and a few sample events, not hundreds of alerts. The primary entity comes from the
 logsource (source IP for web, host for endpoint, user for sudo) unless the rule's `group_by` hint names one.
+
+Rules that read the same log source and group their alerts alike run as one query (a thousand SigmaHQ rules
+are a few dozen log sources): the source's events are read and the fields the rules name lowered once,
+each event gets the list of the rules it matches, and one aggregation makes the alerts of every rule. A rule
+run alone is the same query with one rule in it.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
 
 from storewatch.detect.sigma.compiler import Compiled
 from storewatch.detect.sigma.mapping import Mapping, Source
@@ -16,6 +27,7 @@ from storewatch.store.schema import entity_columns
 MAX_SAMPLES = 5  # sample values per evidence field
 MAX_ENTITY_VALUES = 10  # distinct values per entity column named in an alert
 MAX_EVENT_IDS = 20
+CHUNK = 250  # rules per query: a bigger one takes longer to plan than it saves, and a failure re-runs them alone
 
 
 @dataclass(frozen=True)
@@ -27,51 +39,138 @@ class Grouping:
     habit: tuple[str, ...] | None = None
 
 
-def alert_query(
-    source: Source, compiled: Compiled, grouping: Grouping, mapping: Mapping, title: str
-) -> tuple[str, dict]:
-    """SQL (and its named parameters) returning the alert columns for one compiled rule."""
+@dataclass(frozen=True)
+class Match:
+    """A compiled single-event rule and how its matches become alerts."""
+
+    title: str
+    source: Source
+    compiled: Compiled
+    grouping: Grouping
+    evidence: tuple[tuple[str, str], ...]  # (name, SQL over events) summarised per alert
+
+    @classmethod
+    def of(cls, title: str, source: Source, compiled: Compiled, grouping: Grouping, mapping: Mapping) -> "Match":
+        evidence = tuple((name, mapping.expressions(field)[0]) for name, field in source.evidence)
+        return cls(title, source, compiled, grouping, evidence)
+
+    @property
+    def batch_key(self) -> tuple:
+        """Rules with equal keys read the same events and make alerts alike: one query serves them all."""
+        return (self.source.where, self.grouping.group_by, self.grouping.habit, self.source.entities, self.evidence)
+
+
+def run_match(con: duckdb.DuckDBPyConnection, match: Match) -> pa.Table:
+    """One rule's alert columns, the rule run alone."""
+    return _query(con, [match], "events")[0]
+
+
+def run_matches(con: duckdb.DuckDBPyConnection, matches: list[Match]) -> list[pa.Table | Exception]:
+    """The alert columns of each rule of one scope, in order, or the error a rule failed with: one query per
+    log source and alert shape (CHUNK rules at most), over the scope's events read from the store once."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, m in enumerate(matches):
+        groups[m.batch_key].append(i)
+    chunks = [g[n:n + CHUNK] for g in groups.values() for n in range(0, len(g), CHUNK)]
+    results: dict[int, pa.Table | Exception] = {}
+    with _events(con, matches, shared=len(chunks) > 1) as events:
+        for chunk in chunks:
+            results.update(zip(chunk, _evaluate(con, [matches[i] for i in chunk], events)))
+    return [results[i] for i in range(len(matches))]
+
+
+@contextmanager
+def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) -> Iterator[str]:
+    """The table the rules' queries read: `events`, or when several queries read one scope, the events of
+    their log sources copied once into a temporary table (the store's Windows events are a small part of it,
+    yet selecting them by channel reads every Windows record's attributes)."""
+    if not shared:
+        yield "events"
+        return
+    sources = " OR ".join(f"({w})" for w in dict.fromkeys(m.source.where for m in matches))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sw_scope AS SELECT * FROM events WHERE {matches[0].source.scope} "
+                f"AND ({sources})")
+    try:
+        yield "_sw_scope"
+    finally:
+        con.execute("DROP TABLE IF EXISTS _sw_scope")
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, matches: list[Match], events: str) -> list[pa.Table | Exception]:
+    """The rules' alerts from one query; when it fails, from one query per rule, so that only a rule at
+    fault fails."""
+    try:
+        return _query(con, matches, events)
+    except duckdb.Error as exc:
+        if len(matches) == 1:
+            return [exc]
+        return [result for m in matches for result in _evaluate(con, [m], events)]
+
+
+def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], events: str) -> list[pa.Table]:
+    sql, params = alerts_query(matches, events)
+    table = con.sql(sql, params=params).to_arrow_table()
+    rows: dict[int, list[int]] = defaultdict(list)
+    for row, rule in enumerate(table.column("_sw_rule").to_pylist()):
+        rows[rule].append(row)
+    table = table.drop_columns(["_sw_rule"])
+    return [table.take(pa.array(rows[i], pa.int64())) for i in range(len(matches))]
+
+
+def alerts_query(matches: list[Match], events: str) -> tuple[str, dict]:
+    """SQL (and its named parameters) returning the alert columns of every rule, each row with `_sw_rule`,
+    the index of its rule in `matches`; the rules share a batch key and read `events` (a table or view)."""
+    first = matches[0]
+    source, group_by = first.source, first.grouping.group_by
+    columns: dict[str, str] = {}  # every rule's projected fields, once each
+    params: dict[str, object] = {"titles": [m.title for m in matches],
+                                 "min_events": [m.grouping.min_events for m in matches]}
+    tests = []
+    for i, m in enumerate(matches):
+        where, own = m.compiled.shared(f"r{i}", columns)
+        params |= own
+        tests.append(f"CASE WHEN {where} THEN {i} END")
     types = entity_columns()
-    group_value = f"coalesce({', '.join(grouping.group_by)})::VARCHAR"
-    group_type = "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN '{types[c]}'" for c in grouping.group_by) + " END"
-    named = list(dict.fromkeys([*grouping.group_by, *source.entities]))
+    group_value = f"coalesce({', '.join(group_by)})::VARCHAR"
+    group_type = "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN '{types[c]}'" for c in group_by) + " END"
+    named = list(dict.fromkeys([*group_by, *source.entities]))
     entities = ", ".join(
         f"list_transform(list(DISTINCT {c}::VARCHAR) FILTER ({c}::VARCHAR NOT IN ('', '-'))[1:{MAX_ENTITY_VALUES}],"
         f" lambda v: {{'type': '{types[c]}', 'value': v}})"
         for c in named
     )
-    evidence = [f"'{types[c]}', min({c})::VARCHAR" for c in grouping.group_by]
-    for name, sigma_field in source.evidence:
-        expr = mapping.expressions(sigma_field)[0]
+    evidence = [f"'{types[c]}', min({c})::VARCHAR" for c in group_by]
+    for name, expr in first.evidence:
         evidence += [f"'distinct_{name}', count(DISTINCT {expr})",
                      f"'sample_{name}', list(DISTINCT ({expr})::VARCHAR)[1:{MAX_SAMPLES}]"]
-    params = dict(compiled.params, title=title, min_events=grouping.min_events)
-    projection = f", {compiled.projection()}" if compiled.columns else ""
-    habit = ("QUALIFY _sw_day = min(_sw_day) OVER (PARTITION BY _sw_entity, "
-             f"{', '.join(grouping.habit)})") if grouping.habit else ""
+    projection = "".join(f", {sql} AS {alias}" for sql, alias in columns.items())
+    habit = first.grouping.habit
+    habit_filter = ("QUALIFY _sw_day = min(_sw_day) OVER (PARTITION BY _sw_rule, _sw_entity, "
+                    f"{', '.join(habit)})") if habit else ""
     # The lowered fields are computed once per event in a materialized step: inlined, DuckDB would
     # recompute them for every pattern a rule lists. Matching events are then joined back by id.
     sql = f"""
-        WITH src AS MATERIALIZED (SELECT event_id AS _sw_id{projection} FROM events WHERE {source.where}),
-        hit AS (SELECT _sw_id FROM src WHERE {compiled.where}),
+        WITH src AS MATERIALIZED (SELECT event_id AS _sw_id{projection} FROM {events} WHERE {source.where}),
+        hit AS (SELECT DISTINCT _sw_id, _sw_rule FROM (
+          SELECT _sw_id, unnest(list_filter([{', '.join(tests)}], lambda r: r IS NOT NULL)) AS _sw_rule FROM src)),
         matched AS (
-          SELECT *, {group_value} AS _sw_entity, {group_type} AS _sw_type,
+          SELECT e.*, hit._sw_rule, {group_value} AS _sw_entity, {group_type} AS _sw_type,
                  CAST(timezone('UTC', time) AS DATE) AS _sw_day
-          FROM events SEMI JOIN hit ON events.event_id = hit._sw_id
+          FROM {events} e JOIN hit ON e.event_id = hit._sw_id
           WHERE {source.where}
         ),
-        fresh AS (SELECT * FROM matched {habit})
-        SELECT _sw_type || ':' || _sw_entity || '|' || strftime(_sw_day, '%Y-%m-%d') AS key,
+        fresh AS (SELECT * FROM matched {habit_filter})
+        SELECT _sw_rule, _sw_type || ':' || _sw_entity || '|' || strftime(_sw_day, '%Y-%m-%d') AS key,
                min(time) AS first_seen, max(time) AS last_seen, count(*) AS event_count,
                list_concat({entities}) AS entities,
-               json_object('rule', $title, 'entity_type', _sw_type, 'entity', _sw_entity, 'events', count(*),
-                           {', '.join(evidence)}) AS evidence,
+               json_object('rule', $titles[_sw_rule + 1], 'entity_type', _sw_type, 'entity', _sw_entity,
+                           'events', count(*), {', '.join(evidence)}) AS evidence,
                list(event_id ORDER BY time, event_id)[1:{MAX_EVENT_IDS}] AS event_ids,
                mode(channel) AS channel, mode(store_id) AS store_id
         FROM fresh
         WHERE _sw_entity IS NOT NULL
-        GROUP BY _sw_type, _sw_entity, _sw_day
-        HAVING count(*) >= $min_events
-        ORDER BY key
+        GROUP BY _sw_rule, _sw_type, _sw_entity, _sw_day
+        HAVING count(*) >= $min_events[_sw_rule + 1]
+        ORDER BY _sw_rule, key
     """
     return sql, params

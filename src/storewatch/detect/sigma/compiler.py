@@ -3,13 +3,15 @@
 pySigma parses the rule and applies the modifiers (contains, startswith, endswith, all, windash,
 base64offset, cidr, re, cased, gt/gte/lt/lte/neq, exists, fieldref); this module only turns the resulting
 tree into SQL. Sigma strings match case-insensitively unless `|cased`, so each field is lowered once in a
-projection and compared with lowered patterns; `|re` is case-sensitive unless `|i`, as Sigma specifies.
+projection and compared with lowered patterns (a list of them as one regular expression); `|re` is
+case-sensitive unless `|i`, as Sigma specifies.
 Every leaf is null-safe (a missing field matches nothing, and `not` of it matches), and anything this
 compiler cannot evaluate faithfully raises Unsupported instead of matching the wrong events.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -46,7 +48,9 @@ from storewatch.detect.sigma.mapping import Mapping, Unsupported
 COMPARE = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">",
            CompareOperators.GTE: ">=", CompareOperators.NEQ: "<>"}
 LIKE_WILDCARDS = {SpecialChars.WILDCARD_MULTI: "%", SpecialChars.WILDCARD_SINGLE: "_"}
+REGEX_WILDCARDS = {SpecialChars.WILDCARD_MULTI: ".*", SpecialChars.WILDCARD_SINGLE: "."}
 FORMS = {"raw": "({})", "cased": "CAST(({}) AS VARCHAR)", "lower": "lower(CAST(({}) AS VARCHAR))"}
+_NAMES = re.compile(r"\$p\d+\b|\b_sw\d+\b")  # what a WHERE clause names: its parameters and projected columns
 
 
 @dataclass
@@ -57,8 +61,14 @@ class Compiled:
     params: dict[str, object] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
 
-    def projection(self) -> str:
-        return ", ".join(f"{sql} AS {alias}" for alias, sql in self.columns.items())
+    def shared(self, prefix: str, columns: dict[str, str]) -> tuple[str, dict[str, object]]:
+        """This rule's WHERE clause and parameters for a query that evaluates it beside other rules: its
+        parameters take the prefix (`$p0` -> `$<prefix>p0`) so that rules cannot collide, and its columns
+        the alias `columns` (projected SQL -> alias, extended as needed) gives them, so that a field many
+        rules read is projected once."""
+        alias = {a: columns.setdefault(sql, f"_sw{len(columns)}") for a, sql in self.columns.items()}
+        where = _NAMES.sub(lambda m: alias[m[0]] if m[0].startswith("_sw") else f"${prefix}{m[0][1:]}", self.where)
+        return where, {f"{prefix}{name}": value for name, value in self.params.items()}
 
 
 def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
@@ -91,9 +101,10 @@ class _Builder:
         return self.columns.setdefault(sql, f"_sw{len(self.columns)}")
 
     def node(self, node: object) -> str:
-        if isinstance(node, (ConditionAND, ConditionOR)):
-            joiner = " AND " if isinstance(node, ConditionAND) else " OR "
-            return "(" + joiner.join(self.node(arg) for arg in node.args) + ")"
+        if isinstance(node, ConditionAND):
+            return "(" + " AND ".join(self.node(arg) for arg in node.args) + ")"
+        if isinstance(node, ConditionOR):
+            return self.any_of(node.args)
         if isinstance(node, ConditionNOT):
             return f"(NOT {self.node(node.args[0])})"
         if isinstance(node, ConditionFieldEqualsValueExpression):
@@ -101,6 +112,28 @@ class _Builder:
         if isinstance(node, ConditionValueExpression):
             return self.match(self.mapping.keyword_expressions(), _as_keyword(node.value))
         raise Unsupported(f"condition element {type(node).__name__}")
+
+    def any_of(self, args: list) -> str:
+        """OR of the conditions. A field's case-insensitive string values, and keywords, are one regular
+        expression (RE2 runs it in one pass): a rule listing a hundred values is one test, quick to plan and
+        to run."""
+        tests: list[str] = []
+        plain: dict[str | None, list[SigmaString]] = {}  # field (None: the keyword fields) -> its plain values
+        for arg in args:
+            found = _plain(arg)
+            if found is None:
+                tests.append(self.node(arg))
+            else:
+                plain.setdefault(found[0], []).append(found[1])
+        for name, values in plain.items():
+            exprs = self.mapping.keyword_expressions() if name is None else self.mapping.expressions(name)
+            if len(values) == 1:
+                tests.append(self.match(exprs, values[0]))
+                continue
+            pattern = self.param(_alternatives(values))
+            tests.append("(" + " OR ".join(f"coalesce(regexp_matches({self.column(e, 'lower')}, {pattern}), false)"
+                                           for e in exprs) + ")")
+        return "(" + " OR ".join(tests) + ")"
 
     def match(self, exprs: tuple[str, ...], value: object) -> str:
         """The field (any of its forms) matches the value."""
@@ -129,10 +162,9 @@ class _Builder:
             return f"TRY_CAST({self.column(expr, 'raw')} AS DOUBLE) {op} {self.param(float(value.number.number))}"
         if isinstance(value, SigmaRegularExpression):
             return f"regexp_matches({self.column(expr, 'cased')}, {self.param(_regex(value))})"
-        if isinstance(value, SigmaCIDRExpression):
-            column = self.column(expr, "lower")
-            return "(" + " OR ".join(self.string(column, SigmaString(p), lower=True)
-                                     for p in value.expand(wildcard="*")) + ")"
+        if isinstance(value, SigmaCIDRExpression):  # the network's address prefixes
+            prefixes = [SigmaString(p) for p in value.expand(wildcard="*")]
+            return f"regexp_matches({self.column(expr, 'lower')}, {self.param(_alternatives(prefixes))})"
         raise Unsupported(f"value type {type(value).__name__}")
 
     def string(self, column: str, value: SigmaString, lower: bool) -> str:
@@ -146,13 +178,10 @@ class _Builder:
         if len(inner) == len(parts):
             return f"{column} = {self.param(fold(''.join(inner)))}"
         if len(inner) == 1 and len(parts) in (2, 3):
-            text = self.param(fold(inner[0]))
-            if parts == [multi, inner[0], multi]:
-                return f"contains({column}, {text})"
-            if parts == [multi, inner[0]]:
-                return f"ends_with({column}, {text})"
-            if parts == [inner[0], multi]:
-                return f"starts_with({column}, {text})"
+            test = {(multi, inner[0], multi): "contains", (multi, inner[0]): "ends_with",
+                    (inner[0], multi): "starts_with"}.get(tuple(parts))
+            if test:
+                return f"{test}({column}, {self.param(fold(inner[0]))})"
         pattern = "".join(LIKE_WILDCARDS[p] if isinstance(p, SpecialChars) else _like_escape(fold(p)) for p in parts)
         return f"{column} LIKE {self.param(pattern)} ESCAPE '\\'"
 
@@ -183,6 +212,35 @@ def _as_keyword(value: object) -> object:
     if isinstance(value, (SigmaRegularExpression, SigmaExpansion)):
         return value
     raise Unsupported(f"keyword (unnamed) value of type {type(value).__name__}")
+
+
+def _plain(condition: object) -> tuple[str | None, SigmaString] | None:
+    """(field, or None for a keyword; value) of a condition testing one plain string, else None."""
+    if isinstance(condition, ConditionFieldEqualsValueExpression) and _alternative(condition.value) is not None:
+        return condition.field, condition.value
+    if isinstance(condition, ConditionValueExpression) and type(condition.value) is SigmaString:
+        keyword = _as_keyword(condition.value)
+        return (None, keyword) if _alternative(keyword) is not None else None
+    return None
+
+
+def _alternative(value: object) -> str | None:
+    """A case-insensitive Sigma string as an RE2 alternative over lowered text: its text as literal characters,
+    `*` and `?` as any characters and any one (line breaks too, as LIKE's % and _); None for other values."""
+    if type(value) is not SigmaString or any(isinstance(p, Placeholder) for p in value.s):
+        return None  # cased strings, numbers, regular expressions... are tested apart
+    regex = "".join(REGEX_WILDCARDS[p] if isinstance(p, SpecialChars) else _regex_literal(p.lower()) for p in value.s)
+    regex = regex[2:] if regex.startswith(".*") else "\\A" + regex
+    return regex[:-2] if regex.endswith(".*") else regex + "\\z"
+
+
+def _regex_literal(text: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def _alternatives(values: list[SigmaString]) -> str:
+    """One RE2 pattern matching where any of the values (plain, see `_alternative`) matches."""
+    return "(?s)" + "|".join(_alternative(v) for v in values)
 
 
 def _like_escape(text: str) -> str:

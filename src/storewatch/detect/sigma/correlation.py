@@ -11,7 +11,6 @@ come in the listed order.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationConditionOperator as Op
@@ -52,9 +51,10 @@ def correlation_query(corr: SigmaCorrelationRule, bases: list[Base], mapping: Ma
         seen = mapping.for_logsource(base.rule.logsource)  # the fields as this rule's logsource names them
         group_exprs = [_group_expr(corr, base, field, seen) for field in groups] or ["'*'"]
         value = seen.expressions(condition.fieldref)[0] if corr.type == Kind.VALUE_COUNT else "NULL"
-        where = re.sub(r"\$p(\d+)\b", rf"$r{i}p\1", base.compiled.where)
-        params |= {f"r{i}p{k[1:]}": v for k, v in base.compiled.params.items()}
-        projection = f", {base.compiled.projection()}" if base.compiled.columns else ""
+        columns: dict[str, str] = {}
+        where, own = base.compiled.shared(f"r{i}", columns)
+        params |= own
+        projection = "".join(f", {sql} AS {alias}" for sql, alias in columns.items())
         groups_sql = "".join(f", ({e})::VARCHAR AS _g{j}" for j, e in enumerate(group_exprs))
         stacked.append(f"""
           SELECT e.event_id, e.time, {i} AS _rule, ({value})::VARCHAR AS _value, e.channel, e.store_id{groups_sql}

@@ -29,6 +29,9 @@ class Source:
     """The events a logsource selects and how its matches are grouped into alerts."""
 
     where: str
+    # The events of the logsource's product (every Windows event log, say), or `where` when it names none:
+    # the rules of one scope read its events from the store once (`alerts.run_matches`).
+    scope: str
     group_by: tuple[str, ...]  # entity columns; an alert is about the first one that is set
     entities: tuple[str, ...]  # entity columns whose values an alert names
     evidence: tuple[tuple[str, str], ...]  # (evidence name, Sigma field) summarised per alert
@@ -105,8 +108,9 @@ class Mapping:
         group_by = setting("group_by")
         if group_by is None:
             raise Unsupported("logsource has no entity to group alerts by; add a storewatch group_by hint")
+        where = " AND ".join(f"({p['where']})" for p in parts)
         return Source(
-            where=" AND ".join(f"({p['where']})" for p in parts),
+            where=where, scope=f"({parts[-1]['where']})" if logsource.product else where,
             group_by=tuple(group_by if isinstance(group_by, list) else [group_by]),
             entities=tuple(setting("entities") or ()),
             evidence=tuple((setting("evidence") or {}).items()),
