@@ -87,11 +87,12 @@ def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
             print(f"  errors: {r['errors']}", file=sys.stderr)
 
 
-def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int], baseline: str | None) -> None:
+def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int], baseline: str | None,
+                rounds: int) -> None:
     """Detection time with the shipped detections plus N of a Sigma rule folder's loadable rules (SigmaHQ's,
     say), on the 2-day scale-1 estate: how evaluation grows with the number of rules. With a baseline
     revision, each count runs on it too, alternating with this tree, so that a shared machine's load falls
-    on both."""
+    on both; `rounds` times each, a row per run."""
     from storewatch.detect.sigma import load_rules
 
     loadable = []
@@ -112,7 +113,7 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int],
             shutil.copy(p, rules / f"{i:05d}_{p.name}")
         _, ws = prepared(root, 1, 2, 1.0, reuse)
         selected = source_events(ws, rules)
-        for name, src in trees:
+        for name, src in trees * rounds:
             _, ws = prepared(root, 1, 2, 1.0, reuse)
             r = run_json(sys.executable, "-c", DETECT, str(ws), str(rules), src=src)
             took = r["evaluation"]
@@ -178,10 +179,12 @@ def main() -> None:
     ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
     ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
     ap.add_argument("--baseline", help="A git revision to time --sigma against too, alternating with this tree.")
+    ap.add_argument("--rounds", type=int, default=1, help="Runs of each --sigma count (and baseline).")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
         if args.sigma:
-            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline)
+            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline,
+                        args.rounds)
         elif args.quality:
             quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale)
         else:

@@ -45,7 +45,7 @@ class Batch:
 
     key: Hashable
     member: object
-    run: Callable[[duckdb.DuckDBPyConnection, list], list["pa.Table | Exception"]]
+    run: Callable[[duckdb.DuckDBPyConnection, list], list[pa.Table | Exception]]
 
 
 @dataclass(frozen=True)
