@@ -6,6 +6,7 @@
     python benchmarks/detect.py --estates /work/estates   # reuse estates already simulated and ingested
     python benchmarks/detect.py --sigma sigma/rules --counts 0,500,1000,2000   # time with N user Sigma rules
     python benchmarks/detect.py --sigma sigma/rules --counts 0,1000 --baseline c0b137a   # ... against a revision
+    python benchmarks/detect.py --sigma sigma/rules --repeat 1,4,16   # its Windows rules over 1x-16x the events
 
 Ingest is not timed here (benchmarks/ingest.py does that); each `detect` runs in its own process so its
 peak RSS is its own. Prints Markdown tables for docs/performance.md and docs/detection.md.
@@ -110,11 +111,12 @@ def speed(root: Path, reuse: Path | None, scales: list[float]) -> None:
             print(f"  errors: {r['errors']}", file=sys.stderr)
 
 
-def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int], baseline: str | None) -> None:
+def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int], baseline: str | None,
+                rounds: int) -> None:
     """Detection time with the shipped detections plus N of a Sigma rule folder's loadable rules (SigmaHQ's,
     say), on the 2-day scale-1 estate: how evaluation grows with the number of rules. With a baseline
     revision, each count runs on it too, alternating with this tree, so that a shared machine's load falls
-    on both."""
+    on both; `rounds` times each, a row per run."""
     from storewatch.detect.sigma import load_rules
 
     loadable = []
@@ -135,7 +137,7 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int],
             shutil.copy(p, rules / f"{i:05d}_{p.name}")
         _, ws = prepared(root, 1, 2, 1.0, reuse)
         selected = source_events(ws, rules)
-        for name, src in trees:
+        for name, src in trees * rounds:
             _, ws = prepared(root, 1, 2, 1.0, reuse)
             r = run_json(sys.executable, "-c", DETECT, str(ws), str(rules), src=src)
             took = r["evaluation"]
@@ -144,6 +146,44 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int],
                   f"{took:.1f} | {selected:,} | {rates} | {r['peak_rss_mb']:,.0f} |", flush=True)
             if any(e["source"].startswith(str(rules)) for e in r["errors"]):
                 print(f"  {name}: {[e for e in r['errors'] if e['source'].startswith(str(rules))]}", file=sys.stderr)
+
+
+def windows_throughput(root: Path, reuse: Path | None, folder: Path, repeats: list[int]) -> None:
+    """Evaluation time of a folder's Windows rules as the Windows events grow: the scale-1 estate has too
+    few of them to measure throughput, so they are repeated k times (new event ids) in an in-memory store."""
+    import statistics
+    import time
+
+    import duckdb
+
+    from storewatch.detect.registry import load_user_rules
+    from storewatch.detect.sigma import alerts, mapping
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+
+    scope = f"({mapping.load().logsources['product']['windows']['where']})"
+    found, _ = load_user_rules(folder)
+    rules = [d.batch.member for d in found if d.batch is not None and d.batch.member.source.scope == scope]
+    _, ws = prepared(root, 1, 2, 1.0, reuse)
+    with db.opened(Workspace.at(ws), read_only=True) as store:
+        events = store.sql(f"SELECT * FROM events WHERE {scope}").to_arrow_table()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("windows", events)
+    print("| Windows events | Sigma evaluation (s), median of 3 | events/s | event x rule tests /s |")
+    print("|---|---|---|---|")
+    for k in repeats:
+        con.execute(f"CREATE OR REPLACE TABLE events AS SELECT * REPLACE (event_id || '-' || r AS event_id) "
+                    f"FROM windows, range({k}) t(r)")
+        n = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            alerts.run_matches(con, rules)
+            runs.append(time.perf_counter() - t)
+        took = statistics.median(runs)
+        print(f"| {n:,} | {took:.1f} | {n / took:,.0f} | {n * len(rules) / took / 1e6:,.0f} million |", flush=True)
+    print(f"{len(rules)} Windows rules", file=sys.stderr)
 
 
 def source_events(ws: Path, rules: Path) -> int:
@@ -212,10 +252,16 @@ def main() -> None:
     ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
     ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
     ap.add_argument("--baseline", help="A git revision to time --sigma against too, alternating with this tree.")
+    ap.add_argument("--rounds", type=int, default=1, help="Runs of each --sigma count (and baseline).")
+    ap.add_argument("--repeat", help="With --sigma: evaluate its Windows rules over the estate's Windows events "
+                                     "repeated this many times (e.g. 1,4,16) instead.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
-        if args.sigma:
-            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline)
+        if args.sigma and args.repeat:
+            windows_throughput(Path(tmp), args.estates, args.sigma, [int(k) for k in args.repeat.split(",")])
+        elif args.sigma:
+            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline,
+                        args.rounds)
         elif args.quality:
             quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale,
                     Kind(args.days, args.style, args.profile, args.stores))

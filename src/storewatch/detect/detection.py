@@ -40,12 +40,12 @@ ENTITY_TYPES = ("ip", "user", "email", "card", "host", "store", "employee", "dev
 @dataclass(frozen=True)
 class Batch:
     """A detection's part in a run shared with others: the engine hands the members of all detections with
-    an equal `key` to `run` at once (Sigma rules of one log source read its events once), which returns, in
+    an equal `key` to `run` at once (the Sigma rules of one product read its events once), which returns, in
     order, each member's table or the error that member failed with."""
 
     key: Hashable
     member: object
-    run: Callable[[duckdb.DuckDBPyConnection, list], list["pa.Table | Exception"]]
+    run: Callable[[duckdb.DuckDBPyConnection, list], list[pa.Table | Exception]]
 
 
 @dataclass(frozen=True)

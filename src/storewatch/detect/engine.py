@@ -3,7 +3,7 @@
 Detection is a full pass over the store each run: alerts have deterministic ids (detection id + key), so
 running it twice updates alerts in place and adds nothing; an alert keeps the time it was first raised.
 One failing detection (a broken user rule) is reported and does not stop the others. Detections that
-share a batch key (Sigma rules of one log source) run together, in one query per batch.
+share a batch key (the Sigma rules of one product's events) are handed to their batch's run together.
 """
 
 from __future__ import annotations

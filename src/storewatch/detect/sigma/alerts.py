@@ -4,14 +4,17 @@ A scanner sends hundreds of matching requests; an analyst wants one alert saying
 distinct URLs and a few sample events, not hundreds of alerts. The primary entity comes from the
 logsource (source IP for web, host for endpoint, user for sudo) unless the rule's `group_by` hint names one.
 
-Rules that read the same log source and group their alerts alike run as one query (a thousand SigmaHQ rules
-are a few dozen log sources): the source's events are read and the fields the rules name lowered once,
-each event gets the list of the rules it matches, and one aggregation makes the alerts of every rule. A rule
-run alone is the same query with one rule in it.
+The rules of one scope (every Windows event log, say) run together: the scope's events are read from the
+store once, and rules that read the same log source and group their alerts alike run as one query (a
+thousand SigmaHQ rules are a few dozen log sources): the fields the rules name are lowered once, each event
+gets the list of the rules it matches, and one aggregation makes the alerts of every rule. A rule run alone
+is the same query with one rule in it.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +30,8 @@ from storewatch.store.schema import entity_columns
 MAX_SAMPLES = 5  # sample values per evidence field
 MAX_ENTITY_VALUES = 10  # distinct values per entity column named in an alert
 MAX_EVENT_IDS = 20
-CHUNK = 250  # rules per query: a bigger one takes longer to plan than it saves, and a failure re-runs them alone
+CHUNK = 250  # rules per query: bounds its size, and what a failing query runs again one rule at a time
+JSON_FIELD = re.compile(r"attributes ->> '[^']*'")  # a field of an event's JSON attributes, in a log source's where
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,14 @@ class Match:
         return cls(title, source, compiled, grouping, evidence)
 
     @property
-    def batch_key(self) -> tuple:
+    def query_key(self) -> tuple:
         """Rules with equal keys read the same events and make alerts alike: one query serves them all."""
         return (self.source.where, self.grouping.group_by, self.grouping.habit, self.source.entities, self.evidence)
 
 
 def run_match(con: duckdb.DuckDBPyConnection, match: Match) -> pa.Table:
     """One rule's alert columns, the rule run alone."""
-    return _query(con, [match], "events")[0]
+    return _query(con, [match], "events", match.source.where)[0]
 
 
 def run_matches(con: duckdb.DuckDBPyConnection, matches: list[Match]) -> list[pa.Table | Exception]:
@@ -70,56 +74,72 @@ def run_matches(con: duckdb.DuckDBPyConnection, matches: list[Match]) -> list[pa
     log source and alert shape (CHUNK rules at most), over the scope's events read from the store once."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, m in enumerate(matches):
-        groups[m.batch_key].append(i)
+        groups[m.query_key].append(i)
     chunks = [g[n:n + CHUNK] for g in groups.values() for n in range(0, len(g), CHUNK)]
     results: dict[int, pa.Table | Exception] = {}
-    with _events(con, matches, shared=len(chunks) > 1) as events:
+    with _events(con, matches, shared=len(chunks) > 1) as (table, tests):
         for chunk in chunks:
-            results.update(zip(chunk, _evaluate(con, [matches[i] for i in chunk], events)))
+            rules = [matches[i] for i in chunk]
+            results.update(zip(chunk, _evaluate(con, rules, table, tests[rules[0].source.where])))
     return [results[i] for i in range(len(matches))]
 
 
 @contextmanager
-def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) -> Iterator[str]:
-    """The table the rules' queries read: `events`, or when several queries read one scope, the events of
-    their log sources copied once into a temporary table (the store's Windows events are a small part of it,
-    yet selecting them by channel reads every Windows record's attributes)."""
+def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) -> Iterator[tuple[str, dict]]:
+    """The table the rules' queries read, and per log source (its `where`) the test that selects its events
+    there: `events` and the `where` itself, or when several queries read one scope, the events of their log
+    sources copied once into a temporary table with a column per log source saying whether an event is of it."""
+    wheres = list(dict.fromkeys(m.source.where for m in matches))
     if not shared:
-        yield "events"
+        yield "events", {w: w for w in wheres}
         return
-    sources = " OR ".join(f"({w})" for w in dict.fromkeys(m.source.where for m in matches))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _sw_scope AS SELECT * FROM events WHERE {matches[0].source.scope} "
-                f"AND ({sources})")
+    # A Windows log is selected by a field of each record's JSON attributes: each such field is read once per
+    # event (materialized, or DuckDB would parse the JSON again for each log source that tests it).
+    fields = {f: f"_sw_json{i}" for i, f in enumerate(dict.fromkeys(JSON_FIELD.findall(" ".join(wheres))))}
+    tests = {w: f"_sw_in{i}" for i, w in enumerate(wheres)}
+    flags = ", ".join(f"coalesce({JSON_FIELD.sub(lambda f: fields[f[0]], w)}, false) AS {tests[w]}" for w in wheres)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _sw_scope AS
+        WITH scope AS MATERIALIZED (SELECT *{''.join(f', {f} AS {a}' for f, a in fields.items())}
+                                    FROM events WHERE {matches[0].source.scope})
+        SELECT * FROM (SELECT *, {flags} FROM scope) WHERE {' OR '.join(tests.values())}""")
     try:
-        yield "_sw_scope"
+        yield "_sw_scope", tests
     finally:
         con.execute("DROP TABLE IF EXISTS _sw_scope")
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, matches: list[Match], events: str) -> list[pa.Table | Exception]:
+def _evaluate(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str,
+              test: str) -> list[pa.Table | Exception]:
     """The rules' alerts from one query; when it fails, from one query per rule, so that only a rule at
     fault fails."""
     try:
-        return _query(con, matches, events)
+        return _query(con, matches, table, test)
     except duckdb.Error as exc:
         if len(matches) == 1:
             return [exc]
-        return [result for m in matches for result in _evaluate(con, [m], events)]
+        return [result for m in matches for result in _evaluate(con, [m], table, test)]
 
 
-def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], events: str) -> list[pa.Table]:
-    sql, params = alerts_query(matches, events)
-    table = con.sql(sql, params=params).to_arrow_table()
+def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, test: str) -> list[pa.Table]:
+    sql, params = alerts_query(matches, table, test)
+    # Run as a DB-API statement: con.sql would describe the statement first, tokenizing and binding a query
+    # of hundreds of rules twice (a third of the time at scale 1); the copy DuckDB warns of is of the few
+    # alert rows it returns.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+        found = con.execute(sql, params).to_arrow_table()
     rows: dict[int, list[int]] = defaultdict(list)
-    for row, rule in enumerate(table.column("_sw_rule").to_pylist()):
+    for row, rule in enumerate(found.column("_sw_rule").to_pylist()):
         rows[rule].append(row)
-    table = table.drop_columns(["_sw_rule"])
-    return [table.take(pa.array(rows[i], pa.int64())) for i in range(len(matches))]
+    found = found.drop_columns(["_sw_rule"])
+    return [found.take(pa.array(rows[i], pa.int64())) for i in range(len(matches))]
 
 
-def alerts_query(matches: list[Match], events: str) -> tuple[str, dict]:
+def alerts_query(matches: list[Match], events: str, test: str) -> tuple[str, dict]:
     """SQL (and its named parameters) returning the alert columns of every rule, each row with `_sw_rule`,
-    the index of its rule in `matches`; the rules share a batch key and read `events` (a table or view)."""
+    the index of its rule in `matches`; the rules share a query key and read the rows of `events` (a table
+    or view) that `test` selects, those of their log source."""
     first = matches[0]
     source, group_by = first.source, first.grouping.group_by
     columns: dict[str, str] = {}  # every rule's projected fields, once each
@@ -150,14 +170,14 @@ def alerts_query(matches: list[Match], events: str) -> tuple[str, dict]:
     # The lowered fields are computed once per event in a materialized step: inlined, DuckDB would
     # recompute them for every pattern a rule lists. Matching events are then joined back by id.
     sql = f"""
-        WITH src AS MATERIALIZED (SELECT event_id AS _sw_id{projection} FROM {events} WHERE {source.where}),
+        WITH src AS MATERIALIZED (SELECT event_id AS _sw_id{projection} FROM {events} WHERE {test}),
         hit AS (SELECT DISTINCT _sw_id, _sw_rule FROM (
           SELECT _sw_id, unnest(list_filter([{', '.join(tests)}], lambda r: r IS NOT NULL)) AS _sw_rule FROM src)),
         matched AS (
           SELECT e.*, hit._sw_rule, {group_value} AS _sw_entity, {group_type} AS _sw_type,
                  CAST(timezone('UTC', time) AS DATE) AS _sw_day
           FROM {events} e JOIN hit ON e.event_id = hit._sw_id
-          WHERE {source.where}
+          WHERE {test}
         ),
         fresh AS (SELECT * FROM matched {habit_filter})
         SELECT _sw_rule, _sw_type || ':' || _sw_entity || '|' || strftime(_sw_day, '%Y-%m-%d') AS key,
