@@ -337,3 +337,20 @@ def test_bulk_read_of_a_small_shops_whole_tables_by_shape_when_rows_are_logged()
     evidence = orjson.loads(alert["evidence"])
     assert evidence["user"] == "mallory" and evidence["rows"] == 1_640 and evidence["statements"] == 2
     assert alert["confidence"] > 0
+
+
+def test_bulk_read_client_is_judged_against_the_other_clients_presence() -> None:
+    """One day, three database clients: the app server (every hour), a reporting box (8 hours) and the
+    laptop that dumps the tables (5 hours). With the laptop in the median, the typical client would be the
+    reporting box and the laptop would look established; against the others it is rare. The reporting
+    box's own whole-table read stays quiet: against the app server and the laptop it is not rare."""
+    rows = [r for h in range(24) for r in _db_session(h * 3600, 100 + h % 7, "10.0.1.1", "shop_app",
+                                                       [(f"SELECT * FROM customers WHERE id = {k}", 1) for k in range(5)])]
+    rows += [conn(h * 3600 + 120, "10.0.4.7", "10.0.1.1", port=443) for h in range(8, 16)]
+    rows += _db_session(9 * 3600, 4001, "10.0.4.7", "reporting", [("SELECT * FROM customers", 0)])
+    rows += [conn(h * 3600 + 300, "10.0.9.200", "10.0.1.1", port=443) for h in range(10, 15)]
+    rows += _db_session(14 * 3600, 7777, "10.0.9.200", "mallory", DUMP)
+    [alert] = bulk_read.query(events_store(_unlogged(rows))).to_pylist()
+    evidence = orjson.loads(alert["evidence"])
+    assert evidence["user"] == "mallory" and evidence["rare_source"] is True
+    assert evidence["source_hours"] == 5 and evidence["typical_source_hours"] == (24 + 8) / 2

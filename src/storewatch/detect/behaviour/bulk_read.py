@@ -11,8 +11,8 @@ is a few hundred rows, no more than its app's busier lookups: the shape holds wh
 session's connection record, joined on the backend pid as of the statement's time. A user's bulk reads
 are a scheduled job (nightly ETL) when the same user also bulk-read on another day at about the same
 time of day. With a single day of history a schedule cannot be seen, so the read must also come from an
-unusual client: one present in far fewer hours of telemetry than the estate's other database clients (an
-ETL or app server talks all day; a laptop plugged in for a dump does not), or one the user never used on
+unusual client: one present in far fewer hours of telemetry than the median of the estate's *other*
+database clients (an ETL or app server talks all day; a laptop plugged in for a dump does not), or one the user never used on
 the days it was seen before.
 """
 
@@ -90,7 +90,6 @@ presence AS (
         UNION ALL SELECT dst_ip, time FROM events WHERE dst_ip IN (SELECT src_ip FROM conns))
   GROUP BY ip
 ),
-typical AS (SELECT median(hours) AS hours FROM presence),
 user_sources AS (SELECT DISTINCT r.user_name, r.day, c.src_ip FROM reads r ASOF JOIN conns c ON r.pid = c.pid AND r.time >= c.time),
 history AS (SELECT count(DISTINCT date_trunc('day', time)) > 1 AS multi_day FROM db),
 judged AS (
@@ -99,7 +98,9 @@ judged AS (
          EXISTS (SELECT 1 FROM user_sources u WHERE u.user_name = s.user_name AND u.day <> s.day)
            AND NOT EXISTS (SELECT 1 FROM user_sources u WHERE u.user_name = s.user_name AND u.day <> s.day
                            AND u.src_ip = s.src_ip) AS new_source
-  FROM sessions s LEFT JOIN presence p ON p.ip = s.src_ip CROSS JOIN typical t
+  FROM sessions s LEFT JOIN presence p ON p.ip = s.src_ip
+  -- the typical client is that of the *other* clients: the suspect's own does not set the bar
+  CROSS JOIN LATERAL (SELECT median(o.hours) AS hours FROM presence o WHERE o.ip IS DISTINCT FROM s.src_ip) t
   WHERE NOT EXISTS (SELECT 1 FROM scheduled x WHERE x.user_name = s.user_name AND x.day = s.day)
 )
 SELECT j.user_name || '|' || coalesce(j.src_ip, '?') || '|' || strftime(j.day, '%Y-%m-%d') AS key,
