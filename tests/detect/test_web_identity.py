@@ -203,6 +203,22 @@ def test_ssh_bruteforce_counts_rsyslog_repeats_and_reports_a_refused_sudo_as_ref
     assert evidence["then"] == ", then logged in as ops; its sudo /bin/bash was refused (user NOT in sudoers)"
 
 
+@pytest.mark.parametrize(("tool", "command", "said"), [
+    ("su", None, ", then logged in as ops and ran su"),
+    ("pkexec", "/usr/bin/bash", ", then logged in as ops and ran pkexec /usr/bin/bash"),
+])
+def test_ssh_bruteforce_names_the_privilege_tool_the_intruder_used(tool: str, command: str | None, said: str) -> None:
+    """An intruder who got in with `su -` or `pkexec` did not run sudo: the alert says what ran."""
+    rows = [_ssh(k * 3 + d, f"198.51.{k}.{d + 1}", "admin", False) for k in range(100) for d in range(3)]
+    rows += [_ssh(600 + k * 0.2, "203.0.113.7", ("root", "ops", "oracle")[k % 3], False) for k in range(200)]
+    rows.append(_ssh(645, "203.0.113.7", "ops", True))
+    rows.append({"time": _at(646), "class_name": "Authentication", "activity": tool, "outcome": "success",
+                 "user_name": "ops", "host": "web-01", "command_line": command})
+    [alert] = _alerts("ssh_bruteforce.yml", rows)
+    evidence = orjson.loads(alert["evidence"])
+    assert (evidence["then"], evidence["privilege_tool"], evidence["sudo"]) == (said, tool, True)
+
+
 def _sshd(minutes: float, ip: str, pid: int, message: str, user: str | None, ok: bool = False, port: int | None = None,
           repeat: int | None = None) -> dict:
     """One sshd line as the auth.log reader stores it: the message, the process id, the port when logged."""
