@@ -32,6 +32,20 @@ def _tz_abbreviations() -> tuple[str, str]:
 
 _TZ_OFFSETS, _TZ_ZONES = _tz_abbreviations()
 
+
+def _crawler_networks() -> tuple[str, str]:
+    """The crawlers' names as one pattern, and their networks as a DuckDB list literal of
+    {ua, net, bits}, from the published lists kept as data beside the store."""
+    text = resources.files("storewatch.store").joinpath("data/crawler_networks.csv").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith(("#", "crawler,"))]
+    names = "|".join(dict.fromkeys(name for name, _ in rows))
+    nets = ", ".join(f"{{'ua': '{name}', 'net': '{net.split('/')[0]}', 'bits': {int(net.split('/')[1])}}}"
+                     for name, net in rows)
+    return names, f"[{nets}]"
+
+
+_CRAWLER_NAMES, _CRAWLER_NETWORKS = _crawler_networks()
+
 # Time parsing shared by every mapping: text with a zone designator is honoured (an offset, `Z`, an offset
 # after a space as PostgreSQL writes `-03`, or an abbreviation such as `CEST` read as PostgreSQL's Default
 # abbreviation set reads it), naive text is read in the zone given for the run (`sw_tz`, UTC unless the
@@ -87,16 +101,11 @@ MACROS = (
         (split_part(x, '.', 1)::BIGINT << 24) + (split_part(x, '.', 2)::BIGINT << 16)
         + (split_part(x, '.', 3)::BIGINT << 8) + split_part(x, '.', 4)::BIGINT END""",
     # Search crawlers as the engines say to verify them: the user agent claims the crawler AND the address is
-    # in that engine's published crawl network (googlebot.json, bingbot.json, Applebot's documentation: the
-    # ranges their reverse DNS verifies). A crawler's user agent from anywhere else is a bot pretending.
-    r"""CREATE OR REPLACE TEMP MACRO sw_crawler_claimed(ua) AS regexp_matches(lower(ua), 'googlebot|bingbot|applebot')""",
-    r"""CREATE OR REPLACE TEMP MACRO sw_crawler_verified(ip, ua) AS sw_crawler_claimed(ua) AND len(list_filter(
-        [{'ua': 'googlebot', 'net': '66.249.64.0', 'bits': 19},
-         {'ua': 'bingbot', 'net': '157.55.0.0', 'bits': 16}, {'ua': 'bingbot', 'net': '207.46.0.0', 'bits': 16},
-         {'ua': 'bingbot', 'net': '40.77.0.0', 'bits': 16}, {'ua': 'bingbot', 'net': '13.66.139.0', 'bits': 24},
-         {'ua': 'bingbot', 'net': '13.66.144.0', 'bits': 24}, {'ua': 'bingbot', 'net': '52.167.144.0', 'bits': 24},
-         {'ua': 'bingbot', 'net': '199.30.24.0', 'bits': 23}, {'ua': 'bingbot', 'net': '65.55.210.0', 'bits': 24},
-         {'ua': 'applebot', 'net': '17.0.0.0', 'bits': 8}],
+    # in that engine's published crawl network (data/crawler_networks.csv). A crawler's user agent from
+    # anywhere else is a bot pretending.
+    rf"""CREATE OR REPLACE TEMP MACRO sw_crawler_claimed(ua) AS regexp_matches(lower(ua), '{_CRAWLER_NAMES}')""",
+    rf"""CREATE OR REPLACE TEMP MACRO sw_crawler_verified(ip, ua) AS sw_crawler_claimed(ua) AND len(list_filter(
+        {_CRAWLER_NETWORKS},
         lambda n: contains(lower(ua), n.ua) AND sw_ipv4_int(ip) >> (32 - n.bits) = sw_ipv4_int(n.net) >> (32 - n.bits))) > 0""",
 )
 
