@@ -3,13 +3,19 @@
     python benchmarks/ingest.py                   # 2 days at scale 1, plus scale 2 for memory growth
     python benchmarks/ingest.py --scales 1 --repeat 5 --data /path/to/estate
     python benchmarks/ingest.py --data /path/to/estate --per-folder    # CPU of each source folder alone
+    python benchmarks/ingest.py --scales 1 --repeat 5 --baseline /path/to/old/checkout  # old code against this
 
 The estate is simulated first, outside any measurement. Each measurement then runs in its own process,
 so its peak RSS is that run's alone; only the `ingest()` call is timed (wall clock, and the CPU time of
 all the process's threads), into a new workspace each time. Ingest runs `--repeat` times per estate and
 the median is reported with the range: on a shared machine single runs vary by 10-15%. The 1-minute
-load average before each run is printed too. With `--per-folder`, each top-level folder of the estate is
+load average before each run is printed too. DuckDB's native reading (below) runs once per round, beside
+ingest, and the ratio is to its median. With `--per-folder`, each top-level folder of the estate is
 ingested alone, in its own process, and the CPU seconds of each are reported (where the time goes, by source).
+With `--baseline`, the runs alternate between that checkout's code and this one (its `src/` first on the
+path), `--repeat` rounds on the same estate, so that both see the same load; each gets its own row, with
+its CPU seconds and its events per CPU-second beside the wall-clock figures. On a shared machine the wall
+clock follows the other load; CPU seconds move much less (but still some: caches and cores are shared).
 
 Two DuckDB baselines read the same files in the same run:
 - "lines": every file read line by line (`read_csv` with one VARCHAR column, `read_text` for XML) and
@@ -32,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+THIS_SRC = Path(__file__).resolve().parents[1] / "src"  # this checkout's code
 SKIP = ("labels.jsonl", "benign.jsonl", "pans.txt", "README.txt")
 
 DUCKDB_READ = r"""
@@ -91,9 +98,14 @@ print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "load": load, "store_m
 """ % (SKIP,)
 
 
-def measure(code: str, *args: str) -> dict:
-    """Run a snippet in a fresh interpreter, which reports its own result and peak RSS as JSON."""
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
+def measure(code: str, *args: str, src: Path | None = None) -> dict:
+    """Run a snippet in a fresh interpreter, which reports its own result and peak RSS as JSON; with `src`,
+    that source folder comes first on the path (another checkout's storewatch)."""
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True,
+                         env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -109,6 +121,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="Ingest runs per estate (the median is reported).")
     ap.add_argument("--data", type=Path, help="Use this estate instead of simulating (one scale).")
     ap.add_argument("--per-folder", action="store_true", help="With --data: CPU seconds of each top-level folder alone.")
+    ap.add_argument("--baseline", type=Path, help="A checkout whose code runs too, alternating with this one.")
     args = ap.parse_args()
     if args.per_folder:
         if not args.data:
@@ -129,25 +142,34 @@ def main() -> None:
                 print(f"simulated scale {scale} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         for scale, data in estates.items():
             lines = measure(DUCKDB_READ, str(data), "lines")
-            native = measure(DUCKDB_READ, str(data), "native")
-            runs = [measure(INGEST, str(data), str(Path(tmp, f"home-{scale}-{i}"))) for i in range(args.repeat)]
-            rows.append({"scale": scale, "mb": size_mb(data), "lines": lines, "native": native, "runs": runs})
-            print(json.dumps(rows[-1]), file=sys.stderr)
+            natives = []
+            codes = {"this tree": THIS_SRC} if args.baseline is None else {"baseline": args.baseline / "src", "this tree": THIS_SRC}
+            runs = {code: [] for code in codes}
+            for i in range(args.repeat):  # alternating, so that every code (and DuckDB) sees the same load
+                natives.append(measure(DUCKDB_READ, str(data), "native"))
+                for code, src in codes.items():
+                    home = Path(tmp, f"home-{scale}-{i}-{code.replace(' ', '-')}")
+                    runs[code].append(measure(INGEST, str(data), str(home), src=src))
+            native = {"seconds": statistics.median(n["seconds"] for n in natives)}
+            for code, its in runs.items():
+                rows.append({"scale": scale, "code": code, "mb": size_mb(data), "lines": lines, "native": native, "runs": its})
+                print(json.dumps(rows[-1]), file=sys.stderr)
 
     print(f"\nMachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; ingest: median of {args.repeat} runs "
           "(range in brackets)\n")
-    print("| estate | raw MB | records read | DuckDB lines (s) | DuckDB native (s) | ingest (s) | ingest CPU (s) | "
-          "events/s | ingest / DuckDB lines | ingest / DuckDB native | peak RSS (MB) | store MB | load before |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| estate | code | raw MB | records read | DuckDB lines (s) | DuckDB native (s) | ingest (s) | ingest CPU (s) | "
+          "events/s | events per CPU-s | ingest / DuckDB lines | ingest / DuckDB native | peak RSS (MB) | store MB | "
+          "load before |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         runs = r["runs"]
-        secs = [x["seconds"] for x in runs]
-        med = statistics.median(secs)
+        secs, cpus = [x["seconds"] for x in runs], [x["cpu_seconds"] for x in runs]
+        med, cpu = statistics.median(secs), statistics.median(cpus)
         read = runs[0]["read"]
         label = f"{args.days} days, scale {r['scale']}" if r["scale"] is not None else str(args.data)
-        print(f"| {label} | {r['mb']:.0f} | {read:,} | {r['lines']['seconds']:.2f} | {r['native']['seconds']:.2f} | "
-              f"{med:.2f} ({min(secs):.2f}-{max(secs):.2f}) | {statistics.median(x['cpu_seconds'] for x in runs):.1f} | "
-              f"{read / med:,.0f} ({read / max(secs):,.0f}-{read / min(secs):,.0f}) | "
+        print(f"| {label} | {r['code']} | {r['mb']:.0f} | {read:,} | {r['lines']['seconds']:.2f} | {r['native']['seconds']:.2f} | "
+              f"{med:.2f} ({min(secs):.2f}-{max(secs):.2f}) | {cpu:.2f} ({min(cpus):.2f}-{max(cpus):.2f}) | "
+              f"{read / med:,.0f} ({read / max(secs):,.0f}-{read / min(secs):,.0f}) | {read / cpu:,.0f} | "
               f"{med / r['lines']['seconds']:.1f}x | {med / r['native']['seconds']:.1f}x | "
               f"{max(x['peak_rss_mb'] for x in runs):.0f} | {statistics.median(x['store_mb'] for x in runs):.0f} | "
               f"{statistics.median(x['load'] for x in runs):.1f} |")
