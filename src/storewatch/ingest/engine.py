@@ -57,6 +57,10 @@ MEMORY_LIMIT_MB = 256
 LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
 THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
 MAPPERS = 2  # mapping queries under way at once (one per core)
+# Queries spent finding the records a batch's mapping raises on (by halving) before the slices still
+# failing are quarantined whole: about 4 hostile records among 50,000 are found one by one, more cost
+# the batch no more than this.
+ISOLATION_QUERIES = 64
 
 
 @dataclass
@@ -589,23 +593,33 @@ class _Writer:
     def _map_batch(self, batch: pa.Table, fmt: Format, year_ref: datetime) -> list[pa.Table]:
         con = self._cursor()
         con.execute("SET VARIABLE sw_year_ref = ?", [year_ref])
-        return list(self._map(con, batch, fmt, fmt.sql, fmt.name))
+        return self._map(con, batch, fmt)
 
-    def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
-        """Map a batch. A record the mapping chokes on is found by halving the batch and quarantined alone
-        with the error; the rest of the batch is mapped as usual."""
-        with db.registered(con, batch=batch):
-            try:
-                yield self._run(con, batch, fmt, mapping, name)
-                return
-            except duckdb.Error as exc:
-                if batch.num_rows == 1:
-                    failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
-                    yield self._run(con, batch, fmt, failed, name)
-                    return
-        half = batch.num_rows // 2
-        yield from self._map(con, batch.slice(0, half), fmt, mapping, name)
-        yield from self._map(con, batch.slice(half), fmt, mapping, name)
+    def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format) -> list[pa.Table]:
+        """Map a batch. When the mapping raises, the records it chokes on are found by halving the batch
+        (depth first) and quarantined with the error, the rest mapped as usual. Halving costs a query per
+        step (tens of ms for a large mapping), so it stops after `ISOLATION_QUERIES` queries: every slice
+        still failing then is quarantined whole, its records each with the error and a note saying so.
+        A batch costs at most that many queries more, however many of its records are hostile."""
+        out: list[pa.Table] = []
+        todo, spent = [batch], -1  # the first query is the batch's own
+        while todo:
+            part = todo.pop()
+            spent += 1
+            with db.registered(con, batch=part):
+                try:
+                    out.append(self._run(con, part, fmt, fmt.sql, fmt.name))
+                    continue
+                except duckdb.Error as exc:
+                    if part.num_rows == 1 or spent >= ISOLATION_QUERIES:
+                        reason = f"mapping failed: {fmt.name}: {exc}"[:300]
+                        if part.num_rows > 1:
+                            reason += f" (in a slice of {part.num_rows} records not told apart: too many failed)"
+                        out.append(self._run(con, part, fmt, _FAILED_MAPPING.format(error=_sql_text(reason)), fmt.name))
+                        continue
+            half = part.num_rows // 2
+            todo += [part.slice(half), part.slice(0, half)]  # the first half on top: results stay in order
+        return out
 
     def _run(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> pa.Table:
         query = self._query(con, fmt, mapping)

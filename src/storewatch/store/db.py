@@ -59,9 +59,14 @@ MACROS = (
                         try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)) END
         WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?)$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
         ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
+    # Epoch seconds, or milliseconds when larger than 1e11 (year 5138 in seconds). Anything a timestamp
+    # cannot hold (1e20, inf, nan) is NULL, as unparseable text is: `to_timestamp` raises on it, and a
+    # raising mapping costs a query per hostile record to isolate.
+    r"""CREATE OR REPLACE TEMP MACRO sw_epoch_seconds(d) AS
+        CASE WHEN d BETWEEN -1e11 AND 1e11 THEN to_timestamp(d) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_epoch(x) AS CASE
-        WHEN try_cast(x AS DOUBLE) > 1e11 THEN to_timestamp(try_cast(x AS DOUBLE) / 1000)
-        ELSE to_timestamp(try_cast(x AS DOUBLE)) END""",
+        WHEN try_cast(x AS DOUBLE) > 1e11 THEN sw_epoch_seconds(try_cast(x AS DOUBLE) / 1000)
+        ELSE sw_epoch_seconds(try_cast(x AS DOUBLE)) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",
