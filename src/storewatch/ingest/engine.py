@@ -357,9 +357,17 @@ def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[For
     """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
     sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
     texts = [r.text for r in sample if r.error is None]
-    fmt = sniff.best_line_format(texts, LINE_FORMATS) or UNKNOWN
+    fmt = sniff.best_line_format(texts, LINE_FORMATS)
+    if fmt is None:
+        report.source_format = "json-document"
+        if texts:  # as for a text file of no known format: one record for the file, not one per record
+            report.notes.append("format of the JSON records not recognized: the file was not read; "
+                                "its first records are kept as one quarantined record")
+            head = "\n".join(texts)[:UNKNOWN_HEAD_BYTES]
+            return UNKNOWN, _batches(iter([Record(1, 0, head, "format not recognized: JSON records of no known format")]))
+        return UNKNOWN, _batches(iter(sample))  # only damage: its records say what and where
     fmt = fmt.specialize("\n".join(texts)) if fmt.specialize else fmt  # as for line files
-    report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
+    report.source_format = fmt.name + "+document"
     return fmt, _batches(itertools.chain(sample, records))
 
 
