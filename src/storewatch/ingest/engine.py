@@ -94,18 +94,62 @@ class IngestReport:
         return {"run_id": self.run_id, "totals": self.totals, "sources": [f.as_dict() for f in self.files]}
 
 
-def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path]:
-    """Files under the given paths, recursively, in a stable order; the workspace itself is skipped."""
-    out: list[Path] = []
+@dataclass(frozen=True)
+class Skipped:
+    """A path met while expanding folders that is not read, and why: an unreadable folder, a symbolic link
+    out of the folder being read, a link loop. It becomes a file of the report with that note."""
+
+    path: Path
+    problem: str
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return True
+
+    def is_file(self) -> bool:
+        return False
+
+
+def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path | Skipped]:
+    """Files under the given paths, recursively, in a stable order; the workspace itself is skipped.
+
+    Symbolic links inside a folder are followed only to files within that folder: a link out of it
+    (`passwd -> /etc/passwd`) or to a folder, or a loop, is not read and is reported (`Skipped`), as
+    is a subfolder that cannot be listed. A path named on the command line is read as given."""
+    out: list[Path | Skipped] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
-                out += [Path(root, f) for f in sorted(files) if not f.startswith(".")]
+            top = p.resolve()
+            unlisted: list[Skipped] = []
+            for root, dirs, files in os.walk(p, onerror=lambda e: unlisted.append(
+                    Skipped(Path(e.filename), f"folder not read: {e.strerror or e}"))):
+                out += unlisted
+                unlisted.clear()
+                links = [d for d in dirs if Path(root, d).is_symlink()]
+                out += [Skipped(Path(root, d), "symbolic link to a folder: not followed") for d in sorted(links)]
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in links
+                                 and Path(root, d).resolve() != skip)
+                out += [_linked(Path(root, f), top) for f in sorted(files) if not f.startswith(".")]
+            out += unlisted
         else:
             out.append(p)
     return out
+
+
+def _linked(path: Path, top: Path) -> Path | Skipped:
+    """A file found in a folder, or why it is not read when it is a link that leaves the folder."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a loop, a dangling link
+        return Skipped(path, f"symbolic link not followed: {exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}")
+    if not target.is_relative_to(top):
+        return Skipped(path, f"symbolic link to a file outside the folder being read: not followed ({target})")
+    return path
 
 
 def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Progress | None = None) -> IngestReport:
@@ -215,34 +259,70 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path | archives.ZipMember], scrub) -> Iterator[tuple]:
+def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
     ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
-    feeds the mappers), ("none", report) when unreadable."""
+    feeds the mappers), ("none", report) when unreadable.
+
+    A file that fails while it is read (a header no reader foresaw, a stream that breaks in an unforeseen
+    way) is that file's problem: what it yielded so far stands, one quarantined record says why the rest
+    was not read, and the run reads the next file."""
     for path in files:
-        name = str(path) if isinstance(path, archives.ZipMember) else str(Path(path).resolve())
-        name = scrub(name.encode())[0].decode("utf-8", "replace")
-        report = FileReport(name, "unknown")
-        if not path.exists() or not path.is_file():
-            report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
-            yield "none", report
-            continue
-        total = path.stat().st_size
-        head, problem = read_head(path)
-        if problem:
-            report.notes.append(problem)
-        stream = ScrubbedStream(path, scrub)
-        if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
-            yield ("intel", report, *_read_intel(stream, report))
-            continue
-        fmt, batches = _plan(path, head, stream, report)
-        yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
-        for batch in batches:
-            if batch.num_rows:
-                yield "batch", report, batch, stream.raw_pos
-        report.pans_scrubbed = stream.pans
-        report.notes += stream.notes
-        yield "end", report
+        report = FileReport(_display_name(path, scrub), "unknown")
+        started, last_line = False, 0
+        try:
+            for item in _read_file(path, report, scrub):
+                started = started or item[0] == "start"
+                if item[0] == "batch":
+                    last_line = max(last_line, pc.max(item[2]["line_no"]).as_py() or 0)
+                yield item
+        except Exception as exc:
+            reason = f"file not read to its end: {exc.__class__.__name__}: {exc}"[:300]
+            report.notes.append(reason)
+            if not started:
+                yield "start", report, UNKNOWN, datetime.now(timezone.utc), 0
+            record = Record(last_line + 1, 0, f"{report.source_file}: {reason}", reason)
+            yield "batch", report, _records_table([record]), 0
+            yield "end", report
+
+
+def _display_name(path: Path | archives.ZipMember | Skipped, scrub) -> str:
+    """The name a file is reported and stored under: absolute, scrubbed, and text even when the file
+    system's name is not UTF-8 (its odd bytes written as `\\xff`)."""
+    if isinstance(path, archives.ZipMember):
+        name = str(path)
+    elif isinstance(path, Skipped):  # the link itself, not where it leads
+        name = os.path.abspath(path.path)
+    else:
+        try:
+            name = str(Path(path).resolve())
+        except (OSError, RuntimeError):  # a link loop named on the command line
+            name = os.path.abspath(path)
+    return scrub(os.fsencode(name))[0].decode("utf-8", "backslashreplace")
+
+
+def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, scrub) -> Iterator[tuple]:
+    """The items of one file (see `_read_files`)."""
+    if not path.exists() or not path.is_file():
+        report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
+        yield "none", report
+        return
+    total = path.stat().st_size
+    head, problem = read_head(path)
+    if problem:
+        report.notes.append(problem)
+    stream = ScrubbedStream(path, scrub)
+    if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
+        yield ("intel", report, *_read_intel(stream, report))
+        return
+    fmt, batches = _plan(path, head, stream, report)
+    yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
+    for batch in batches:
+        if batch.num_rows:
+            yield "batch", report, batch, stream.raw_pos
+    report.pans_scrubbed = stream.pans
+    report.notes += stream.notes
+    yield "end", report
 
 
 class _Failed(NamedTuple):
