@@ -59,12 +59,17 @@ def open_raw(path: Path | ZipMember) -> BinaryIO:
 
 
 def read_head(path: Path | ZipMember, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
-    """The first bytes of the decompressed file, and a note if even those could not be read."""
+    """The first bytes of the decompressed file, and a note if even those could not be read. Read in small
+    steps: a damaged stream (a truncated gzip) still gives the bytes before the damage to the sniffer."""
+    head = bytearray()
     try:
         with open_raw(path) as fh:
-            return fh.read(size), None
+            while len(head) < size and (piece := fh.read(min(1 << 12, size - len(head)))):
+                head += piece
     except _STREAM_ERRORS as exc:
-        return b"", f"unreadable: {exc}"
+        if not head:
+            return b"", f"unreadable: {exc}"
+    return bytes(head), None
 
 
 @dataclass
