@@ -120,3 +120,17 @@ def test_a_line_past_the_limit_is_quarantined_by_its_head_and_neighbours_stored(
     assert row["raw"] == "x" * reader.LONG_LINE_HEAD
     lines = [r["source_line"] for r in query("SELECT source_line FROM events ORDER BY 1")]
     assert lines == [1, 2, 3, 5, 6, 7]
+
+
+@pytest.mark.parametrize("tail", [100, 20 << 20])
+def test_the_head_kept_of_a_long_line_holds_no_part_of_a_card_number(run, query, tmp_path: Path, tail: int) -> None:
+    """The head is cut at 4 KB, possibly inside a card number: its trailing digits are dropped, since a
+    card number cut in two is no longer recognized by the scrubber (both when the line ends in a block the
+    reader holds, and when it is read past)."""
+    path = tmp_path / "access.log"
+    cut = "x" * (reader.LONG_LINE_HEAD - 9) + " "
+    path.write_bytes(nginx(2) + (cut + "4111 1111 1111 1111 ").encode() + b"y" * (reader.MAX_LINE_BYTES + tail) + b"\n")
+    report = run(path)
+    assert (report.totals["stored"], report.totals["quarantined"]) == (2, 1)
+    raw = query("SELECT raw FROM quarantine")[0]["raw"]
+    assert raw.startswith(cut.strip()) and "4111" not in raw and len(raw) <= reader.LONG_LINE_HEAD

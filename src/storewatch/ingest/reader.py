@@ -147,8 +147,10 @@ class ScrubbedStream:
             yield offset, bytearray(carry)
 
     def _long_line(self, offset: int, head: bytes, length: int) -> bytearray:
+        """The head standing for a line not read, as a line of its own. Cut before any digits at its end:
+        a card number cut in two would no longer be recognized as one by the scrubber."""
         self.long_lines[offset] = length
-        return bytearray(head.replace(b"\n", b" ") + b"\n")
+        return bytearray(head.rstrip(b"0123456789 -").replace(b"\n", b" ") + b"\n")
 
     def _mark_long_lines(self, table: pa.Table) -> pa.Table:
         """Lines longer than `MAX_LINE_BYTES` (skipped by `raw_blocks`, or whole in a block) cut to their
@@ -163,7 +165,8 @@ class ScrubbedStream:
         reasons = pa.array([f"line of {n:,} bytes, longer than the {MAX_LINE_BYTES >> 20} MiB a record may have: "
                             f"not read (its first {LONG_LINE_HEAD:,} bytes kept)" for n in lengths], pa.string())
         reasons = pc.if_else(long, reasons, pa.nulls(len(reasons), pa.string()))
-        text = pc.if_else(long, pc.utf8_slice_codeunits(table["line"], 0, LONG_LINE_HEAD), table["line"])
+        head = pc.utf8_rtrim(pc.utf8_slice_codeunits(table["line"], 0, LONG_LINE_HEAD), characters="0123456789 -")
+        text = pc.if_else(long, head, table["line"])  # (no digits at the cut: see `_long_line`)
         return table.set_column(table.schema.get_field_index("line"), "line", text).append_column("_read_error", reasons)
 
     def _scrubbed(self, block: bytearray) -> bytes | bytearray:
