@@ -515,6 +515,12 @@ def main() -> None:
     except db.StoreBusy as exc:
         err.print(f"[red]{escape(str(exc))}[/]")
         raise SystemExit(1) from None
+    except Exception as exc:  # a bug, not the input's fault: said in one line (STOREWATCH_DEBUG=1 shows the traceback)
+        if os.environ.get("STOREWATCH_DEBUG"):
+            raise
+        err.print(f"[red]storewatch failed: {escape(exc.__class__.__name__)}: {escape(str(exc))}[/] "
+                  "(STOREWATCH_DEBUG=1 for the traceback)")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

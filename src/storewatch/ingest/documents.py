@@ -24,7 +24,10 @@ import pyarrow as pa
 from storewatch.ingest.formats.base import Record
 from storewatch.ingest.reader import BlockReader
 
-MAX_DOCUMENT_BYTES = 1 << 30
+# A JSON document is parsed whole (its envelope decides where its records are): at most this large, with
+# at most this many values. Larger ones are refused with a reason; JSON lines have no such limit.
+MAX_DOCUMENT_BYTES = 32 << 20
+MAX_DOCUMENT_VALUES = 1_000_000
 MAX_DEPTH = 8  # envelopes nest a few levels (GraphQL: data > orders > edges > node); records are not opened
 # Keys that describe a response rather than hold its records: paging, X's expansions and stream rules,
 # GraphQL extensions, Auth0's log-stream event id and `include_totals` counters.
@@ -97,9 +100,10 @@ def json_records(reader: BlockReader, notes: list[str]) -> Iterator[Record]:
     A damaged document yields the records before the damage, then one quarantined record saying where it is.
     """
     data = reader.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        notes.append("JSON document larger than 1 GiB: split it or convert to JSON lines")
-        yield Record(1, 0, data[:4096].decode("utf-8", "replace"), "JSON document too large")
+    too_large = _too_large(data)
+    if too_large:
+        notes.append(f"{too_large}: the document was not read; convert it to JSON lines (jq -c '.data[]') or split it")
+        yield Record(1, 0, data[:4096].decode("utf-8", "replace"), too_large)
         return
     try:
         docs = [orjson.loads(data.lstrip(codecs.BOM_UTF8))]
@@ -118,6 +122,18 @@ def json_records(reader: BlockReader, notes: list[str]) -> Iterator[Record]:
         notes.append("the JSON document holds no records (an empty list, or an API error response)")
 
 
+def _too_large(data: bytes) -> str | None:
+    """Why a document is too large to parse whole, if it is. Parsed, a document becomes Python objects:
+    about 10 times its size for vendor records, up to 25 times for `[{},{},...]`; the byte limit and a
+    count of its values (commas and opening brackets, counted in C) bound that."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return f"JSON document larger than {MAX_DOCUMENT_BYTES >> 20} MiB"
+    values = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if values > MAX_DOCUMENT_VALUES:
+        return f"JSON document of about {values:,} values, more than the {MAX_DOCUMENT_VALUES:,} read at once"
+    return None
+
+
 def _values(text: str) -> Iterator:
     """The JSON values of a text, one after another; at damage, what it spared, then a Record of the damage.
     (The standard library's decoder parses from an index, so values one after another cost no copies.)"""
@@ -126,6 +142,9 @@ def _values(text: str) -> Iterator:
     while start < len(text):
         try:
             value, end = decoder.raw_decode(text, start)
+        except RecursionError:  # `[[[[...` nested deeper than any record
+            yield Record(0, 0, text[start: start + _DAMAGE_CONTEXT], "JSON document nested too deeply to read")
+            return
         except json.JSONDecodeError as exc:
             salvaged = _salvage(text[start: exc.pos])
             if salvaged is not None:
@@ -143,7 +162,12 @@ def json_line_records(batches: Iterable[pa.Table]) -> Iterator[Record]:
     position; the offset is its line's. A line that is a record already is passed on as it was read."""
     n = 0
     for table in batches:
-        for offset, line in zip(table["line_offset"].to_pylist(), table["line"].to_pylist()):
+        errors = table["_read_error"].to_pylist() if "_read_error" in table.column_names else [None] * table.num_rows
+        for offset, line, error in zip(table["line_offset"].to_pylist(), table["line"].to_pylist(), errors):
+            if error is not None:  # a line the reader did not keep whole
+                n += 1
+                yield Record(n, offset, line, error)
+                continue
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:

@@ -57,6 +57,10 @@ MEMORY_LIMIT_MB = 256
 LINE_MEMORY_FACTOR = 8  # memory for a batch whose longest line is N bytes: N times this
 THREADS = 1  # per query; the reader, mapper and writer threads make the parallelism
 MAPPERS = 2  # mapping queries under way at once (one per core)
+# Queries spent finding the records a batch's mapping raises on (by halving) before the slices still
+# failing are quarantined whole: about 4 hostile records among 50,000 are found one by one, more cost
+# the batch no more than this.
+ISOLATION_QUERIES = 64
 
 
 @dataclass
@@ -90,18 +94,62 @@ class IngestReport:
         return {"run_id": self.run_id, "totals": self.totals, "sources": [f.as_dict() for f in self.files]}
 
 
-def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path]:
-    """Files under the given paths, recursively, in a stable order; the workspace itself is skipped."""
-    out: list[Path] = []
+@dataclass(frozen=True)
+class Skipped:
+    """A path met while expanding folders that is not read, and why: an unreadable folder, a symbolic link
+    out of the folder being read, a link loop. It becomes a file of the report with that note."""
+
+    path: Path
+    problem: str
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return True
+
+    def is_file(self) -> bool:
+        return False
+
+
+def expand(paths: Iterable[Path], skip: Path | None = None) -> list[Path | Skipped]:
+    """Files under the given paths, recursively, in a stable order; the workspace itself is skipped.
+
+    Symbolic links inside a folder are followed only to files within that folder: a link out of it
+    (`passwd -> /etc/passwd`) or to a folder, or a loop, is not read and is reported (`Skipped`), as
+    is a subfolder that cannot be listed. A path named on the command line is read as given."""
+    out: list[Path | Skipped] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
-                out += [Path(root, f) for f in sorted(files) if not f.startswith(".")]
+            top = p.resolve()
+            unlisted: list[Skipped] = []
+            for root, dirs, files in os.walk(p, onerror=lambda e: unlisted.append(
+                    Skipped(Path(e.filename), f"folder not read: {e.strerror or e}"))):
+                out += unlisted
+                unlisted.clear()
+                links = [d for d in dirs if Path(root, d).is_symlink()]
+                out += [Skipped(Path(root, d), "symbolic link to a folder: not followed") for d in sorted(links)]
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in links
+                                 and Path(root, d).resolve() != skip)
+                out += [_linked(Path(root, f), top) for f in sorted(files) if not f.startswith(".")]
+            out += unlisted
         else:
             out.append(p)
     return out
+
+
+def _linked(path: Path, top: Path) -> Path | Skipped:
+    """A file found in a folder, or why it is not read when it is a link that leaves the folder."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a loop, a dangling link
+        return Skipped(path, f"symbolic link not followed: {exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}")
+    if not target.is_relative_to(top):
+        return Skipped(path, f"symbolic link to a file outside the folder being read: not followed ({target})")
+    return path
 
 
 def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Progress | None = None) -> IngestReport:
@@ -211,34 +259,70 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path | archives.ZipMember], scrub) -> Iterator[tuple]:
+def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
     ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
-    feeds the mappers), ("none", report) when unreadable."""
+    feeds the mappers), ("none", report) when unreadable.
+
+    A file that fails while it is read (a header no reader foresaw, a stream that breaks in an unforeseen
+    way) is that file's problem: what it yielded so far stands, one quarantined record says why the rest
+    was not read, and the run reads the next file."""
     for path in files:
-        name = str(path) if isinstance(path, archives.ZipMember) else str(Path(path).resolve())
-        name = scrub(name.encode())[0].decode("utf-8", "replace")
-        report = FileReport(name, "unknown")
-        if not path.exists() or not path.is_file():
-            report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
-            yield "none", report
-            continue
-        total = path.stat().st_size
-        head, problem = read_head(path)
-        if problem:
-            report.notes.append(problem)
-        stream = ScrubbedStream(path, scrub)
-        if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
-            yield ("intel", report, *_read_intel(stream, report))
-            continue
-        fmt, batches = _plan(path, head, stream, report)
-        yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
-        for batch in batches:
-            if batch.num_rows:
-                yield "batch", report, batch, stream.raw_pos
-        report.pans_scrubbed = stream.pans
-        report.notes += stream.notes
-        yield "end", report
+        report = FileReport(_display_name(path, scrub), "unknown")
+        started, last_line = False, 0
+        try:
+            for item in _read_file(path, report, scrub):
+                started = started or item[0] == "start"
+                if item[0] == "batch":
+                    last_line = max(last_line, pc.max(item[2]["line_no"]).as_py() or 0)
+                yield item
+        except Exception as exc:
+            reason = f"file not read to its end: {exc.__class__.__name__}: {exc}"[:300]
+            report.notes.append(reason)
+            if not started:
+                yield "start", report, UNKNOWN, datetime.now(timezone.utc), 0
+            record = Record(last_line + 1, 0, f"{report.source_file}: {reason}", reason)
+            yield "batch", report, _records_table([record]), 0
+            yield "end", report
+
+
+def _display_name(path: Path | archives.ZipMember | Skipped, scrub) -> str:
+    """The name a file is reported and stored under: absolute, scrubbed, and text even when the file
+    system's name is not UTF-8 (its odd bytes written as `\\xff`)."""
+    if isinstance(path, archives.ZipMember):
+        name = str(path)
+    elif isinstance(path, Skipped):  # the link itself, not where it leads
+        name = os.path.abspath(path.path)
+    else:
+        try:
+            name = str(Path(path).resolve())
+        except (OSError, RuntimeError):  # a link loop named on the command line
+            name = os.path.abspath(path)
+    return scrub(os.fsencode(name))[0].decode("utf-8", "backslashreplace")
+
+
+def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, scrub) -> Iterator[tuple]:
+    """The items of one file (see `_read_files`)."""
+    if not path.exists() or not path.is_file():
+        report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
+        yield "none", report
+        return
+    total = path.stat().st_size
+    head, problem = read_head(path)
+    if problem:
+        report.notes.append(problem)
+    stream = ScrubbedStream(path, scrub)
+    if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
+        yield ("intel", report, *_read_intel(stream, report))
+        return
+    fmt, batches = _plan(path, head, stream, report)
+    yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
+    for batch in batches:
+        if batch.num_rows:
+            yield "batch", report, batch, stream.raw_pos
+    report.pans_scrubbed = stream.pans
+    report.notes += stream.notes
+    yield "end", report
 
 
 class _Failed(NamedTuple):
@@ -353,9 +437,17 @@ def _sniffed_records(records: Iterator[Record], report: FileReport) -> tuple[For
     """Records opened out of JSON envelopes, in the line format that claims most of the first ones."""
     sample = list(itertools.islice(records, sniff.SAMPLE_RECORDS))
     texts = [r.text for r in sample if r.error is None]
-    fmt = sniff.best_line_format(texts, LINE_FORMATS) or UNKNOWN
+    fmt = sniff.best_line_format(texts, LINE_FORMATS)
+    if fmt is None:
+        report.source_format = "json-document"
+        if texts:  # as for a text file of no known format: one record for the file, not one per record
+            report.notes.append("format of the JSON records not recognized: the file was not read; "
+                                "its first records are kept as one quarantined record")
+            head = "\n".join(texts)[:UNKNOWN_HEAD_BYTES]
+            return UNKNOWN, _batches(iter([Record(1, 0, head, "format not recognized: JSON records of no known format")]))
+        return UNKNOWN, _batches(iter(sample))  # only damage: its records say what and where
     fmt = fmt.specialize("\n".join(texts)) if fmt.specialize else fmt  # as for line files
-    report.source_format = fmt.name + "+document" if fmt is not UNKNOWN else "json-document"
+    report.source_format = fmt.name + "+document"
     return fmt, _batches(itertools.chain(sample, records))
 
 
@@ -589,23 +681,33 @@ class _Writer:
     def _map_batch(self, batch: pa.Table, fmt: Format, year_ref: datetime) -> list[pa.Table]:
         con = self._cursor()
         con.execute("SET VARIABLE sw_year_ref = ?", [year_ref])
-        return list(self._map(con, batch, fmt, fmt.sql, fmt.name))
+        return self._map(con, batch, fmt)
 
-    def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> Iterator[pa.Table]:
-        """Map a batch. A record the mapping chokes on is found by halving the batch and quarantined alone
-        with the error; the rest of the batch is mapped as usual."""
-        with db.registered(con, batch=batch):
-            try:
-                yield self._run(con, batch, fmt, mapping, name)
-                return
-            except duckdb.Error as exc:
-                if batch.num_rows == 1:
-                    failed = _FAILED_MAPPING.format(error=_sql_text(f"mapping failed: {name}: {exc}"[:300]))
-                    yield self._run(con, batch, fmt, failed, name)
-                    return
-        half = batch.num_rows // 2
-        yield from self._map(con, batch.slice(0, half), fmt, mapping, name)
-        yield from self._map(con, batch.slice(half), fmt, mapping, name)
+    def _map(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format) -> list[pa.Table]:
+        """Map a batch. When the mapping raises, the records it chokes on are found by halving the batch
+        (depth first) and quarantined with the error, the rest mapped as usual. Halving costs a query per
+        step (tens of ms for a large mapping), so it stops after `ISOLATION_QUERIES` queries: every slice
+        still failing then is quarantined whole, its records each with the error and a note saying so.
+        A batch costs at most that many queries more, however many of its records are hostile."""
+        out: list[pa.Table] = []
+        todo, spent = [batch], -1  # the first query is the batch's own
+        while todo:
+            part = todo.pop()
+            spent += 1
+            with db.registered(con, batch=part):
+                try:
+                    out.append(self._run(con, part, fmt, fmt.sql, fmt.name))
+                    continue
+                except duckdb.Error as exc:
+                    if part.num_rows == 1 or spent >= ISOLATION_QUERIES:
+                        reason = f"mapping failed: {fmt.name}: {exc}"[:300]
+                        if part.num_rows > 1:
+                            reason += f" (in a slice of {part.num_rows} records not told apart: too many failed)"
+                        out.append(self._run(con, part, fmt, _FAILED_MAPPING.format(error=_sql_text(reason)), fmt.name))
+                        continue
+            half = part.num_rows // 2
+            todo += [part.slice(half), part.slice(0, half)]  # the first half on top: results stay in order
+        return out
 
     def _run(self, con: duckdb.DuckDBPyConnection, batch: pa.Table, fmt: Format, mapping: str, name: str) -> pa.Table:
         query = self._query(con, fmt, mapping)

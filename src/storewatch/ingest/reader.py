@@ -28,7 +28,11 @@ from storewatch.ingest.privacy import Scrubber
 
 BLOCK_BYTES = 16 << 20
 FIRST_BLOCK_BYTES = 1 << 20
-MAX_LINE_BYTES = 256 << 20
+# A record may be this long; a longer line is quarantined with its head only, and never held whole (a
+# small .gz can expand to one line of gigabytes). Mapping a line costs about `LINE_MEMORY_FACTOR` times its
+# length in DuckDB (engine.py).
+MAX_LINE_BYTES = 32 << 20
+LONG_LINE_HEAD = 4096
 HEAD_BYTES = 64 << 10
 
 _MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
@@ -55,12 +59,17 @@ def open_raw(path: Path | ZipMember) -> BinaryIO:
 
 
 def read_head(path: Path | ZipMember, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
-    """The first bytes of the decompressed file, and a note if even those could not be read."""
+    """The first bytes of the decompressed file, and a note if even those could not be read. Read in small
+    steps: a damaged stream (a truncated gzip) still gives the bytes before the damage to the sniffer."""
+    head = bytearray()
     try:
         with open_raw(path) as fh:
-            return fh.read(size), None
+            while len(head) < size and (piece := fh.read(min(1 << 12, size - len(head)))):
+                head += piece
     except _STREAM_ERRORS as exc:
-        return b"", f"unreadable: {exc}"
+        if not head:
+            return b"", f"unreadable: {exc}"
+    return bytes(head), None
 
 
 @dataclass
@@ -72,6 +81,7 @@ class ScrubbedStream:
     notes: list[str] = field(default_factory=list)
     pans: int = 0
     raw_pos: int = 0  # bytes consumed from disk, for progress
+    long_lines: dict[int, int] = field(default_factory=dict)  # offset -> length of lines not read
 
     def blocks(self) -> Iterator[tuple[int, bytes | bytearray]]:
         """(offset, block) pairs, scrubbed; each block ends at a newline except possibly the last."""
@@ -80,39 +90,84 @@ class ScrubbedStream:
 
     def line_batches(self, continuation: Continuation | None = None) -> Iterator[LineBatch]:
         """The file as Arrow batches of scrubbed, non-blank lines (see `line_batch`); with a `continuation`,
-        as batches of records, each the lines of one record joined (see `Continuation`)."""
+        as batches of records, each the lines of one record joined (see `Continuation`). A line longer
+        than `MAX_LINE_BYTES` is not read: its first `LONG_LINE_HEAD` bytes stand for it, with the reason
+        in a `_read_error` column (a record is quarantined, not mapped, when that column holds a reason)."""
         line_no = 1
         joiner = _Joiner(continuation) if continuation is not None else None
-        for offset, block in self.raw_blocks():
+        for offset, block in self.raw_blocks(skip_long_lines=True):
             batch = line_batch(block, line_no, offset, self.scrub, keep_blank=joiner is not None)
             line_no += batch.seen
             self.pans += batch.pans
+            batch.table = self._mark_long_lines(batch.table)
             if joiner is not None:
                 batch.table = joiner.feed(batch.table)
             yield batch
         if joiner is not None and (last := joiner.flush()) is not None:
             yield LineBatch(last, 0, 0, 0)
 
-    def raw_blocks(self) -> Iterator[tuple[int, bytearray]]:
+    def raw_blocks(self, skip_long_lines: bool = False) -> Iterator[tuple[int, bytearray]]:
         """(offset, block) pairs before scrubbing: callers must scrub them (`blocks`, `line_batches` do).
 
         Each block is a buffer of its own, filled once: the partial line left over from the previous block
         comes first and the file's bytes are read in behind it, then the new partial line is cut off its
         end in place. Copying blocks (joining, slicing) cost more than splitting them into lines, most of
-        it the kernel zeroing the fresh pages of every copy."""
+        it the kernel zeroing the fresh pages of every copy.
+
+        A line that grows past `MAX_LINE_BYTES` is never held whole: with `skip_long_lines` it is read on
+        to its end and only its head is passed on, as a line of its own at the line's offset (noted in
+        `long_lines`); without (documents, which may well be one line), it is cut there into blocks."""
         offset, carry = 0, b""
+        skipped: list | None = None  # a line too long to keep: [offset, head, bytes so far]
         for data in self._decoded_chunks(lambda: carry):
+            if skipped is not None:
+                end = data.find(b"\n")
+                skipped[2] += len(data) if end < 0 else end + 1
+                if end < 0:
+                    continue
+                yield skipped[0], self._long_line(skipped[0], skipped[1], skipped[2] - 1)  # less its newline
+                offset, skipped = skipped[0] + skipped[2], None
+                del data[: end + 1]
             cut = data.rfind(b"\n")
             if cut < 0 and len(data) < MAX_LINE_BYTES:
                 carry = bytes(data)  # a line longer than the block: read on
                 continue
-            cut = cut if cut >= 0 else len(data) - 1
+            if cut < 0 and skip_long_lines:
+                skipped, carry = [offset, bytes(data[:LONG_LINE_HEAD]), len(data)], b""
+                continue
+            cut = cut if cut >= 0 else _document_cut(data)
             carry = bytes(data[cut + 1:])
             del data[cut + 1:]  # a short tail: the buffer shrinks in place
-            yield offset, data
+            if data:
+                yield offset, data
             offset += len(data)
-        if carry:
+        if skipped is not None:
+            yield skipped[0], self._long_line(*skipped)
+        elif carry:
             yield offset, bytearray(carry)
+
+    def _long_line(self, offset: int, head: bytes, length: int) -> bytearray:
+        """The head standing for a line not read, as a line of its own. Cut before any digits at its end:
+        a card number cut in two would no longer be recognized as one by the scrubber."""
+        self.long_lines[offset] = length
+        return bytearray(head.rstrip(b"0123456789 -").replace(b"\n", b" ") + b"\n")
+
+    def _mark_long_lines(self, table: pa.Table) -> pa.Table:
+        """Lines longer than `MAX_LINE_BYTES` (skipped by `raw_blocks`, or whole in a block) cut to their
+        head, with the reason they were not read."""
+        long = pc.greater(pc.binary_length(table["line"]), MAX_LINE_BYTES)
+        if self.long_lines:
+            long = pc.or_(long, pc.is_in(table["line_offset"], value_set=pa.array(list(self.long_lines), pa.int64())))
+        if not pc.any(long).as_py():
+            return table
+        lengths = [self.long_lines.get(o, n) for o, n in zip(table["line_offset"].to_pylist(),
+                                                              pc.binary_length(table["line"]).to_pylist())]
+        reasons = pa.array([f"line of {n:,} bytes, longer than the {MAX_LINE_BYTES >> 20} MiB a record may have: "
+                            f"not read (its first {LONG_LINE_HEAD:,} bytes kept)" for n in lengths], pa.string())
+        reasons = pc.if_else(long, reasons, pa.nulls(len(reasons), pa.string()))
+        head = pc.utf8_rtrim(pc.utf8_slice_codeunits(table["line"], 0, LONG_LINE_HEAD), characters="0123456789 -")
+        text = pc.if_else(long, head, table["line"])  # (no digits at the cut: see `_long_line`)
+        return table.set_column(table.schema.get_field_index("line"), "line", text).append_column("_read_error", reasons)
 
     def _scrubbed(self, block: bytearray) -> bytes | bytearray:
         clean, found = self.scrub(block)
@@ -185,6 +240,14 @@ class BlockReader:
         if self._pos == len(self._buf):
             self._buf, self._pos = b"", 0
         return out
+
+
+def _document_cut(data: bytearray) -> int:
+    """Where to cut a block of a document with no newline in sight: after a delimiter of its last 64 KB
+    (`,` `>` `}` or a space), so that the scrubber, which reads block by block, sees a card number whole."""
+    start = max(len(data) - (1 << 16), 0)
+    cut = max(data.rfind(c, start) for c in (b",", b">", b"}", b" "))
+    return cut if cut >= 0 else len(data) - 1
 
 
 def _utf16_decoder(first: bytes):

@@ -6,6 +6,7 @@ most of them wins. A few malformed first lines therefore do not derail detection
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import orjson
@@ -15,11 +16,25 @@ from storewatch.ingest.formats.base import Format
 SAMPLE_RECORDS = 50
 
 
+def _first_wins(pairs: list[tuple[str, object]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        out.setdefault(key, value)
+    return out
+
+
+# A key given twice (`{"type": "a", "type": "b"}`) is read as DuckDB's JSON functions read it in the
+# mappings: the first one counts. (orjson keeps the last, so a sniffer reading with it could see another
+# record than the mapping does.) Only the few sample lines of a file are read this way.
+_FIRST_WINS = json.JSONDecoder(object_pairs_hook=_first_wins)
+
+
 @lru_cache(maxsize=256)
 def _json_object(line: str) -> dict | None:
     try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        orjson.loads(line)  # strict JSON only (the standard decoder takes NaN, Infinity)
+        value = _FIRST_WINS.decode(line)
+    except (orjson.JSONDecodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 

@@ -24,6 +24,8 @@ from storewatch.ingest.formats.base import Record
 SNIPPET_LIMIT = 1 << 20  # an error record quotes at most this much raw text
 TAPE_LIMIT = 4 << 20  # raw bytes kept for quoting; beyond this the oldest are dropped
 _DECL = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*\?>")
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[[^\]]*\])*>")  # with its internal subset, if any
+_ELEMENT = re.compile(rb"<[A-Za-z_]")  # the root element's start: the prolog ends there
 
 Converter = Callable[[etree._Element], dict]
 
@@ -82,6 +84,8 @@ class _Tape:
         if self._first and self._wrap and chunk:
             # a declaration inside the virtual root is illegal: blank it, keeping offsets and lines
             chunk = _DECL.sub(lambda m: b" " * len(m.group(0)), chunk, count=1)
+        if self._first and chunk:
+            chunk = _without_doctype(chunk)
         if chunk:
             self._first = False
         return chunk
@@ -138,6 +142,19 @@ class _Tape:
                 break
             data += chunk
         return self._line, offset, bytes(data[:limit]).decode("utf-8", errors="replace")
+
+
+def _without_doctype(chunk: bytes) -> bytes:
+    """The document's first bytes with a DOCTYPE in its prolog blanked (newlines kept, so lines and offsets
+    still match the file). No log needs a DTD, and refusing it keeps entity tricks (external entities,
+    expansion bombs) out; inside a virtual root it would even make the whole file one syntax error."""
+    first = _ELEMENT.search(chunk)
+    prolog = chunk[: first.start() if first else len(chunk)]
+    m = _DOCTYPE.search(prolog)
+    if m is None:
+        return chunk
+    blank = bytes(b if b == 10 else 32 for b in m.group(0))
+    return chunk[: m.start()] + blank + chunk[m.end():]
 
 
 def _past_newlines(buf: bytearray, n: int, guess: int) -> int:

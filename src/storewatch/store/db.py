@@ -60,9 +60,15 @@ MACROS = (
     r"""CREATE OR REPLACE TEMP MACRO sw_tz_unknown(s) AS CASE
         WHEN sw_tz_abbrev(s) <> '' AND getvariable('sw_tz_offsets')[sw_tz_abbrev(s)] IS NULL AND getvariable('sw_tz_zones')[sw_tz_abbrev(s)] IS NULL
         THEN sw_tz_abbrev(s) END""",
+    # A UTC offset no zone has (beyond +-14:59, or minutes past 59: `+9999`, `+25:00`) makes the time
+    # unparseable, not a time shifted by days. `sw_hhmm_ok` checks the `+HHMM` of strptime's %z.
+    r"""CREATE OR REPLACE TEMP MACRO sw_bad_offset(s) AS
+        regexp_matches(s, '[+-](?:(?:1[5-9]|[2-9]\d)(?::?\d\d)?|\d\d:?[6-9]\d)$')""",
+    r"""CREATE OR REPLACE TEMP MACRO sw_hhmm_ok(o) AS
+        abs(try_cast(o AS INTEGER)) % 100 < 60 AND abs(try_cast(o AS INTEGER)) < 1500""",
     r"""CREATE OR REPLACE TEMP MACRO sw_time(s) AS CASE
-        WHEN regexp_matches(trim(s), '\d\s+[+-]\d\d(:?\d\d)?$')
-          THEN try_cast(regexp_replace(trim(s), '\s+([+-]\d\d(:?\d\d)?)$', '\1') AS TIMESTAMPTZ)
+        WHEN regexp_matches(trim(s), '\d\s+[+-]\d\d(:?\d\d)?$') THEN CASE WHEN NOT sw_bad_offset(trim(s))
+          THEN try_cast(regexp_replace(trim(s), '\s+([+-]\d\d(:?\d\d)?)$', '\1') AS TIMESTAMPTZ) END
         WHEN sw_tz_abbrev(s) <> '' THEN CASE
           WHEN sw_tz_abbrev(s) IN ('UTC', 'GMT')  -- most servers: no need to look through the set
             THEN timezone('UTC', try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP))
@@ -71,11 +77,18 @@ MACROS = (
                                  - to_seconds(CAST(getvariable('sw_tz_offsets')[sw_tz_abbrev(s)] AS BIGINT)))
           ELSE timezone(coalesce(getvariable('sw_tz_zones')[sw_tz_abbrev(s)], getvariable('sw_tz'), 'UTC'),
                         try_cast(regexp_replace(trim(s), '\s+[A-Za-z]+$', '') AS TIMESTAMP)) END
-        WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?)$') THEN try_cast(trim(s) AS TIMESTAMPTZ)
+        WHEN regexp_matches(trim(s), '([Zz]|[+-]\d\d(:?\d\d)?)$')
+          THEN CASE WHEN NOT (sw_bad_offset(trim(s)) AND regexp_matches(trim(s), '\d:\d\d(:\d\d([.,]\d+)?)?\s*[+-][\d:]+$'))
+                    THEN try_cast(trim(s) AS TIMESTAMPTZ) END
         ELSE timezone(coalesce(getvariable('sw_tz'), 'UTC'), try_cast(trim(s) AS TIMESTAMP)) END""",
+    # Epoch seconds, or milliseconds when larger than 1e11 (year 5138 in seconds). Anything a timestamp
+    # cannot hold (1e20, inf, nan) is NULL, as unparseable text is: `to_timestamp` raises on it, and a
+    # raising mapping costs a query per hostile record to isolate.
+    r"""CREATE OR REPLACE TEMP MACRO sw_epoch_seconds(d) AS
+        CASE WHEN d BETWEEN -1e11 AND 1e11 THEN to_timestamp(d) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_epoch(x) AS CASE
-        WHEN try_cast(x AS DOUBLE) > 1e11 THEN to_timestamp(try_cast(x AS DOUBLE) / 1000)
-        ELSE to_timestamp(try_cast(x AS DOUBLE)) END""",
+        WHEN try_cast(x AS DOUBLE) > 1e11 THEN sw_epoch_seconds(try_cast(x AS DOUBLE) / 1000)
+        ELSE sw_epoch_seconds(try_cast(x AS DOUBLE)) END""",
     r"""CREATE OR REPLACE TEMP MACRO sw_local(ts) AS timezone(coalesce(getvariable('sw_tz'), 'UTC'), ts)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_int(x) AS try_cast(x AS BIGINT)""",
     r"""CREATE OR REPLACE TEMP MACRO sw_nullif(x) AS CASE WHEN x IN ('', '-', '(empty)') THEN NULL ELSE x END""",

@@ -176,7 +176,7 @@ WITH e AS (
          WHEN regexp_full_match(stamp, '[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?') THEN
            sw_local(try_strptime(year(getvariable('sw_year_ref'))::VARCHAR || ' ' || regexp_replace(stamp, ' +', ' ', 'g'),
                                  ['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f']))
-         WHEN regexp_full_match(stamp, '\d+(?:\.\d+)?') THEN to_timestamp(CASE
+         WHEN regexp_full_match(stamp, '\d+(?:\.\d+)?') THEN sw_epoch_seconds(CASE
            WHEN stamp::DOUBLE > 1e17 THEN stamp::DOUBLE / 1e9 WHEN stamp::DOUBLE > 1e14 THEN stamp::DOUBLE / 1e6
            WHEN stamp::DOUBLE > 1e11 THEN stamp::DOUBLE / 1e3 ELSE stamp::DOUBLE END)
          ELSE sw_time(stamp) END AS ts0,

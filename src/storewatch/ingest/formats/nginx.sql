@@ -81,7 +81,8 @@ WITH s AS (
 SELECT
   line_no,
   CASE WHEN client = '' THEN 'not an access log line' END AS _error,
-  CASE WHEN length(ts) = 26 THEN try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z')  -- Apache may log milliseconds
+  CASE WHEN NOT sw_hhmm_ok(right(ts, 5)) THEN NULL  -- an offset no zone has
+       WHEN length(ts) = 26 THEN try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z')  -- Apache may log milliseconds
        ELSE coalesce(try_strptime(ts, '%d/%b/%Y:%H:%M:%S.%f %z'), try_strptime(ts, '%d/%b/%Y:%H:%M:%S %z')) END AS time,
   'HTTP Activity' AS class_name,
   CASE WHEN rq IS NOT NULL THEN lower(rq[1]) WHEN request IN ('-', '') THEN 'no_request' ELSE 'malformed_request' END AS activity,

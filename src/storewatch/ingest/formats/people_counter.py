@@ -114,7 +114,7 @@ v AS (
   SELECT line_no, f, {stamp} AS stamp, {total('entries')} AS entries, {total('exits')} AS exits FROM s
 ), t AS (
   SELECT *, CASE WHEN regexp_full_match(stamp, '\\d{{9,13}}(\\.\\d+)?') THEN sw_epoch(stamp)
-                 WHEN regexp_full_match(stamp, '\\d{{14}}') THEN sw_time(strptime(stamp, '%Y%m%d%H%M%S')::VARCHAR)
+                 WHEN regexp_full_match(stamp, '\\d{{14}}') THEN sw_time(try_strptime(stamp, '%Y%m%d%H%M%S')::VARCHAR)
                  ELSE sw_time(stamp) END AS ts FROM v
 )
 SELECT line_no,

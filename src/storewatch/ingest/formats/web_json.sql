@@ -68,7 +68,7 @@ SELECT
   CASE WHEN NOT ok THEN 'invalid JSON'
        WHEN client IS NULL AND method IS NULL AND status IS NULL THEN 'not a web access log record' END AS _error,
   CASE WHEN v[74] IS NOT NULL THEN sw_time(v[74])
-       WHEN v[75] IS NOT NULL THEN try_strptime(v[75], '%d/%b/%Y:%H:%M:%S %z')
+       WHEN v[75] IS NOT NULL THEN CASE WHEN sw_hhmm_ok(right(v[75], 5)) THEN try_strptime(v[75], '%d/%b/%Y:%H:%M:%S %z') END
        WHEN try_cast(v[76] AS DOUBLE) IS NOT NULL THEN sw_epoch(v[76])
        WHEN try_cast(v[81] AS DOUBLE) IS NOT NULL THEN sw_epoch(v[81])
        ELSE sw_time(coalesce(v[76], v[77], v[78], v[79], v[80])) END AS time,
