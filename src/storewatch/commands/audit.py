@@ -1,0 +1,53 @@
+"""`storewatch audit verify` and `storewatch audit seal`: check the audit log, and note where it ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from storewatch.cli import HomeOption
+
+    group = typer.Typer(help="The audit log of actions, verdicts and sign-in lockouts: verify it, seal it.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="audit")
+
+    @group.command()
+    def verify(
+        home: Optional[Path] = HomeOption,
+        kept: Optional[str] = typer.Option(None, "--seal", help="A seal kept elsewhere (from `storewatch audit seal`)."),
+        json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Check every entry's signature and chain and that the log still ends where it was sealed; exit 1 if not."""
+        from rich.markup import escape
+
+        from storewatch import audit
+        from storewatch.cli import _json_out, console, err
+        from storewatch.workspace import Workspace
+
+        ws = Workspace.at(home)
+        try:
+            problems = audit.verify(ws, kept)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--seal") from None
+        if json:
+            _json_out({"problems": problems, "entries": sum(1 for _ in audit.entries(ws)), "seal": audit.seal(ws)})
+        elif problems:
+            for p in problems:
+                err.print(f"[red]{escape(p)}[/]")
+        else:
+            console.print(f"Audit log intact: {sum(1 for _ in audit.entries(ws))} entries, seal {audit.seal(ws)}")
+        if problems:
+            raise typer.Exit(1)
+
+    @group.command()
+    def seal(home: Optional[Path] = HomeOption) -> None:
+        """Print the hash of the last entry: keep it outside the workspace, then `audit verify --seal` it."""
+        from storewatch import audit
+        from storewatch.cli import console
+        from storewatch.workspace import Workspace
+
+        console.print(audit.seal(Workspace.at(home)))
