@@ -21,7 +21,8 @@ def create_app(ws: Workspace, token: str | None, *, allowed_hosts: tuple[str, ..
                   description="Incidents, forensic timelines, response playbooks and analyst feedback.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.workspace = ws
-    app.state.guard = security.Guard(token, allowed_hosts or (None if token else security.LOOPBACK_NAMES))
+    app.state.guard = security.Guard(token, allowed_hosts or (None if token else security.LOOPBACK_NAMES),
+                                     workspace=ws)
 
     @app.middleware("http")
     async def guard_requests(request: Request, call_next):
