@@ -14,6 +14,7 @@ from storewatch import audit
 from storewatch.cli import app as cli
 from storewatch.respond.config import ConfigError
 from storewatch.web import create_app
+from storewatch.web.limits import MAX_BODY
 from storewatch.web.security import api_token, weakness
 from storewatch.web.throttle import EVERYONE, GLOBAL_FAILURES, LOCKOUT, MAX_FAILURES, WINDOW, Throttle
 from tests.report.support import SCRIPT, TEMPLATE
@@ -218,3 +219,19 @@ def test_a_generated_token_is_strong_enough(fresh_ws, monkeypatch):
     made = secrets.token_urlsafe(32)
     monkeypatch.setenv("STOREWATCH_API_TOKEN", made)
     assert api_token(fresh_ws) == made and weakness(made) is None
+
+
+def _chunks(total: int, size: int = 65536):
+    for _ in range(total // size):
+        yield b"t" * size
+
+
+@pytest.mark.parametrize("body", [lambda: b"token=" + b"a" * (MAX_BODY + 1), lambda: _chunks(4 * MAX_BODY)],
+                         ids=["declared length", "chunked"])
+def test_oversized_bodies_are_refused_before_being_read_whole(token_client, body):
+    response = token_client.post("/login", content=body(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"request body over {MAX_BODY} bytes"}
+    assert response.headers["x-frame-options"] == "DENY"  # still answered through the guard
+    fits = token_client.post("/login", data={"token": TOKEN, "next": "/", "pad": "p" * (MAX_BODY // 2)})
+    assert fits.status_code == 303
