@@ -7,6 +7,10 @@ from typing import Optional
 
 import typer
 
+# Seconds SIGTERM or Ctrl+C waits for requests in flight before closing their connections: a client that
+# never finishes sending (or a request stuck behind the store) must not keep the dashboard up.
+SHUTDOWN_GRACE = 5
+
 
 def register(app: typer.Typer) -> None:
     from storewatch.cli import HomeOption
@@ -43,4 +47,5 @@ def register(app: typer.Typer) -> None:
         if token:
             console.print("Sign in with the token from STOREWATCH_API_TOKEN (programs: Authorization: Bearer <token>).")
         console.print("Stop with Ctrl+C.")
-        uvicorn.run(create_app(ws, token), host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.run(create_app(ws, token), host=host, port=port, log_level="warning", server_header=False,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE)
