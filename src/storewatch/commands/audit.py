@@ -22,10 +22,9 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Check every entry's signature and chain and that the log still ends where it was sealed; exit 1 if not."""
-        from rich.markup import escape
-
         from storewatch import audit
         from storewatch.cli import _json_out, console, err
+        from storewatch.terminal import shown
         from storewatch.workspace import Workspace
 
         ws = Workspace.at(home)
@@ -37,7 +36,7 @@ def register(app: typer.Typer) -> None:
             _json_out({"problems": problems, "entries": sum(1 for _ in audit.entries(ws)), "seal": audit.seal(ws)})
         elif problems:
             for p in problems:
-                err.print(f"[red]{escape(p)}[/]")
+                err.print(f"[red]{shown(p)}[/]")
         else:
             console.print(f"Audit log intact: {sum(1 for _ in audit.entries(ws))} entries, seal {audit.seal(ws)}")
         if problems:
