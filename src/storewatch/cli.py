@@ -33,6 +33,20 @@ def _json_out(data) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode() + "\n")
 
 
+def _verdict(problems: list[str], as_json: dict | None, broken: str, intact: str) -> None:
+    """End a verifying command: the JSON document or the problems (`broken` heads them) or `intact`; exit 1 on problems."""
+    if as_json is not None:
+        _json_out(as_json)
+    elif problems:
+        err.print(f"[red bold]{broken}[/]: {len(problems)} problem(s)")
+        for p in problems:
+            err.print(f"  [red]✗[/] {shown(p)}")
+    else:
+        console.print(f"[green]✓[/] {intact}")
+    if problems:
+        raise typer.Exit(1)
+
+
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders (recursive; .gz/.bz2/.xz read as they are)."),

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check every entry's signature and chain and that the log still ends where it was sealed; exit 1 if not."""
         from storewatch import audit
-        from storewatch.cli import _json_out, console, err
+        from storewatch.cli import _verdict
         from storewatch.terminal import shown
         from storewatch.workspace import Workspace
 
@@ -32,15 +32,9 @@ def register(app: typer.Typer) -> None:
             problems = audit.verify(ws, kept)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--seal") from None
-        if json:
-            _json_out({"problems": problems, "entries": sum(1 for _ in audit.entries(ws)), "seal": audit.seal(ws)})
-        elif problems:
-            for p in problems:
-                err.print(f"[red]{shown(p)}[/]")
-        else:
-            console.print(f"Audit log intact: {sum(1 for _ in audit.entries(ws))} entries, seal {audit.seal(ws)}")
-        if problems:
-            raise typer.Exit(1)
+        count, last = sum(1 for _ in audit.entries(ws)), audit.seal(ws)
+        _verdict(problems, {"problems": problems, "entries": count, "seal": last} if json else None,
+                 f"The audit log {shown(audit.log_path(ws))} is NOT intact", f"Audit log intact: {count} entries, seal {last}")
 
     @group.command()
     def seal(home: Optional[Path] = HomeOption) -> None:

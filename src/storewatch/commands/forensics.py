@@ -61,20 +61,12 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Check an evidence bundle: exit 1 and list every file modified, missing or added."""
-        from storewatch.cli import _json_out, console, err
+        from storewatch.cli import _verdict
         from storewatch.forensics.evidence import verify
 
         problems = verify(bundle, expect)
-        if json:
-            _json_out({"bundle": str(bundle), "intact": not problems, "problems": problems})
-        elif problems:
-            err.print(f"[red bold]Evidence bundle {shown(str(bundle))} is NOT intact[/]: {len(problems)} problem(s)")
-            for p in problems:
-                err.print(f"  [red]✗[/] {shown(p)}")
-        else:
-            console.print(f"[green]✓[/] {shown(str(bundle))}: every file matches the manifest.")
-        if problems:
-            raise typer.Exit(1)
+        _verdict(problems, {"bundle": str(bundle), "intact": not problems, "problems": problems} if json else None,
+                 f"Evidence bundle {shown(str(bundle))} is NOT intact", f"{shown(str(bundle))}: every file matches the manifest.")
 
 
 def _or_exit(call):
