@@ -19,7 +19,7 @@ from storewatch.ingest.engine import IngestReport, ingest as run_ingest
 from storewatch.store import db
 from storewatch.store.summary import store_summary
 from storewatch.terminal import shown
-from storewatch.workspace import Workspace
+from storewatch.workspace import KeyFileError, Workspace
 
 app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False)
 # emoji=False: ':x:' in a log is text, not an emoji. Values from logs go through `shown` (see terminal.py).
@@ -531,7 +531,7 @@ def main() -> None:
     """The `storewatch` command: the Typer app, with the errors a user can act on said plainly."""
     try:
         app()
-    except db.StoreBusy as exc:
+    except (db.StoreBusy, KeyFileError) as exc:
         err.print(f"[red]{shown(str(exc))}[/]")
         raise SystemExit(1) from None
 

@@ -176,7 +176,6 @@ def _append_many(home: str, worker: int, count: int) -> None:
 
 
 def test_concurrent_appends_from_processes_keep_one_chain(ws) -> None:
-    ws.token_key()  # created once, before the workers race to create it
     procs = [multiprocessing.get_context("fork").Process(target=_append_many, args=(str(ws.home), w, 75))
              for w in range(8)]
     for p in procs:
