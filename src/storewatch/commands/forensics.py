@@ -89,8 +89,8 @@ def _when(iso: str) -> str:
 def _entities(event: dict) -> str:
     others = [e for e in event["entities"]
               if (e["type"], e["value"]) != (event["pivot"]["type"], event["pivot"]["value"])]
-    shown = ", ".join(f"{e['type']} {e['value']}" for e in others[:ENTITIES_SHOWN])
-    return shown + (f" +{len(others) - ENTITIES_SHOWN}" if len(others) > ENTITIES_SHOWN else "")
+    listed = ", ".join(f"{e['type']} {e['value']}" for e in others[:ENTITIES_SHOWN])
+    return listed + (f" +{len(others) - ENTITIES_SHOWN}" if len(others) > ENTITIES_SHOWN else "")
 
 
 def _print_timeline(t: dict) -> None:

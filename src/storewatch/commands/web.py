@@ -41,8 +41,8 @@ def register(app: typer.Typer) -> None:
                       f"(or `api: {{token: ...}}` in {shown(str(ws.home / 'respond.yml'))}, mode 600), "
                       "or listen on 127.0.0.1.")
             raise typer.Exit(2)
-        shown = f"[{host}]" if ":" in host else host
-        console.print(f"Dashboard: http://{shown(shown)}:{port}/   API: http://{shown(shown)}:{port}/api/openapi.json")
+        address = f"[{host}]" if ":" in host else host
+        console.print(f"Dashboard: http://{shown(address)}:{port}/   API: http://{shown(address)}:{port}/api/openapi.json")
         if token:
             console.print("Sign in with the token from STOREWATCH_API_TOKEN (programs: Authorization: Bearer <token>).")
         console.print("Stop with Ctrl+C.")
