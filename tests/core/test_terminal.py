@@ -6,7 +6,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from storewatch.cli import app, console
+from storewatch.cli import app
 from storewatch.store import db
 from storewatch.terminal import shown, visible
 from tests.report.support import build_hostile_workspace
@@ -38,7 +38,7 @@ def hostile_home(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def wide(monkeypatch):
     """A wide console, so that no value is folded across table lines."""
-    monkeypatch.setattr(console, "width", 1000)
+    monkeypatch.setenv("COLUMNS", "1000")  # Rich reads it at every print; the console's own width stays unset
 
 
 def _output(*args: str) -> str:
