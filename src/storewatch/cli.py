@@ -13,23 +13,38 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.markup import escape
 from rich.table import Table
 
 from storewatch.ingest.engine import IngestReport, ingest as run_ingest
 from storewatch.store import db
 from storewatch.store.summary import store_summary
-from storewatch.workspace import Workspace
+from storewatch.terminal import shown
+from storewatch.workspace import KeyFileError, Workspace
 
 app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False)
-console = Console()
-err = Console(stderr=True)
+# emoji=False: ':x:' in a log is text, not an emoji. Values from logs go through `shown` (see terminal.py).
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 HomeOption = typer.Option(None, "--home", help="Workspace folder (default ./.storewatch or $STOREWATCH_HOME).")
 
 
 def _json_out(data) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode() + "\n")
+
+
+def _verdict(problems: list[str], as_json: dict | None, broken: str, intact: str) -> None:
+    """End a verifying command: the JSON document or the problems (`broken` heads them) or `intact`; exit 1 on problems."""
+    if as_json is not None:
+        _json_out(as_json)
+    elif problems:
+        err.print(f"[red bold]{broken}[/]: {len(problems)} problem(s)")
+        for p in problems:
+            err.print(f"  [red]✗[/] {shown(p)}")
+    else:
+        console.print(f"[green]✓[/] {intact}")
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -47,7 +62,7 @@ def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) ->
     """Ingest what exists, say what does not, print the report; exit 1 when nothing could be read."""
     for p in paths:
         if not p.exists():
-            err.print(f"[yellow]not found:[/] {p}")
+            err.print(f"[yellow]not found:[/] {shown(p)}")
     report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=json)
     if json:
         _json_out(report.as_dict())
@@ -64,7 +79,7 @@ def _ingest_with_progress(paths: list[Path], ws: Workspace, tz: str, quiet: bool
         task = bar.add_task("ingest", total=None)
 
         def progress(name: str, done: int, total: int) -> None:  # one bar for the run, named for the file
-            bar.update(task, completed=done, total=total, description=Path(name).name[:40])
+            bar.update(task, completed=done, total=total, description=shown(Path(name).name[:40]))
 
         return run_ingest(paths, ws, tz=tz, progress=progress)
 
@@ -79,13 +94,13 @@ def _print_report(report: IngestReport) -> None:
     table.add_column("notes", overflow="fold")
     root = _common_root([f.source_file for f in report.files])
     if root:
-        table.caption = f"sources under {root}"
+        table.caption = f"sources under {shown(root)}"
     for f in report.files:
         notes = "; ".join(f.notes + ([f"{f.pans_scrubbed} card numbers tokenized"] if f.pans_scrubbed else []))
         style = "red" if f.read and f.quarantined == f.read else None
-        shown = os.path.relpath(f.source_file, root) if root else f.source_file
-        table.add_row(shown, f.source_format, f"{f.read:,}", f"{f.stored:,}", f"{f.quarantined:,}",
-                      f"{f.duplicates:,}", notes, style=style)
+        name = os.path.relpath(f.source_file, root) if root else f.source_file
+        table.add_row(shown(name), shown(f.source_format), f"{f.read:,}", f"{f.stored:,}", f"{f.quarantined:,}",
+                      f"{f.duplicates:,}", shown(notes), style=style)
     console.print(table)
     if t["quarantined"]:
         console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine`.")
@@ -122,7 +137,7 @@ def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, 
     for col in ("file", "line", "reason", "raw"):
         table.add_column(col, overflow="fold")
     for f, line, reason, raw in rows:
-        table.add_row(_short(f), str(line), reason, raw)
+        table.add_row(shown(_short(f)), str(line), shown(reason), shown(raw))
     console.print(table)
 
 
@@ -142,13 +157,13 @@ def _print_summary(summary: dict) -> None:
     for col in ("channel", "format", "class", "events", "first (UTC)", "last (UTC)"):
         table.add_column(col, justify="right" if col == "events" else "left")
     for r in summary["by_source"]:
-        table.add_row(r["channel"], r["source_format"], r["class_name"], f"{r['events']:,}",
+        table.add_row(shown(r["channel"]), shown(r["source_format"]), shown(r["class_name"]), f"{r['events']:,}",
                       f"{r['first']:%Y-%m-%d %H:%M}", f"{r['last']:%Y-%m-%d %H:%M}")
     console.print(table)
-    ents = ", ".join(f"{k}: {v:,}" for k, v in summary["entities"].items())
+    ents = shown(", ".join(f"{k}: {v:,}" for k, v in summary["entities"].items()))
     console.print(f"[bold]Distinct entities[/] {ents}")
     if summary["intel"]:
-        console.print("[bold]Threat intel[/] " + ", ".join(f"{k}: {v:,}" for k, v in summary["intel"].items()))
+        console.print("[bold]Threat intel[/] " + shown(", ".join(f"{k}: {v:,}" for k, v in summary["intel"].items())))
 
 
 @app.command()
@@ -217,7 +232,7 @@ def _print_detect_report(report) -> None:
     console.print(f"Ran {report.detections} detections in {report.seconds:.1f} s: {report.alerts:,} alerts "
                   f"({report.new_alerts:,} new), {report.incidents:,} incidents ({report.new_incidents:,} new).")
     for e in report.errors:
-        err.print(f"[yellow]detection {e['detection']} skipped[/]: {e['error']}", markup=True, highlight=False)
+        err.print(f"[yellow]detection {shown(e['detection'])} skipped[/]: {shown(e['error'])}", highlight=False)
 
 
 def _parse_since(since: Optional[str]):
@@ -265,16 +280,17 @@ def detections(
     for col in ("scenario", "id", "kind", "severity", "ATT&CK"):
         table.add_column(col, overflow="fold")
     for r in listed:
-        table.add_row(r["scenario"], r["id"], r["kind"], r["severity"], ", ".join(t.split(" ")[0] for t in r["attack"]))
+        table.add_row(*(shown(v) for v in (r["scenario"], r["id"], r["kind"], r["severity"],
+                                           ", ".join(t.split(" ")[0] for t in r["attack"]))))
     console.print(table)
     if len(errors) > 10:  # a rule pack: the reasons, counted, instead of a line per rule
         err.print(f"[yellow]{len(errors)} rule(s) not loaded[/] ({len(listed)} detections loaded); by reason:")
         for group in summary:
-            err.print(f"  {group['count']:>5}  {escape(group['reason'])}  e.g. {escape(group['examples'][0])}")
+            err.print(f"  {group['count']:>5}  {shown(group['reason'])}  e.g. {shown(group['examples'][0])}")
         err.print("  (--json lists every refused rule with its file and reason)")
         return
     for e in errors:
-        err.print(f"[yellow]not loaded[/] {escape(e['source'])}: {escape(e['error'])}")
+        err.print(f"[yellow]not loaded[/] {shown(e['source'])}: {shown(e['error'])}")
 
 
 @app.command()
@@ -295,14 +311,14 @@ def config(
         elif key is not None and key not in SETTINGS:
             raise SettingError(f"unknown setting {key!r}: choose one of {', '.join(SETTINGS)}")
     except SettingError as exc:
-        err.print(f"[red]{escape(str(exc))}[/]")
+        err.print(f"[red]{shown(str(exc))}[/]")
         raise typer.Exit(2)
     current = {k: v for k, v in ws.settings().items() if key is None or k == key}
     if json:
         _json_out(current)
         return
     for k, v in current.items():
-        console.print(f"{k} = {escape(', '.join(v)) if v else '[dim](not set)[/]'}  [dim]# {escape(SETTINGS[k])}[/]")
+        console.print(f"{k} = {shown(', '.join(v)) if v else '[dim](not set)[/]'}  [dim]# {shown(SETTINGS[k])}[/]")
 
 
 @app.command()
@@ -333,7 +349,7 @@ def _print_incidents(rows: list[dict]) -> None:
         table.add_column(col, justify="right" if col in ("#", "risk", "alerts") else "left",
                          overflow="fold", max_width=60 if col == "title" else None)
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), r["id"], str(r["risk_score"]), r["severity"], r["scenario"], escape(r["title"]),
+        table.add_row(str(n), shown(r["id"]), str(r["risk_score"]), r["severity"], shown(r["scenario"]), shown(r["title"]),
                       r["first_seen"][:16].replace("T", " "), str(r["alerts"]),
                       style=SEVERITY_STYLE.get(r["severity"]))
     console.print(table)
@@ -351,7 +367,7 @@ def incident(
     with db.opened(Workspace.at(home)) as con:
         found = get_incident(con, incident_id)
     if found is None:
-        err.print(f"[red]No single incident matches {escape(incident_id)!r}.[/] See `storewatch incidents`.")
+        err.print(f"[red]No single incident matches {shown(incident_id)!r}.[/] See `storewatch incidents`.")
         raise typer.Exit(1)
     if json:
         _json_out(found)
@@ -361,32 +377,35 @@ def incident(
 
 def _print_incident(inc: dict) -> None:
     from rich.panel import Panel
+    from rich.text import Text
 
     from storewatch.correlate import attack
 
     style = SEVERITY_STYLE.get(inc["severity"], "")
-    console.print(Panel(escape(inc["summary"]), title=f"[{style}]{inc['id']}  {escape(inc['title'])}[/]",
+    # A Panel parses a str title itself, emoji and all: give it Text parsed without emoji.
+    title = Text.from_markup(f"[{style}]{shown(inc['id'])}  {shown(inc['title'])}[/]", emoji=False)
+    console.print(Panel(shown(inc["summary"]), title=title,
                         subtitle=f"risk {inc['risk_score']} · {inc['severity']} · {inc['first_seen']} → {inc['last_seen']}"))
     factors = Table(title="Why this risk score")
     factors.add_column("factor")
     factors.add_column("points", justify="right")
     factors.add_column("why")
     for f in inc["factors"]:
-        factors.add_row(f["factor"], f"+{f['points']}", escape(f["why"]))
+        factors.add_row(shown(f["factor"]), f"+{f['points']}", shown(f["why"]))
     console.print(factors)
     if inc["attack"]:
-        console.print("[bold]ATT&CK[/] " + ", ".join(attack.label(t) for t in inc["attack"]))
+        console.print("[bold]ATT&CK[/] " + shown(", ".join(attack.label(t) for t in inc["attack"])))
     ents: dict[str, list[str]] = {}
     for e in inc["entities"]:
         ents.setdefault(e["type"], []).append(e["value"])
     for etype, values in ents.items():
-        console.print(f"[bold]{etype}[/] " + escape(", ".join(values[:20])) + (f" (+{len(values) - 20})" if len(values) > 20 else ""))
+        console.print(f"[bold]{shown(etype)}[/] " + shown(", ".join(values[:20])) + (f" (+{len(values) - 20})" if len(values) > 20 else ""))
     alerts = Table(title="Alerts")
     for col in ("first seen", "detection", "severity", "events", "what"):
         alerts.add_column(col, overflow="fold")
     for a in inc["alert_details"]:
-        alerts.add_row(a["first_seen"][:16].replace("T", " "), a["rule_id"], a["severity"], str(a["event_count"]),
-                       escape(a["summary"] or a["title"]))
+        alerts.add_row(a["first_seen"][:16].replace("T", " "), shown(a["rule_id"]), a["severity"], str(a["event_count"]),
+                       shown(a["summary"] or a["title"]))
     console.print(alerts)
 
 
@@ -433,7 +452,7 @@ def _evaluate(ws: Workspace, labels: Path, benign: Optional[Path]) -> dict:
         attacks = read_labels(labels)
         lookalikes = read_labels(benign) if benign.exists() else []
     except LabelsError as exc:
-        err.print(f"[red]{escape(str(exc))}[/]")
+        err.print(f"[red]{shown(str(exc))}[/]")
         raise typer.Exit(2)
     with db.opened(ws) as con:
         rows = list_incidents(con)
@@ -449,7 +468,7 @@ def _print_evaluation(result: dict) -> None:
     for col in ("scenario", "labels", "detected", "missed"):
         table.add_column(col, justify="left" if col in ("scenario", "missed") else "right")
     for name, s in result["per_scenario"].items():
-        table.add_row(name, str(s["labels"]), str(s["detected"]), ", ".join(s["missed"]),
+        table.add_row(shown(name), str(s["labels"]), str(s["detected"]), shown(", ".join(s["missed"])),
                       style=None if s["detected"] == s["labels"] else "red")
     console.print(table)
     recall = "n/a" if result["recall"] is None else f"{result['recall']:.2f}"
@@ -459,9 +478,9 @@ def _print_evaluation(result: dict) -> None:
                   f"{result['false_positives_per_day']} false-positive incidents/day over {result['days']} day(s) · "
                   f"critical attacks in the top {result['critical_top_k']}: {'yes' if result['critical_in_top'] else 'no'}")
     for fp in result["false_positives"][:10]:
-        console.print(f"  [yellow]false positive[/] {fp['id']} {escape(fp['title'])}")
+        console.print(f"  [yellow]false positive[/] {shown(fp['id'])} {shown(fp['title'])}")
     for b in result["benign_alarms"]:
-        console.print(f"  [red]alarm on benign look-alike[/] {b['benign']} ({b['scenario']}) by {b['incident']}")
+        console.print(f"  [red]alarm on benign look-alike[/] {shown(b['benign'])} ({shown(b['scenario'])}) by {shown(b['incident'])}")
 
 
 @app.command()
@@ -512,8 +531,8 @@ def main() -> None:
     """The `storewatch` command: the Typer app, with the errors a user can act on said plainly."""
     try:
         app()
-    except db.StoreBusy as exc:
-        err.print(f"[red]{escape(str(exc))}[/]")
+    except (db.StoreBusy, KeyFileError) as exc:
+        err.print(f"[red]{shown(str(exc))}[/]")
         raise SystemExit(1) from None
     except Exception as exc:  # a bug, not the input's fault: said in one line (STOREWATCH_DEBUG=1 shows the traceback)
         if os.environ.get("STOREWATCH_DEBUG"):

@@ -33,6 +33,10 @@ class SettingError(ValueError):
     """A setting that does not exist or a value it cannot take; the message says which and why."""
 
 
+class KeyFileError(RuntimeError):
+    """The workspace key file exists but holds no key."""
+
+
 # Hex digits re-spelled as letters: a stored key never forms a digit run that looks like a card number.
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
@@ -52,15 +56,31 @@ class Workspace:
         return self.home / "storewatch.duckdb"
 
     def token_key(self) -> bytes:
-        """Key for the keyed hash that replaces card numbers; created on first use, kept private."""
+        """Key for the keyed hash that replaces card numbers; created on first use, kept private.
+
+        Processes starting together (ingest, the dashboard, respond) must agree on one key and never read
+        a half-written file: the key is written whole under a private name, then linked into place only
+        if no other process got there first."""
         if env := os.environ.get(KEY_ENV):
             return env.encode()
         path = self.home / "token.key"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32).translate(_LETTERS))
-        return path.read_text().strip().encode()
+            tmp = path.with_name(f".token.key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_hex(32).translate(_LETTERS))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+            finally:
+                tmp.unlink()
+        key = path.read_text().strip().encode()
+        if not key:
+            raise KeyFileError(f"{path} is empty: restore it from a backup (tokens and audit signatures depend on it)")
+        return key
 
     @property
     def settings_path(self) -> Path:

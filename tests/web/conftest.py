@@ -11,7 +11,7 @@ from storewatch.web import create_app
 from storewatch.workspace import Workspace
 from tests.report.support import build_hostile_workspace
 
-TOKEN = "test-token-0123456789abcdef"
+TOKEN = "test-token-0123456789abcdefghijklmnop"
 BASE = "http://127.0.0.1:8765"
 
 

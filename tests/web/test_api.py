@@ -93,6 +93,21 @@ def test_false_positive_is_stored_and_audited(fresh_client):
     assert audit["entries"][0]["actor"].startswith("dashboard:")
 
 
+def test_a_damaged_audit_line_is_reported_not_a_500(fresh_client, fresh_ws):
+    from storewatch import audit as log
+
+    log.append(fresh_ws, "note", {"n": 1}, "first", "ok")
+    with log.log_path(fresh_ws).open("ab") as fh:
+        fh.write(b"\x00 not json\n")
+    log.append(fresh_ws, "note", {"n": 2}, "after the damage", "ok")
+    response = fresh_client.get("/api/audit")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [e["why"] for e in body["entries"][:2]] == ["after the damage", "first"]
+    bad = len(log.log_path(fresh_ws).read_bytes().splitlines()) - 1
+    assert body["problems"] == [f"line {bad}: not JSON"]
+
+
 def test_feedback_rejects_unknown_verdicts(fresh_client):
     first = fresh_client.get("/api/incidents").json()[0]
     assert fresh_client.post(f"/api/incidents/{first['id']}/feedback", json={"verdict": "maybe"}).status_code == 422

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+
+from storewatch.terminal import shown
 
 ENTITIES_SHOWN = 3
 VALUES_SHOWN = 5
@@ -60,20 +61,12 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Check an evidence bundle: exit 1 and list every file modified, missing or added."""
-        from storewatch.cli import _json_out, console, err
+        from storewatch.cli import _verdict
         from storewatch.forensics.evidence import verify
 
         problems = verify(bundle, expect)
-        if json:
-            _json_out({"bundle": str(bundle), "intact": not problems, "problems": problems})
-        elif problems:
-            err.print(f"[red bold]Evidence bundle {escape(str(bundle))} is NOT intact[/]: {len(problems)} problem(s)")
-            for p in problems:
-                err.print(f"  [red]✗[/] {escape(p)}")
-        else:
-            console.print(f"[green]✓[/] {escape(str(bundle))}: every file matches the manifest.")
-        if problems:
-            raise typer.Exit(1)
+        _verdict(problems, {"bundle": str(bundle), "intact": not problems, "problems": problems} if json else None,
+                 f"Evidence bundle {shown(str(bundle))} is NOT intact", f"{shown(str(bundle))}: every file matches the manifest.")
 
 
 def _or_exit(call):
@@ -85,7 +78,7 @@ def _or_exit(call):
     try:
         return call()
     except (UnknownIncident, EvidenceError) as exc:
-        err.print(f"[red]{escape(str(exc))}[/]")
+        err.print(f"[red]{shown(str(exc))}[/]")
         raise typer.Exit(1)
 
 
@@ -96,8 +89,8 @@ def _when(iso: str) -> str:
 def _entities(event: dict) -> str:
     others = [e for e in event["entities"]
               if (e["type"], e["value"]) != (event["pivot"]["type"], event["pivot"]["value"])]
-    shown = ", ".join(f"{e['type']} {e['value']}" for e in others[:ENTITIES_SHOWN])
-    return shown + (f" +{len(others) - ENTITIES_SHOWN}" if len(others) > ENTITIES_SHOWN else "")
+    listed = ", ".join(f"{e['type']} {e['value']}" for e in others[:ENTITIES_SHOWN])
+    return listed + (f" +{len(others) - ENTITIES_SHOWN}" if len(others) > ENTITIES_SHOWN else "")
 
 
 def _print_timeline(t: dict) -> None:
@@ -105,15 +98,15 @@ def _print_timeline(t: dict) -> None:
 
     inc, cause = t["incident"], t["root_cause"]
     marks = {cause["event_id"]: "▶", cause["foothold_event_id"]: "★"}
-    table = Table(title=f"{escape(inc['id'])}  {escape(inc['title'])}", caption=_caption(t), caption_justify="left")
+    table = Table(title=f"{shown(inc['id'])}  {shown(inc['title'])}", caption=_caption(t), caption_justify="left")
     for col, kw in (("", {}), ("time (UTC)", {"no_wrap": True}), ("source", {}), ("what", {"ratio": 3}),
                     ("entities", {"ratio": 2}), ("via (pivot)", {"ratio": 2})):
         table.add_column(col, overflow="fold", **kw)
     for e in t["events"]:
         mark = marks.get(e["event_id"]) or ("●" if e["in_alert"] else "")
         style = "bold" if mark in ("▶", "★") else ("dim" if not e["reached"] else None)
-        table.add_row(mark, _when(e["time"]), escape(e["source_format"] or ""), escape(e["summary"]),
-                      escape(_entities(e)), escape(e["pivot"]["path"]), style=style)
+        table.add_row(mark, _when(e["time"]), shown(e["source_format"] or ""), shown(e["summary"]),
+                      shown(_entities(e)), shown(e["pivot"]["path"]), style=style)
     console.print(table)
     console.print(_root_cause_panel(cause))
     console.print(_blast_panel(t["blast_radius"]))
@@ -121,7 +114,7 @@ def _print_timeline(t: dict) -> None:
     skipped = [p for p in t["pivots"] if not p["followed"]]
     if skipped:
         console.print("[bold]Not followed[/] (too common to pivot through): " + "; ".join(
-            escape(f"{p['type']} {p['value']} ({p['events']} events, {p['peers']} peers)") for p in skipped))
+            shown(f"{p['type']} {p['value']} ({p['events']} events, {p['peers']} peers)") for p in skipped))
 
 
 def _caption(t: dict) -> str:
@@ -134,13 +127,13 @@ def _caption(t: dict) -> str:
 
 
 def _root_cause_panel(cause: dict) -> Panel:
-    lines = [escape(cause["reason"])]
+    lines = [shown(cause["reason"])]
     for key, label in (("event", "Entry point"), ("foothold", "Foothold")):
         if cause.get(key):
             e = cause[key]
-            lines.append(f"[bold]{label}[/] {_when(e['time'])} {escape(e['source_format'] or '')}: {escape(e['summary'])}")
+            lines.append(f"[bold]{label}[/] {_when(e['time'])} {shown(e['source_format'] or '')}: {shown(e['summary'])}")
     if cause.get("foothold_reason"):
-        lines.append(escape(cause["foothold_reason"]))
+        lines.append(shown(cause["foothold_reason"]))
     return Panel("\n".join(lines), title="Root cause", title_align="left")
 
 
@@ -149,18 +142,18 @@ def _blast_panel(blast: dict) -> Panel:
     for etype, info in blast["reached"].items():
         values = ", ".join(info["values"][:VALUES_SHOWN])
         more = f" +{info['count'] - VALUES_SHOWN}" if info["count"] > VALUES_SHOWN else ""
-        lines.append(f"[bold]{etype}[/] {info['count']}: {escape(values)}{more}")
+        lines.append(f"[bold]{etype}[/] {info['count']}: {shown(values)}{more}")
     if blast["attempted_only"]:
         lines.append("[dim]only attempted (failed): " + ", ".join(
             f"{etype} {n}" for etype, n in blast["attempted_only"].items()) + "[/]")
     for m in blast["money"]:
-        lines.append(f"[bold]money[/] {escape(m['amount'])} {escape(m['currency'] or '')} "
-                     f"{escape(m['channel'] or '')} {escape(m['activity'] or '')} ({m['events']} events)")
+        lines.append(f"[bold]money[/] {shown(m['amount'])} {shown(m['currency'] or '')} "
+                     f"{shown(m['channel'] or '')} {shown(m['activity'] or '')} ({m['events']} events)")
     return Panel("\n".join(lines) or "nothing reached", title="Blast radius", title_align="left")
 
 
 def _gaps_panel(gaps: list[dict]) -> Panel:
-    text = "\n".join(escape(g["detail"]) + (f" ({g['start']} → {g['end']})" if g["kind"] == "silence" else "")
+    text = "\n".join(shown(g["detail"]) + (f" ({g['start']} → {g['end']})" if g["kind"] == "silence" else "")
                      for g in gaps)
     return Panel(text or "no silence or missing source found in the incident span", title="Gaps", title_align="left")
 
@@ -168,15 +161,15 @@ def _gaps_panel(gaps: list[dict]) -> Panel:
 def _print_export(done, stix: bool) -> None:
     from storewatch.cli import console
 
-    table = Table(title=f"Evidence bundle {escape(str(done.path))}")
+    table = Table(title=f"Evidence bundle {shown(str(done.path))}")
     for col in ("file", "bytes", "sha256"):
         table.add_column(col, justify="right" if col == "bytes" else "left")
     for f in done.files:
-        table.add_row(escape(f["path"]), f"{f['bytes']:,}", f["sha256"])
+        table.add_row(shown(f["path"]), f"{f['bytes']:,}", f["sha256"])
     console.print(table)
     console.print(f"{done.events:,} events. Manifest SHA-256 [bold]{done.manifest_sha256}[/] "
                   "(recorded in the workspace audit log).")
     if stix and not done.indicators:
         console.print("[yellow]No STIX bundle: the incident names no external IP, domain, URL or file hash.[/]")
-    console.print(f"Verify: storewatch verify-evidence {escape(str(done.path))} --expect {done.manifest_sha256}"
-                  f"   (or: cd {escape(str(done.path))} && sha256sum -c SHA256SUMS)")
+    console.print(f"Verify: storewatch verify-evidence {shown(str(done.path))} --expect {done.manifest_sha256}"
+                  f"   (or: cd {shown(str(done.path))} && sha256sum -c SHA256SUMS)")

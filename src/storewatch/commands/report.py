@@ -18,20 +18,19 @@ def register(app: typer.Typer) -> None:
         home: Optional[Path] = HomeOption,
     ) -> None:
         """Write the report for management: summary, charts, and each incident with timeline and response."""
-        from rich.markup import escape
-
         from storewatch.cli import console, err
         from storewatch.report import PdfError, write_report
+        from storewatch.terminal import shown
         from storewatch.workspace import Workspace
 
         try:
             written = write_report(Workspace.at(home), out, pdf=pdf)
         except PdfError as exc:
-            err.print(f"[red]{escape(str(exc))}[/]")
+            err.print(f"[red]{shown(str(exc))}[/]")
             raise typer.Exit(1)
         except OSError as exc:
-            err.print(f"[red]Cannot write the report:[/] {escape(str(exc))}")
+            err.print(f"[red]Cannot write the report:[/] {shown(str(exc))}")
             raise typer.Exit(1)
         html = written.with_suffix(".html") if pdf else written
-        console.print(f"Report written to {escape(str(html))}" + (f" and {escape(str(written))}" if pdf else ""))
+        console.print(f"Report written to {shown(str(html))}" + (f" and {shown(str(written))}" if pdf else ""))
         console.print(f"Open it: {html.resolve().as_uri()}")

@@ -15,11 +15,10 @@ STATUS_STYLE = {"executed": "green", "failed": "red", "planned": "yellow", "roll
 
 
 def _fail(message: str) -> None:
-    from rich.markup import escape
-
     from storewatch.cli import err
+    from storewatch.terminal import shown
 
-    err.print(f"[red]{escape(message)}[/]")
+    err.print(f"[red]{shown(message)}[/]")
     raise typer.Exit(1)
 
 
@@ -36,24 +35,24 @@ def _guarded(call):
 
 
 def _print_plan(p) -> None:
-    from rich.markup import escape
     from rich.padding import Padding
     from rich.text import Text
 
     from storewatch.cli import console
+    from storewatch.terminal import shown, visible
 
     inc = p.incident
-    console.print(f"[bold]{inc['id']}[/] {escape(inc['title'])} ({inc['scenario']}, {inc['severity']}, "
+    console.print(f"[bold]{inc['id']}[/] {shown(inc['title'])} ({inc['scenario']}, {inc['severity']}, "
                   f"risk {inc['risk_score']})")
-    console.print("Playbooks: " + (escape(", ".join(p.playbooks)) or "none match this incident"))
+    console.print("Playbooks: " + (shown(", ".join(p.playbooks)) or "none match this incident"))
     console.rule("Dry run: exactly what would be done")
     for n, a in enumerate(p.actions, 1):
         approval = "[yellow]needs approval[/]" if a.approval_required else "automatic"
-        console.print(f"{n}. [bold]{a.action_id}[/] {a.action} → [bold]{escape(a.target)}[/]  {approval} · expires "
+        console.print(f"{n}. [bold]{a.action_id}[/] {a.action} → [bold]{shown(a.target)}[/]  {approval} · expires "
                       f"{a.expires_at[:16].replace('T', ' ')} UTC · [{STATUS_STYLE.get(a.status, '')}]{a.status}[/]")
-        console.print(Padding(Text(a.description), (0, 0, 0, 4)))
+        console.print(Padding(Text(visible(a.description)), (0, 0, 0, 4)))
     for note in p.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     pending = [a for a in p.actions if a.status in ("planned", "failed")]
     needing = sum(a.approval_required for a in pending)
     console.print(f"\nDry run: nothing was done. {len(pending)} action(s) to carry out, {needing} of them need "
@@ -62,18 +61,18 @@ def _print_plan(p) -> None:
 
 
 def _print_results(title: str, results) -> None:
-    from rich.markup import escape
     from rich.padding import Padding
     from rich.text import Text
 
     from storewatch.cli import console
+    from storewatch.terminal import shown, visible
 
     console.rule(title)
     for r in results:
         style = STATUS_STYLE.get(r.status, "")
-        console.print(f"[bold]{r.action_id}[/] {r.action} → [bold]{escape(r.target)}[/]: [{style}]{r.status}[/]"
+        console.print(f"[bold]{r.action_id}[/] {r.action} → [bold]{shown(r.target)}[/]: [{style}]{r.status}[/]"
                       + ("" if r.changed else " (unchanged)"))
-        console.print(Padding(Text(r.detail), (0, 0, 0, 4)))
+        console.print(Padding(Text(visible(r.detail)), (0, 0, 0, 4)))
 
 
 def respond(
@@ -126,7 +125,6 @@ def playbooks(
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The shipped and user playbooks (user ones in <workspace>/playbooks/ replace shipped ones of the same name)."""
-    from rich.markup import escape
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
@@ -135,6 +133,7 @@ def playbooks(
     from storewatch.respond.adapters import OPERATIONS
     from storewatch.respond.config import env_name
     from storewatch.respond.playbook import load_all, user_folder
+    from storewatch.terminal import shown, visible
     from storewatch.workspace import Workspace
 
     ws = Workspace.at(home)
@@ -163,16 +162,16 @@ def playbooks(
         return
     console.print(f"Playbooks: shipped ones, and yours in {user_folder(ws)} (same name replaces a shipped one)\n")
     for b in books:
-        console.print(f"[bold]{escape(b.name)}[/] ({b.origin}{'' if b.enabled else ', disabled'}) "
-                      f"when {escape(_conditions(b.when) or 'any incident')}")
-        console.print(Padding(Text(b.description), (0, 0, 0, 2)))
+        console.print(f"[bold]{shown(b.name)}[/] ({b.origin}{'' if b.enabled else ', disabled'}) "
+                      f"when {shown(_conditions(b.when) or 'any incident')}")
+        console.print(Padding(Text(visible(b.description)), (0, 0, 0, 2)))
         for n, s in enumerate(b.steps, 1):
             only = _conditions(s.when)
             console.print(f"  {n}. {s.do} on {', '.join(s.for_each)}, {'needs approval' if s.approval else 'automatic'}, "
-                          f"expires after {_duration(s.expires)}" + escape(f", only if {only}" if only else ""))
+                          f"expires after {_duration(s.expires)}" + shown(f", only if {only}" if only else ""))
         console.print()
     for e in errors:
-        err.print(f"[red]unusable playbook[/] {escape(e)}")
+        err.print(f"[red]unusable playbook[/] {shown(e)}")
 
 
 def _conditions(when) -> str:
@@ -192,11 +191,11 @@ def actions(
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Response actions and where each stands: planned, executed, failed, rolled_back, expired."""
-    from rich.markup import escape
     from rich.table import Table
 
     from storewatch.cli import _json_out, console
     from storewatch.respond import engine
+    from storewatch.terminal import shown
     from storewatch.workspace import Workspace
 
     ws = Workspace.at(home)
@@ -214,9 +213,9 @@ def actions(
     for col in ("action id", "incident", "action", "target", "status", "expires (UTC)", "by", "detail"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["action_id"], r["incident_id"], r["action"], escape(r["target"]),
+        table.add_row(r["action_id"], r["incident_id"], r["action"], shown(r["target"]),
                       f"[{STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
-                      (r["expires_at"] or "")[:16].replace("T", " "), escape(r["actor"] or ""), escape(r["detail"]))
+                      (r["expires_at"] or "")[:16].replace("T", " "), shown(r["actor"] or ""), shown(r["detail"]))
     console.print(table)
 
 

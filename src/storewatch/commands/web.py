@@ -7,6 +7,10 @@ from typing import Optional
 
 import typer
 
+# Seconds SIGTERM or Ctrl+C waits for requests in flight before closing their connections: a client that
+# never finishes sending (or a request stuck behind the store) must not keep the dashboard up.
+SHUTDOWN_GRACE = 5
+
 
 def register(app: typer.Typer) -> None:
     from storewatch.cli import HomeOption
@@ -19,10 +23,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the dashboard: incidents, timelines, playbook dry-runs and approvals, verdicts; JSON under /api/."""
         import uvicorn
-        from rich.markup import escape
-
         from storewatch.cli import console, err
         from storewatch.respond.config import ConfigError
+        from storewatch.terminal import shown
         from storewatch.web import create_app
         from storewatch.web.security import api_token, is_loopback
         from storewatch.workspace import Workspace
@@ -31,16 +34,17 @@ def register(app: typer.Typer) -> None:
         try:
             token = api_token(ws)
         except ConfigError as exc:
-            err.print(f"[red]{escape(str(exc))}[/]")
+            err.print(f"[red]{shown(str(exc))}[/]")
             raise typer.Exit(2)
         if not token and not is_loopback(host):
-            err.print(f"[red]Refusing to listen on {escape(host)} without a token.[/] Set STOREWATCH_API_TOKEN "
-                      f"(or `api: {{token: ...}}` in {escape(str(ws.home / 'respond.yml'))}, mode 600), "
+            err.print(f"[red]Refusing to listen on {shown(host)} without a token.[/] Set STOREWATCH_API_TOKEN "
+                      f"(or `api: {{token: ...}}` in {shown(str(ws.home / 'respond.yml'))}, mode 600), "
                       "or listen on 127.0.0.1.")
             raise typer.Exit(2)
-        shown = f"[{host}]" if ":" in host else host
-        console.print(f"Dashboard: http://{escape(shown)}:{port}/   API: http://{escape(shown)}:{port}/api/openapi.json")
+        address = f"[{host}]" if ":" in host else host
+        console.print(f"Dashboard: http://{shown(address)}:{port}/   API: http://{shown(address)}:{port}/api/openapi.json")
         if token:
             console.print("Sign in with the token from STOREWATCH_API_TOKEN (programs: Authorization: Bearer <token>).")
         console.print("Stop with Ctrl+C.")
-        uvicorn.run(create_app(ws, token), host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.run(create_app(ws, token), host=host, port=port, log_level="warning", server_header=False,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE)

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 import storewatch
 from storewatch.report import sources
 from storewatch.web import api, pages, security
+from storewatch.web.limits import BodyLimit
 from storewatch.workspace import Workspace
 
 
@@ -21,7 +22,10 @@ def create_app(ws: Workspace, token: str | None, *, allowed_hosts: tuple[str, ..
                   description="Incidents, forensic timelines, response playbooks and analyst feedback.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.workspace = ws
-    app.state.guard = security.Guard(token, allowed_hosts or (None if token else security.LOOPBACK_NAMES))
+    app.state.guard = security.Guard(token, allowed_hosts or (None if token else security.LOOPBACK_NAMES),
+                                     workspace=ws)
+
+    app.add_middleware(BodyLimit)  # added first, so it runs inside the guard: refusals never read a body
 
     @app.middleware("http")
     async def guard_requests(request: Request, call_next):

@@ -15,7 +15,7 @@ from storewatch.report import sources
 from storewatch.report.filters import environment
 from storewatch.web import services
 from storewatch.web.api import parse_since, workspace
-from storewatch.web.security import COOKIE
+from storewatch.web.security import COOKIE, LockedOut, locked_out
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(env=environment(Environment(
@@ -86,7 +86,11 @@ async def login(request: Request) -> Response:
     target = _local_path(form.get("next", ["/"])[0])
     if not guard.token:
         return RedirectResponse(target, status_code=303)
-    if not guard.check_login(form.get("token", [""])[0]):
+    try:
+        right = guard.check_login(form.get("token", [""])[0], request)
+    except LockedOut as exc:
+        return locked_out(request, exc)
+    if not right:
         return _page(request, "login.html.j2", status=401, next=target, failed=True)
     return guard.set_cookie(RedirectResponse(target, status_code=303), request)
 

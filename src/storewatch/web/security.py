@@ -7,12 +7,17 @@ firewalls pulling block lists, or a session cookie a browser gets from the login
 `/?token=...` once; the token is then dropped from the address bar). State-changing requests from a
 browser must come from the same origin and carry the `X-Storewatch-CSRF` header, which a cross-site form
 cannot send.
+
+Guessing is answered by the throttle: wrong tokens lock the address out (429 with Retry-After, recorded in
+the audit log), tokens are compared in constant time, and a token weaker than `MIN_TOKEN_LENGTH`
+characters is refused at start.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import ipaddress
 import secrets
@@ -23,6 +28,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from storewatch import audit
+from storewatch.web.throttle import EVERYONE, LOCKOUT, Throttle
 from storewatch.workspace import Workspace
 
 TOKEN_SETTING = ("api", "token")  # env STOREWATCH_API_TOKEN, or `api: {token: ...}` in <workspace>/respond.yml
@@ -33,6 +40,10 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 PUBLIC_PREFIXES = ("/static/", "/login")
 CSRF_EXEMPT = ("/login", "/logout")  # plain forms: the Origin check covers them
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+MIN_TOKEN_LENGTH = 32  # `secrets.token_urlsafe(32)` gives 43
+MIN_DISTINCT = 10  # characters: refuses 'aaaa...' and '1212...' however long
+NEW_TOKEN_HINT = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -44,13 +55,27 @@ HEADERS = {
 }
 
 
+def weakness(token: str) -> str | None:
+    """Why `token` is too easy to guess, or None when it is strong enough."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"the API token has {len(token)} characters; at least {MIN_TOKEN_LENGTH} are needed"
+    if len(set(token)) < MIN_DISTINCT:
+        return f"the API token uses {len(set(token))} distinct characters; at least {MIN_DISTINCT} are needed"
+    return None
+
+
 def api_token(ws: Workspace) -> str | None:
-    """The dashboard token from STOREWATCH_API_TOKEN or the workspace config; never from the command line."""
-    from storewatch.respond.config import Setting, Settings
+    """The dashboard token from STOREWATCH_API_TOKEN or the workspace config; never from the command line.
+
+    A weak token is a ConfigError: a dashboard that looks protected but is not is worse than none."""
+    from storewatch.respond.config import ConfigError, Setting, Settings
 
     section, key = TOKEN_SETTING
     value = Settings.load(ws).section(section, (Setting(key, "dashboard and API token", secret=True),))[key]
-    return str(value) if value else None
+    token = str(value) if value else None
+    if token and (why := weakness(token)):
+        raise ConfigError(f"{why}; make one with: {NEW_TOKEN_HINT}")
+    return token
 
 
 def is_loopback(host: str) -> bool:
@@ -69,16 +94,55 @@ def _host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
+class LockedOut(Exception):
+    """The client presented too many wrong tokens; it may try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many wrong tokens: try again in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
 @dataclass
 class Guard:
-    """The request checks of one app; sessions live in memory and end with the process."""
+    """The request checks of one app; sessions and the throttle's counts live in memory and end with the process."""
 
     token: str | None
     allowed_hosts: tuple[str, ...] | None = None  # None: any host (a token protects the app)
+    workspace: Workspace | None = None  # where lockouts are audited
+    throttle: Throttle = field(default_factory=Throttle)
     sessions: dict[str, float] = field(default_factory=dict)
 
-    def _matches(self, presented: str | None) -> bool:
-        return bool(self.token and presented) and hmac.compare_digest(presented.encode(), self.token.encode())
+    def __post_init__(self) -> None:
+        if self.token and (why := weakness(self.token)):
+            raise ValueError(why)
+
+    def _matches(self, presented: str | None, client: str) -> bool:
+        """Whether a presented token is right, in constant time; a wrong one counts towards a lockout."""
+        if not (self.token and presented):
+            return False
+        if wait := self.throttle.retry_after(client):
+            raise LockedOut(wait)
+        if hmac.compare_digest(_digest(presented), _digest(self.token)):  # equal lengths: no length leak
+            return True
+        for who in self.throttle.fail(client):
+            self._audit_lockout(client, who)
+        return False
+
+    def _audit_lockout(self, client: str, who: str) -> None:
+        if self.workspace is None:
+            return
+        scope = "every address (wrong tokens from many)" if who == EVERYONE else f"address {client}"
+        audit.append(self.workspace, "auth.lockout", {"client": client, "scope": who, "seconds": LOCKOUT},
+                     f"too many wrong API tokens: token sign-in refused for {scope}", "locked",
+                     actor=f"dashboard:{client}")
 
     def new_session(self) -> str:
         now = time.time()
@@ -92,23 +156,26 @@ class Guard:
         return started is not None and time.time() - started < SESSION_SECONDS
 
     def credential(self, request: Request) -> str | None:
-        """How the request proved itself: 'open' (no token configured), 'header', 'cookie', or None."""
+        """How the request proved itself: 'open' (no token configured), 'header', 'cookie', or None.
+
+        Raises LockedOut when the request presents a token from a locked-out address."""
         if not self.token:
             return "open"
+        client = client_address(request)
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and self._matches(value.strip()):
+        if scheme.lower() == "bearer" and self._matches(value.strip(), client):
             return "header"
         if scheme.lower() == "basic":
             try:
                 password = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
             except (binascii.Error, UnicodeDecodeError):
                 password = ""
-            if self._matches(password):
+            if self._matches(password, client):
                 return "header"
         return "cookie" if self._valid_session(request.cookies.get(COOKIE)) else None
 
-    def check_login(self, presented: str) -> bool:
-        return self._matches(presented)
+    def check_login(self, presented: str, request: Request) -> bool:
+        return self._matches(presented, client_address(request))
 
     def set_cookie(self, response: Response, request: Request) -> Response:
         response.set_cookie(COOKIE, self.new_session(), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
@@ -130,15 +197,26 @@ def _same_origin(request: Request) -> bool:
     return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
-def _denied(request: Request, status: int, detail: str) -> Response:
+def _denied(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     if _wants_html(request):
-        return PlainTextResponse(detail, status_code=status)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return PlainTextResponse(detail, status_code=status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer", **(headers or {})} if status == 401 else headers
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def locked_out(request: Request, exc: LockedOut) -> Response:
+    return _denied(request, 429, str(exc), {"Retry-After": str(int(exc.retry_after) + 1)})
 
 
 async def check(guard: Guard, request: Request) -> Response | None:
     """A response that refuses the request, or None to let it through."""
+    try:
+        return _check(guard, request)
+    except LockedOut as exc:
+        return locked_out(request, exc)
+
+
+def _check(guard: Guard, request: Request) -> Response | None:
     if guard.allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in guard.allowed_hosts:
         return _denied(request, 400, "unknown host: without a token the dashboard answers only on localhost")
     path = request.url.path
@@ -151,7 +229,7 @@ async def check(guard: Guard, request: Request) -> Response | None:
     if how is not None or path.startswith(PUBLIC_PREFIXES):
         return None
     if request.method == "GET" and "token" in request.query_params:
-        if not guard.check_login(request.query_params["token"]):
+        if not guard.check_login(request.query_params["token"], request):
             return _denied(request, 401, "wrong token")
         rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
         return guard.set_cookie(RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303), request)
