@@ -49,6 +49,26 @@ def test_stripe_bare_charge_pretty_printed(run, query) -> None:
     assert attrs(row) | {"cvc_check": "pass", "funding": "credit", "paid": True, "refunded": False} == attrs(row)
 
 
+def test_stripe_objects_as_another_sdk_recorded_them(run, query) -> None:
+    # dj-stripe's fixtures: a charge, a payment intent and a dispute under review whose funds were reinstated
+    for name in ("djstripe-charge.json", "djstripe-payment-intent.json", "djstripe-dispute-funds-reinstated.json"):
+        read_whole(run(REAL / "stripe" / name), 1)
+    rows = {r["activity"]: r for r in events(query, "time, activity, outcome, reason, amount, currency, card_brand, "
+                                                     "card_last4, transaction_id, user_id, country, attributes")}
+    charge = rows["charge"]
+    assert (charge["time"], charge["outcome"], charge["reason"]) == (
+        datetime.fromtimestamp(1557995177, UTC), "success", "Payment complete.")
+    assert (charge["amount"], charge["currency"], charge["card_brand"], charge["card_last4"]) == (Decimal("20.00"), "USD", "visa", "4242")
+    assert (charge["transaction_id"], charge["user_id"], charge["country"]) == ("ch_fakefakefakefakefake0001", "cus_6lsBvm5rJ0zyHc", "US")
+    intent = rows["payment_intent"]
+    assert (intent["time"], intent["outcome"], intent["amount"], intent["user_id"]) == (
+        datetime.fromtimestamp(1562801159, UTC), "success", Decimal("20.00"), "cus_6lsBvm5rJ0zyHc")
+    dispute = rows["dispute"]
+    assert (dispute["time"], dispute["reason"], dispute["amount"], dispute["transaction_id"]) == (
+        datetime.fromtimestamp(1625755540, UTC), "fraudulent", Decimal("10.00"), "ch_fakefakefakefakefake0001")
+    assert attrs(dispute)["dispute_status"] == "under_review"
+
+
 def test_stripe_list_response_is_opened(run, query) -> None:
     report = run(REAL / "stripe" / "disputes_list.json")
     read_whole(report, 1)
