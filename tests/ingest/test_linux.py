@@ -478,18 +478,3 @@ def test_real_lnav_syslog_samples(run, query, tmp_path: Path) -> None:
     [proxy] = query("SELECT host, message FROM events WHERE source_file LIKE '%haproxy%' AND source_line = 4")
     assert proxy["host"] == "192.168.4.2"
     assert proxy["message"].startswith("141.35.244.171:53332 [25/Feb/2019:16:19:48.143] prod_http_in~ bk_admin/nginx_sonst ")
-
-
-@pytest.mark.parametrize("lines, years", [
-    # across New Year: the lines before the crossing are a year older than the file's last line
-    (["Nov 28 23:00:00", "Dec 31 23:59:59", "Nov 30 10:00:00", "Jan  2 00:00:01"], [2025, 2025, 2025, 2026]),
-    # two crossings in one file (a log kept for over a year)
-    (["Dec 30 10:00:00", "Jan  5 10:00:00", "Dec 30 10:00:00", "Jan  5 10:00:00"], [2024, 2025, 2025, 2026]),
-    # no crossing: months going back within the year (out of order, concatenated hosts) change no year
-    (["Feb  1 10:00:00", "Oct  1 10:00:00", "Mar  1 10:00:00", "Nov 20 10:00:00"], [2026, 2026, 2026, 2026]),
-])
-def test_a_yearless_log_across_new_year_keeps_its_order(run, query, tmp_path: Path, lines, years) -> None:
-    # written on 1 December 2026 (the file's modification time), e.g. a copy read long after rotation
-    text = "".join(f"{stamp} web-01 sshd[9]: Failed password for root from 203.0.113.4 port 22 ssh2\n" for stamp in lines)
-    accounted(ingest_text(run, tmp_path, text))
-    assert [r["time"].year for r in rows(query)] == years

@@ -8,8 +8,7 @@
 --           whole in a JSON envelope (Filebeat / Elastic Agent, Vector file source, Fluent Bit tail).
 -- Each shape yields (time, host, prog, pid, msg); one shared part below parses msg.
 -- A year-less timestamp takes the year of the file's modification time (`sw_year_ref`), minus one when
--- the file's last line would then be more than a day after the file was last written (December lines read
--- in January), and minus one more for each New Year the file crosses after the line.
+-- that would put it more than a day after the file was last written (December lines read in January).
 -- Addresses: sshd writes the client as ` from <addr> port <n>` AFTER the user name the client chose, so
 -- every pattern takes the LAST such address (greedy user, tail anchored at the end): a user name that
 -- contains ` from 10.1.2.3 port 1` does not move src_ip. src_ip holds only IP literals; a host name
@@ -186,23 +185,12 @@ WITH e AS (
       OR (regexp_full_match(addr, '(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?:%[\w.-]+)?')
           AND (contains(addr, '::') OR length(addr) - length(replace(addr, ':', '')) = 7)) AS addr_is_ip
   FROM k
-), z AS (
-  -- A year-less log that runs across New Year (a Nov/Dec line followed by a Jan/Feb one) is a year older
-  -- before that crossing than after it: the year is counted back from the file's last line, which takes the
-  -- year of the file's modification time (minus one if that would put it more than a day later).
-  SELECT *,
-    count(CASE WHEN month(yts) >= 11 AND month(next_yts) <= 2 THEN 1 END)
-      OVER (ORDER BY line_no ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-    + CASE WHEN last_value(yts IGNORE NULLS) OVER (ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN 1 ELSE 0 END AS years_back
-  FROM (SELECT *, first_value(yts IGNORE NULLS) OVER (ORDER BY line_no ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_yts
-        FROM (SELECT *, CASE WHEN yearless THEN ts0 END AS yts FROM y))
 )
 SELECT
   line_no,
   CASE WHEN unparsed THEN CASE shape WHEN 'json' THEN 'invalid JSON' ELSE 'not a syslog line' END
        WHEN msg0 IS NULL THEN 'no message in the record' END AS _error,
-  CASE WHEN yearless THEN ts0 - to_years(years_back::INTEGER) ELSE ts0 END AS time,
+  CASE WHEN yearless AND ts0 > getvariable('sw_year_ref') + INTERVAL 1 DAY THEN ts0 - INTERVAL 1 YEAR ELSE ts0 END AS time,
   CASE WHEN kind = 'account' THEN 'Account Change'
        WHEN kind IS NOT NULL OR ssh OR base IN ('sudo', 'su', 'pkexec', 'login', 'sshd', 'polkitd', 'systemd-logind')
             OR prog LIKE 'pam%' THEN 'Authentication'
@@ -279,4 +267,4 @@ SELECT
                                    regexp_extract(prog, '\((pam_\w+)\)$', 1)), ''),
     'by_uid', nullif(sess.by_uid, ''),
     'priority', coalesce(pri, severity), 'structured_data', sd) AS attributes
-FROM z
+FROM y
