@@ -67,7 +67,9 @@ def test_indicator_patterns_and_scos() -> None:
     assert found["ab12cd34" * 8]["valid_until"] is None
     sco = found["192.0.2.44"]
     assert sco["indicator_id"] == SCOS[0].id and sco["pattern"] is None and sco["valid_from"] is None
-    assert "198.51.100.7" not in found  # revoked
+    assert "198.51.100.7" not in found  # revoked: a note, never a row to match
+    assert errors.pop(next(i for i, e in enumerate(errors) if e.startswith(REVOKED.id))) == (
+        f"{REVOKED.id}: revoked by its producer, not matched")
     assert len(errors) == 2 and all(e.startswith(MIXED.id) for e in errors)
     assert any("process:name =" in e for e in errors) and any("LIKE" in e for e in errors)
 
@@ -237,3 +239,22 @@ def test_taxii_envelope() -> None:
     assert {r["value"] for r in rows} >= {"evil-cdn.example", "203.0.113.0/24", "d41d8cd98f00b204e9800998ecf8427e"}
     assert errors == []
     assert not looks_like('{"more": false, "objects": [{"name": "x"}]}')
+
+
+def test_a_single_indicator_or_observable_object(run, query, tmp_path: Path) -> None:
+    """One STIX object on its own, as OpenCTI and MISP export a single indicator or observable: read like a
+    bundle of one; a revoked one is accounted for as a note, never matched."""
+    (tmp_path / "indicator.json").write_text(SKIMMER.serialize(pretty=True))
+    (tmp_path / "observable.json").write_text(SCOS[0].serialize())
+    (tmp_path / "revoked.json").write_text(REVOKED.serialize(pretty=True))
+    report = run(tmp_path / "indicator.json", tmp_path / "observable.json", tmp_path / "revoked.json")
+    got = {Path(f.source_file).name: (f.source_format, f.read, f.stored, f.quarantined) for f in report.files}
+    assert got == {"indicator.json": ("stix", 3, 3, 0), "observable.json": ("stix", 1, 1, 0), "revoked.json": ("stix", 1, 0, 1)}
+    rows = query("SELECT value, ioc_type, indicator_id FROM intel ORDER BY value")
+    assert [(r["value"], r["ioc_type"]) for r in rows] == [
+        ("192.0.2.44", "ip"), ("203.0.113.0/24", "ip"), ("evil-cdn.example", "domain"), ("pay.bad.example", "domain")]
+    [note] = query("SELECT reason FROM quarantine")
+    assert note["reason"] == f"{REVOKED.id}: revoked by its producer, not matched"
+    # a JSON object that merely mentions an indicator id, or whose type is another, is no STIX object
+    assert not looks_like('{"type": "report", "object_refs": ["indicator--86d9fae0-300e-54a8-9b7e-041e303406ad"]}')
+    assert not looks_like('{"alert": {"id": "indicator--86d9fae0-300e-54a8-9b7e-041e303406ad"}, "type": "alert"}')

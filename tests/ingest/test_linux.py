@@ -428,3 +428,53 @@ def test_whole_lines_forwarded_in_a_json_envelope(run, query, tmp_path: Path) ->
         (datetime(2026, 11, 16, 3, 0, 2, 123456, tzinfo=UTC), "web-02", "sudo", "failure", "bob", None),
         (datetime(2026, 11, 16, 3, 0, 3, tzinfo=UTC), "web-03", "logon", "success", "deploy", "198.51.100.20"),
     ]
+
+
+def test_a_message_of_several_lines_is_one_record(run, query, tmp_path: Path) -> None:
+    # Indented lines go on with the message before them (macOS syslogd, kernel traces); a forwarded line
+    # whose message holds newlines is read the same way. The records after them keep their own fields.
+    report = ingest_text(run, tmp_path,
+        'Nov 16 03:00:01 web-01 syslogd[314]: Configuration Notice:\n'
+        '\tASL Module "com.apple.install" claims selected messages.\n'
+        '    Those messages may not appear in standard system log files.\n'
+        'Nov 16 03:00:02 web-01 sshd[9]: Failed password for root from 203.0.113.4 port 22 ssh2\n'
+        + json.dumps({"message": "Nov 16 03:00:03 web-01 kernel: trace:\n\tcall 1\n\tcall 2", "host": "web-01"}) + "\n")
+    accounted(report)
+    assert (report.totals["read"], report.totals["stored"]) == (3, 3)
+    r = query("SELECT source_line, time, host, message, activity, outcome, src_ip FROM events ORDER BY source_line")
+    assert [x["source_line"] for x in r] == [1, 4, 5]
+    assert r[0]["message"] == ('Configuration Notice:\n\tASL Module "com.apple.install" claims selected messages.\n'
+                               '    Those messages may not appear in standard system log files.')
+    assert (r[1]["time"], r[1]["activity"], r[1]["outcome"], r[1]["src_ip"]) == (
+        datetime(2026, 11, 16, 3, 0, 2, tzinfo=UTC), "logon", "failure", "203.0.113.4")
+    assert (r[2]["time"], r[2]["message"]) == (datetime(2026, 11, 16, 3, 0, 3, tzinfo=UTC), "trace:\n\tcall 1\n\tcall 2")
+
+
+def test_real_lnav_syslog_samples(run, query, tmp_path: Path) -> None:
+    # macOS syslogd's notices go on in tab-indented lines: five records of three lines each, not fifteen rows
+    report = run(REAL / "lnav-macos-syslog-multiline.log")
+    accounted(report)
+    assert (report.totals["read"], report.totals["stored"]) == (7, 7)
+    r = query("SELECT source_line, host, message FROM events ORDER BY source_line")
+    assert [x["source_line"] for x in r] == [1, 2, 3, 6, 9, 12, 15]
+    assert r[3]["message"] == ('Configuration Notice:\n\tASL Module "com.apple.install" claims selected messages.\n'
+                               '\tThose messages may not appear in standard system log files or in the ASL database.')
+    # a year-less file across New Year, written in early February: December is the year before
+    copy = tmp_path / "messages"
+    copy.write_bytes((REAL / "lnav-syslog-year-rollover.log").read_bytes())
+    stamp = datetime(2008, 2, 1, tzinfo=UTC).timestamp()
+    os.utime(copy, (stamp, stamp))
+    accounted(run(copy))
+    [sudo] = rows(query, f"source_file = '{copy}'" " AND activity = 'sudo'")
+    assert (sudo["time"], sudo["host"], sudo["user_name"], sudo["target"], sudo["outcome"], sudo["command_line"]) == (
+        datetime(2008, 1, 3, 9, 47, 2, tzinfo=UTC), "veridian", "timstack", "root", "success", "/usr/bin/tail /var/log/messages")
+    first = query(f"SELECT min(time) AS t FROM events WHERE source_file = '{copy}'")[0]["t"]
+    assert first == datetime(2007, 12, 3, 9, 23, 38, tzinfo=UTC)
+    # host names with and without the domain; HAProxy's access lines through syslog keep their text
+    report = run(REAL / "lnav-macos-syslog-mixed-hosts.log", REAL / "lnav-haproxy-syslog.log")
+    accounted(report)
+    hosts = query("SELECT DISTINCT host FROM events WHERE source_file LIKE '%mixed-hosts%' ORDER BY host")
+    assert [h["host"] for h in hosts] == ["Tim-Stacks-iMac", "Tim-Stacks-iMac.local"]
+    [proxy] = query("SELECT host, message FROM events WHERE source_file LIKE '%haproxy%' AND source_line = 4")
+    assert proxy["host"] == "192.168.4.2"
+    assert proxy["message"].startswith("141.35.244.171:53332 [25/Feb/2019:16:19:48.143] prod_http_in~ bk_admin/nginx_sonst ")

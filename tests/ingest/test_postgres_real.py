@@ -350,3 +350,27 @@ def test_rds_lines_from_cloudwatch_get_log_events(run, query, tmp_path: Path) ->
     r = at(query, 11, "time, activity, outcome, user_name, db_name, src_ip, src_port")
     assert r == {"time": datetime(2020, 3, 11, 19, 40, 50, tzinfo=UTC), "activity": "logon", "outcome": "failure",
                  "user_name": "gilles", "db_name": "pgbench", "src_ip": "192.168.1.201", "src_port": 50906}
+
+
+def test_lnav_cest_logs_statement_of_many_lines_and_error_context(run, query) -> None:
+    # a real server in CEST (+02:00): a CREATE TABLE of 38 tab-indented lines is one STATEMENT record placed
+    # at its first line, with the logger's tab taken off each further line
+    run(REAL / "lnav-postgres-cest-multiline.log")
+    err = at(query, 1, "time, activity, outcome, reason, message")
+    assert (err["time"], err["activity"], err["outcome"], err["reason"]) == (
+        datetime(2025, 4, 11, 22, 14, 12, 837000, tzinfo=UTC), "log", "failure", "ERROR")
+    assert err["message"] == 'syntax error at or near "null" at character 510'
+    stmt = at(query, 2, "time, activity, query")
+    assert stmt["activity"] == "create" and stmt["time"] == err["time"]
+    assert stmt["query"].startswith("create table if not exists scrape_memory (\n    id smallserial primary key,\n")
+    assert stmt["query"].endswith("    response_headers jsonb null\n);") and stmt["query"].count("\n") == 38
+    nxt = at(query, 41, "time, reason, message")
+    assert (nxt["time"], nxt["reason"], nxt["message"]) == (
+        datetime(2025, 4, 11, 22, 14, 12, 884000, tzinfo=UTC), "WARNING", "there is no transaction in progress")
+    run(REAL / "lnav-postgres-cest-json-errors.log")
+    rows = query("SELECT source_line, time, activity, reason, message, query FROM events WHERE source_file LIKE '%json-errors%' "
+                 "ORDER BY source_line")
+    assert [r["reason"] for r in rows[:4]] == ["ERROR", "DETAIL", "CONTEXT", "STATEMENT"]
+    assert rows[0]["time"] == datetime(2025, 8, 16, 11, 2, 58, 95000, tzinfo=UTC)
+    assert rows[1]["message"] == "Token \"'\" is invalid."
+    assert rows[3]["query"].startswith("SELECT * FROM net.http_get ('https://google.com'::text, ")

@@ -49,6 +49,26 @@ def test_stripe_bare_charge_pretty_printed(run, query) -> None:
     assert attrs(row) | {"cvc_check": "pass", "funding": "credit", "paid": True, "refunded": False} == attrs(row)
 
 
+def test_stripe_objects_as_another_sdk_recorded_them(run, query) -> None:
+    # dj-stripe's fixtures: a charge, a payment intent and a dispute under review whose funds were reinstated
+    for name in ("djstripe-charge.json", "djstripe-payment-intent.json", "djstripe-dispute-funds-reinstated.json"):
+        read_whole(run(REAL / "stripe" / name), 1)
+    rows = {r["activity"]: r for r in events(query, "time, activity, outcome, reason, amount, currency, card_brand, "
+                                                     "card_last4, transaction_id, user_id, country, attributes")}
+    charge = rows["charge"]
+    assert (charge["time"], charge["outcome"], charge["reason"]) == (
+        datetime.fromtimestamp(1557995177, UTC), "success", "Payment complete.")
+    assert (charge["amount"], charge["currency"], charge["card_brand"], charge["card_last4"]) == (Decimal("20.00"), "USD", "visa", "4242")
+    assert (charge["transaction_id"], charge["user_id"], charge["country"]) == ("ch_fakefakefakefakefake0001", "cus_6lsBvm5rJ0zyHc", "US")
+    intent = rows["payment_intent"]
+    assert (intent["time"], intent["outcome"], intent["amount"], intent["user_id"]) == (
+        datetime.fromtimestamp(1562801159, UTC), "success", Decimal("20.00"), "cus_6lsBvm5rJ0zyHc")
+    dispute = rows["dispute"]
+    assert (dispute["time"], dispute["reason"], dispute["amount"], dispute["transaction_id"]) == (
+        datetime.fromtimestamp(1625755540, UTC), "fraudulent", Decimal("10.00"), "ch_fakefakefakefakefake0001")
+    assert attrs(dispute)["dispute_status"] == "under_review"
+
+
 def test_stripe_list_response_is_opened(run, query) -> None:
     report = run(REAL / "stripe" / "disputes_list.json")
     read_whole(report, 1)
@@ -193,6 +213,40 @@ def test_auth0_management_api_logs(run, query, name: str, count: int) -> None:
     assert rows[0]["time"] == datetime(2016, 2, 23, 19, 57, 29, 532000, tzinfo=UTC)
     assert (rows[0]["event_code"], rows[0]["src_ip"], rows[0]["user_id"]) == ("sapi", "190.257.209.19", "auth0|56c75c4e42b6359e98374bc2")
     assert [attrs(r)["client_name"] for r in rows] == ["My Game", "My Application"][:count]
+
+
+def test_auth0_amazon_eventbridge_events(run, query, tmp_path: Path) -> None:
+    """Auth0's EventBridge log stream: each log event is an EventBridge event whose `detail` is the log-stream
+    envelope, one per line (CloudWatch, Firehose) or pretty-printed; another source's EventBridge event is no
+    Auth0 log."""
+    def bridged(log: dict) -> dict:
+        return {"version": "0", "id": "6b4bc671-0217-46ca-8ee0-e663c94abd91", "detail-type": "Auth0 log",
+                "source": "aws.partner/auth0.com/shop-2308531e/auth0.logs", "account": "123456789012",
+                "time": "2026-01-16T12:12:43Z", "region": "eu-west-1", "resources": [],
+                "detail": {"log_id": log["log_id"], "data": log}}
+    fp = {"date": "2026-01-16T12:12:30.147Z", "type": "fp", "description": "Wrong email or password.",
+          "connection": "Username-Password-Authentication", "client_name": "Shop", "ip": "203.0.113.9",
+          "user_id": "auth0|6012d7ec", "user_name": "alice@example.com",
+          "log_id": "90020260116121232560015923748216455316604749397232713763"}
+    ok = {**fp, "type": "s", "date": "2026-01-16T12:13:01.000Z", "description": None,
+          "log_id": "90020260116121301000015923748216455316604749397232713764"}
+    lines = tmp_path / "auth0-eventbridge.jsonl"
+    lines.write_text(json.dumps(bridged(fp)) + "\n" + json.dumps(bridged(ok)) + "\n")
+    read_whole(run(lines), 2)
+    pretty = tmp_path / "auth0-eventbridge-pretty.json"
+    pretty.write_text(json.dumps(bridged({**fp, "ip": "198.51.100.7", "log_id": "900202601161212"}), indent=2))
+    read_whole(run(pretty), 1)
+    rows = events(query, "time, event_code, activity, outcome, user_name, src_ip, reason", "source_file, source_line")
+    assert [(r["time"], r["event_code"], r["activity"], r["outcome"], r["user_name"], r["src_ip"]) for r in rows] == [
+        (datetime(2026, 1, 16, 12, 12, 30, 147000, tzinfo=UTC), "fp", "logon", "failure", "alice@example.com", "198.51.100.7"),
+        (datetime(2026, 1, 16, 12, 12, 30, 147000, tzinfo=UTC), "fp", "logon", "failure", "alice@example.com", "203.0.113.9"),
+        (datetime(2026, 1, 16, 12, 13, 1, tzinfo=UTC), "s", "logon", "success", "alice@example.com", "203.0.113.9"),
+    ]  # the pretty-printed file sorts first
+    assert rows[1]["reason"] == "Wrong email or password."
+    other = tmp_path / "ec2-eventbridge.jsonl"
+    other.write_text(json.dumps({**bridged(fp), "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
+                                 "detail": {"instance-id": "i-0abcd", "state": "running", "date": "x", "type": "y", "ip": "z"}}) + "\n")
+    assert run(other).files[0].source_format != "auth0"
 
 
 def test_auth0_log_stream_envelopes_one_per_line(run, query) -> None:

@@ -237,6 +237,55 @@ def test_iis_without_header_uses_the_known_layouts(run, query) -> None:
     assert (r[3]["url_query"], r[3]["referrer"], r[3]["duration"]) == ("width=35&height=38&mode=crop", "https://www.rotterdamuas.com/", pytest.approx(0.015))
 
 
+def test_iis_advanced_logging_quotes_local_times_and_blank_lines(run, query) -> None:
+    # IIS Advanced Logging: blank lines between directives, columns aligned with several spaces, values with
+    # spaces quoted (`""` inside), `date-local`/`time-local` on the server's clock, `cs(Host)`, `TimeTakenMS`
+    read_whole(run(REAL / "lnav-iis-advanced-logging.log", tz="America/Los_Angeles"), "w3c")
+    r = rows(query)
+    assert sorted(r) == [8, 9, 10]
+    assert r[8]["time"] == datetime(2012, 8, 16, 0, 0, 0, 363000, tzinfo=UTC)  # 17:00:00.363 PDT
+    assert (r[8]["src_ip"], r[8]["dst_ip"], r[8]["dst_port"], r[8]["url_host"], r[8]["url_path"]) == (
+        "70.95.0.0", "1.2.3.4", 80, "xzy.example.com", "/Products/theProduct")
+    assert r[8]["user_agent"] == ("Mozilla/5.0 (Linux; Android 4.4.4; SM-G900V Build/KTU84P) AppleWebKit/537.36 "
+                                  "(KHTML, like Gecko) Chrome/39.0.2171.59 Mobile Safari/537.36")
+    assert r[8]["referrer"] == "http://example.com/Search/SearchResults.pg?informationRecipient.languageCode.c=en"
+    assert (r[8]["http_status"], r[8]["duration"]) == (200, pytest.approx(0.109))
+    assert (r[9]["src_ip"], r[9]["http_status"], r[9]["referrer"]) == (None, 301, None)
+    assert (r[10]["url_path"], r[10]["http_status"], r[10]["attributes"]["substatus"]) == (
+        "/hello/world/6,681965", 404, ' "garbage" w/ spaces ')
+
+
+def test_iis_quotes_in_a_request_are_the_clients(run, query, tmp_path: Path) -> None:
+    # IIS never quotes: a `"` in an injection attempt is part of the URL and must not shift the columns
+    path = tmp_path / "u_ex261116.log"
+    path.write_text("#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
+                    "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
+                    "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n"
+                    '2026-11-16 03:00:01 10.0.0.5 GET /item.aspx id=1"+or+"1"="1 443 - 203.0.113.9 sqlmap/1.7 - 500 0 0 15\n'
+                    '2026-11-16 03:00:02 10.0.0.5 GET /cart.aspx - 443 - 203.0.113.10 Mozilla/5.0+"x" - 200 0 0 4\n')
+    read_whole(run(path), "w3c")
+    r = rows(query)
+    assert (r[4]["url_query"], r[4]["src_ip"], r[4]["http_status"], r[4]["user_agent"]) == (
+        'id=1"+or+"1"="1', "203.0.113.9", 500, "sqlmap/1.7")
+    assert (r[5]["url_path"], r[5]["src_ip"], r[5]["user_agent"], r[5]["http_status"]) == (
+        "/cart.aspx", "203.0.113.10", 'Mozilla/5.0 "x"', 200)
+
+
+def test_real_shop_access_log_with_a_utc_offset(run, query) -> None:
+    # a real online store's nginx log (Tehran, +0330): times to UTC, a bare `-` user agent, Persian paths
+    read_whole(run(REAL / "lnav-shop-access.log"), "nginx")
+    r = rows(query)
+    assert len(r) == 300
+    assert r[2]["time"] == datetime(2019, 1, 22, 0, 26, 16, tzinfo=UTC)  # 03:56:16 +0330
+    assert (r[2]["src_ip"], r[2]["http_method"], r[2]["url_path"], r[2]["http_status"], r[2]["bytes_in"]) == (
+        "31.56.96.51", "GET", "/image/60844/productModel/200x200", 200, 5667)
+    assert (r[2]["referrer"], r[2]["protocol"]) == ("https://www.zanbil.ir/m/filter/b113", "HTTP/1.1")
+    assert r[2]["user_agent"].startswith("Mozilla/5.0 (Linux; Android 6.0; ALE-L21 Build/HuaweiALE-L21)")
+    assert (r[95]["http_status"], r[95]["outcome"], r[95]["url_query"]) == (302, "success", "o=6315")
+    assert (r[156]["url_path"], r[156]["user_agent"], r[156]["bytes_in"]) == ("/site/ping", None, 4)
+    assert sum(1 for x in r.values() if x["http_status"] == 404) == 7
+
+
 # --- JSON access logs ---------------------------------------------------------------------------------------------
 
 def test_caddy_access_log(run, query) -> None:
@@ -246,6 +295,20 @@ def test_caddy_access_log(run, query) -> None:
     assert (r["src_ip"], r["src_port"], r["url_host"], r["http_method"], r["url_path"]) == ("127.0.0.1", 41342, "localhost", "GET", "/")
     assert (r["protocol"], r["http_status"], r["bytes_in"], r["bytes_out"]) == ("HTTP/2.0", 200, 10900, 0)
     assert (r["user_agent"], r["duration"], r["attributes"]["server"]) == ("curl/7.82.0", pytest.approx(0.000929675), "caddy")
+
+
+def test_caddy_behind_a_proxy_keeps_the_client_and_the_proxy_apart(run, query) -> None:
+    # Caddy with trusted_proxies: client_ip is the client the proxy named, remote_ip:remote_port the proxy
+    read_whole(run(REAL / "lnav-caddy-behind-proxy.json"), "web_json")
+    r = rows(query)
+    assert r[1]["time"] == datetime(2024, 5, 26, 11, 42, 52, 601481, tzinfo=UTC)  # ts 1716723772.6014807
+    assert (r[1]["src_ip"], r[1]["src_port"], r[1]["attributes"]["peer_ip"], r[1]["attributes"]["peer_port"]) == (
+        "10.10.10.117", None, "10.5.1.1", "38574")
+    assert (r[1]["url_host"], r[1]["http_status"], r[1]["bytes_in"], r[1]["protocol"]) == ("mirrors.tnonline.net", 200, 3768, "HTTP/2.0")
+    assert r[1]["url_path"] == "/gentoo/gentoo-distfiles/distfiles/9b/tl-hrlatex.source-2021.tar.xz"
+    # a direct HTTP/3 client: its own address and port, no proxy
+    assert (r[4]["src_ip"], r[4]["src_port"], r[4]["attributes"]["peer_ip"], r[4]["protocol"]) == (
+        "240e:1:1::1234", 62769, None, "HTTP/3.0")
 
 
 def test_json_access_logs_of_each_shape(run, query, tmp_path: Path) -> None:

@@ -108,6 +108,38 @@ def test_evtx_account_and_group_changes(run, query) -> None:
     assert users["user_name"] == "S-1-5-21-3463664321-2923530833-3546627382-1000" and users["class_name"] == "Group Management"
 
 
+def test_evtx_of_other_channels_and_a_lone_record(run, query) -> None:
+    # python-evtx's test files: a DNS Server analytical log (a channel storewatch has no mapping for, kept as
+    # events with their fields, QNAMEs with raw bytes included) and a file holding a single Security record
+    accounted(run(REAL / "python-evtx-dns-server-analytical.evtx", REAL / "python-evtx-security-4672.evtx"), 1.0)
+    got = rows(query)
+    dns = [r for r in got if r["attributes"]["channel"] == "Microsoft-Windows-DNSServer/Analytical"]
+    assert [r["event_code"] for r in dns] == ["260", "256", "260", "256", "260"]
+    assert {(r["host"], r["class_name"]) for r in dns} == {("ITBDNS03.itb.ie", "Event Log Activity")}
+    assert dns[0]["attributes"]["event_data"]["QNAME"] == "appexneuprodweather.blob.core.windows.net."
+    assert dns[1]["attributes"]["event_data"]["Source"] == "10.9.15.202" and dns[1]["attributes"]["event_data"]["Port"] == 54530
+    assert dns[1]["attributes"]["event_data"]["QNAME"] == "b._dns-sd._udp.@\u00a65\u0001."
+    [priv] = [r for r in got if r["event_code"] == "4672"]
+    assert (priv["time"], priv["host"], priv["user_name"], priv["activity"], priv["class_name"]) == (
+        utc(2017, 6, 23, 5, 31, 19, 787263), "foobar-PC", "foobar", "special_privileges_assigned", "Authorize Session")
+
+
+def test_evtx_log_cleared_and_a_capi2_record(run, query) -> None:
+    # Velocidex/evtx's test files: Security 1102 (the audit log cleared, its fields in UserData) and a CAPI2
+    # Operational record whose EventData holds elements with attributes only
+    accounted(run(REAL / "velocidex-security-1102-log-cleared.evtx", REAL / "velocidex-capi2-operational-70.evtx"), 1.0)
+    got = {r["event_code"]: r for r in rows(query)}
+    cleared = got["1102"]
+    assert (cleared["time"], cleared["host"], cleared["user_name"], cleared["activity"], cleared["outcome"]) == (
+        utc(2019, 2, 9, 17, 5, 24, 672757), "TestComputer", "test", "log_clear", "success")
+    assert cleared["attributes"]["event_data"]["SubjectUserSid"] == "S-1-5-21-546003962-2713609280-610790815-1001"
+    capi = got["70"]
+    assert (capi["time"], capi["host"], capi["attributes"]["channel"]) == (
+        utc(2025, 6, 29, 10, 9, 49, 154189), "ILDHBZJST3", "Microsoft-Windows-CAPI2/Operational")
+    cert = capi["attributes"]["event_data"]["Certificate"]["#attributes"]
+    assert cert["fileRef"] == "3AA55F503B946700761B3990B569E6F248C3D31D.cer"
+
+
 def test_evtx_sysmon_keeps_every_field(run, query) -> None:
     report = run(SYSMON)
     accounted(report, 1.0)

@@ -361,3 +361,44 @@ def test_intel_matches_zeek_dns_answers_hosts_and_hashes(run, ws) -> None:
     assert set(matched) == {v for _, v in indicators}
     assert "dns_answer" in matched[raws[20]["answers"][0]]
     assert matched["testmyids.com"] == "url_host" and matched[raws[100]["sha256"]] == "file_hash"
+
+
+def test_real_logs_of_other_sensors_match_their_raw_rows(run, query, tmp_path: Path) -> None:
+    # jakubd/zeekparse's and lnav's test logs: a home network's dns (gzipped), ssl, http, x509, and a 2011 conn log
+    dns_gz = REAL / "zeekparse-dns.log.gz"
+    plain = tmp_path / "dns.log"
+    plain.write_bytes(gzip.decompress(dns_gz.read_bytes()))
+    accounted(run(dns_gz, REAL / "zeekparse-ssl.log", REAL / "zeekparse-http.log", REAL / "zeekparse-x509.log",
+                  REAL / "lnav-bro-conn.log"), 1.0)
+    dns = stored(query, "zeekparse-dns.log.gz")
+    for raw in tsv_rows(plain):
+        row = dns[raw["_line"]]
+        assert (row["class_name"], row["time"], row["src_ip"], row["src_port"], row["dst_ip"], row["dst_port"]) == (
+            "DNS Activity", zeek_time(float(raw["ts"])), raw["id.orig_h"], int(raw["id.orig_p"]), raw["id.resp_h"], 53)
+        assert (row["url_host"], row["attributes"]["answers"], row["outcome"]) == (raw["query"], raw["answers"].split(","), "success")
+    ssl = stored(query, "zeekparse-ssl.log")
+    raws = tsv_rows(REAL / "zeekparse-ssl.log")
+    assert len(ssl) == len(raws) == 26
+    for raw in raws:
+        row = ssl[raw["_line"]]
+        assert (row["class_name"], row["src_ip"], row["dst_ip"], row["dst_port"]) == (
+            "TLS Activity", raw["id.orig_h"], raw["id.resp_h"], int(raw["id.resp_p"]))
+        assert row["url_host"] == (None if raw["server_name"] == "-" else raw["server_name"])
+        assert row["attributes"].get("version") == (None if raw["version"] == "-" else raw["version"])
+    http = stored(query, "zeekparse-http.log")
+    for raw in tsv_rows(REAL / "zeekparse-http.log"):
+        row = http[raw["_line"]]
+        assert (row["http_method"], row["url_host"], row["url_path"], row["http_status"], row["user_agent"]) == (
+            raw["method"], raw["host"], raw["uri"], int(raw["status_code"]), raw["user_agent"])
+    [cert] = stored(query, "zeekparse-x509.log").values()
+    assert (cert["url_host"], cert["attributes"]["certificate.issuer"]) == (
+        "download.jetbrains.com", "CN=Amazon,OU=Server CA 1B,O=Amazon,C=US")
+    conn = stored(query, "lnav-bro-conn.log")
+    raws = tsv_rows(REAL / "lnav-bro-conn.log")
+    assert len(conn) == len(raws) == 92
+    for raw in raws:
+        row = conn[raw["_line"]]
+        assert (row["time"], row["src_ip"], row["dst_ip"], row["dst_port"], row["event_code"]) == (
+            zeek_time(float(raw["ts"])), raw["id.orig_h"], raw["id.resp_h"], int(raw["id.resp_p"]), raw["conn_state"])
+        assert row["protocol"] == (raw["proto"] if raw["service"] == "-" else raw["service"])  # the service, else the transport
+        assert row["bytes_in"] == (None if raw["resp_bytes"] == "-" else int(raw["resp_bytes"]))

@@ -47,10 +47,18 @@ _BUNDLE_HEAD = re.compile(r'^\s*\{.*?"type"\s*:\s*"bundle"', re.S)
 _ENVELOPE_HEAD = re.compile(r'^\s*\{[^{]*"objects"\s*:\s*\[\s*\{[^{}]{0,4000}?"id"\s*:\s*"[a-z][a-z0-9-]*--', re.S)
 
 
+# One STIX object on its own (an OpenCTI or MISP export of a single indicator or observable): its id names its type.
+_OBJECT_ID = re.compile(r'"id"\s*:\s*"(indicator|ipv4-addr|ipv6-addr|domain-name|url|email-addr|file)--[0-9a-fA-F-]{8,}"')
+
+
 def looks_like(head: str) -> bool:
-    """A STIX bundle (a JSON object whose type is "bundle") or a TAXII envelope, within the first 64 KB."""
+    """A STIX bundle (a JSON object whose type is "bundle"), a TAXII envelope, or a single indicator or
+    observable object, within the first 64 KB."""
     head = head[:65536].lstrip("\ufeff")
-    return bool(_BUNDLE_HEAD.match(head) or _ENVELOPE_HEAD.match(head))
+    if _BUNDLE_HEAD.match(head) or _ENVELOPE_HEAD.match(head):
+        return True
+    found = _OBJECT_ID.search(head) if head.lstrip().startswith("{") else None
+    return bool(found and re.search(rf'"type"\s*:\s*"{found[1]}"', head))
 
 
 def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
@@ -126,9 +134,10 @@ def _rows(obj: Any, source_file: str, errors: list[str]) -> Iterator[dict]:
 
 
 def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[dict]:
-    if ind.get("revoked"):
-        return
     ident = ind["id"]
+    if ind.get("revoked"):  # withdrawn by its producer: accounted for, never matched
+        errors.append(f"{ident}: revoked by its producer, not matched")
+        return
     pattern_type = ind.get("pattern_type", "stix")
     if pattern_type != "stix":
         errors.append(f"{ident}: pattern_type {pattern_type!r} not supported")

@@ -1,5 +1,5 @@
 -- Auth0 log events: `GET /api/v2/logs` records, and log-stream events (their `{"log_id", "data"}`
--- envelopes are opened by documents.py).
+-- envelopes are opened by documents.py; inside an Amazon EventBridge event they are the `detail`).
 -- Event type codes: https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes
 -- Each line is parsed once into the fields below (`from_json`); a field of another JSON type than the
 -- structure says reads as NULL, and a VARCHAR field holding an object or array reads as its JSON text.
@@ -10,7 +10,9 @@ WITH e AS (
     "connection": "VARCHAR", "log_id": "VARCHAR",
     "details": {"email": "VARCHAR", "country": "VARCHAR", "new_email": "VARCHAR", "error": "JSON"},
     "location_info": {"country_code": "VARCHAR"}}') END AS j
-  FROM (SELECT line_no, line, json_valid(line) AS ok FROM batch)
+  FROM (SELECT line_no, CASE WHEN ok AND json_extract_string(line, '$."detail-type"') = 'Auth0 log'  -- Amazon EventBridge
+                             THEN coalesce(json_extract(line, '$.detail.data'), line)::VARCHAR ELSE line END AS line, ok
+        FROM (SELECT line_no, line, json_valid(line) AS ok FROM batch))
 )
 SELECT
   line_no,

@@ -8,6 +8,7 @@ pid, message) and one SQL part parses the message, so an sshd line reads the sam
 import re
 
 from storewatch.ingest.formats.base import Format, load_sql
+from storewatch.ingest.reader import Continuation
 from storewatch.ingest.sniff import json_keys, json_value
 
 _LINE = re.compile(
@@ -40,4 +41,7 @@ def _is_line(text: str) -> bool:
 FORMAT = Format(name="linux_auth", channel="endpoint", sql=load_sql("linux_auth"), looks_like=looks_like,
                 description="Linux auth.log / secure / syslog, RFC 5424, journald JSON, Fluent Bit / Vector syslog JSON",
                 # journalctl's text output frames entries with `-- Boot ... --` / `-- No entries --` lines
-                ignore=r"^-- .* --$|^-- No entries --$", whole_file=True)
+                ignore=r"^-- .* --$|^-- No entries --$", whole_file=True,
+                # a message of several lines (macOS syslogd, a kernel trace, rsyslog with escaping off) goes on
+                # in lines indented with a tab or spaces: one record, as the program logged it
+                continuation=Continuation(pattern=r"^[\t ]"))

@@ -30,10 +30,10 @@ WITH e AS (
   SELECT line_no, shape,
     -- `journalctl --no-hostname` leaves the host out: a first word that is a `tag[pid]: ` is no host.
     CASE WHEN shape = 'text' THEN regexp_extract(line,
-      '^(?:<(\d{1,3})>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (?:([^\s\[:]+)(?:\[(\d+)\])?: (.*)|(\S+) (?:([^\s\[:]+)(?:\[(\d+)\])?: ?)?(.*))$',
+      '(?s)^(?:<(\d{1,3})>\d? ?)?(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?)|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (?:([^\s\[:]+)(?:\[(\d+)\])?: (.*)|(\S+) (?:([^\s\[:]+)(?:\[(\d+)\])?: ?)?(.*))$',
       ['pri', 'bsd', 'iso', 'prog0', 'pid0', 'msg0', 'host', 'prog', 'pid', 'msg']) END AS t,
     CASE WHEN shape = '5424' THEN regexp_extract(line,
-      '^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) \S+ (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$',
+      '(?s)^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) \S+ (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$',
       ['pri', 'ts', 'host', 'app', 'procid', 'sd', 'msg']) END AS r,
     CASE WHEN shape = 'json' AND json_valid(line) THEN json_extract_string(line, [
       '$.__REALTIME_TIMESTAMP', '$.timestamp', '$.time', '$.date', '$."@timestamp"',

@@ -77,7 +77,10 @@ SELECT
   CASE WHEN try_cast(status AS INTEGER) < 400 THEN 'success' ELSE 'failure' END AS outcome,
   status AS event_code,
   CASE WHEN sw_is_ip(client) THEN client END AS src_ip,
-  try_cast(coalesce(v[9], v[10], v[11], v[12], v[13]) AS INTEGER) AS src_port,
+  -- Caddy behind a trusted proxy: client_ip is the client the proxy named, remote_ip/remote_port the proxy's
+  -- own connection, whose port is not the client's
+  CASE WHEN v[2] IS DISTINCT FROM v[3] AND v[2] IS NOT NULL AND v[3] IS NOT NULL THEN NULL
+       ELSE try_cast(coalesce(v[9], v[10], v[11], v[12], v[13]) AS INTEGER) END AS src_port,
   nullif(nullif(coalesce(v[14], v[15], v[16], v[17], v[18]), '-'), '') AS user_name,
   method AS http_method,
   coalesce(sw_url_host(target), lower(split_part(nullif(coalesce(v[36], v[37], v[39], v[40], v[41], v[42], v[38]), '_'), ':', 1))) AS url_host,
@@ -97,6 +100,7 @@ SELECT
     'server', CASE WHEN starts_with(v[86], 'http.log.access') THEN 'caddy' WHEN v[4] IS NOT NULL OR v[21] IS NOT NULL THEN 'traefik'
                    WHEN v[1] IS NOT NULL THEN 'nginx' ELSE 'ecs' END,
     'client', CASE WHEN NOT sw_is_ip(client) THEN client END,
+    'peer_ip', CASE WHEN v[2] IS DISTINCT FROM v[3] THEN v[3] END, 'peer_port', CASE WHEN v[2] IS DISTINCT FROM v[3] THEN v[10] END,
     'forwarded_for', CASE WHEN coalesce(v[82], v[83], v[84]) NOT IN ('', '-') THEN regexp_split_to_array(coalesce(v[82], v[83], v[84]), '\s*,\s*') END,
     'upstream', coalesce(v[87], v[89]), 'upstream_time', v[88], 'router', v[90]) AS attributes
 FROM t
