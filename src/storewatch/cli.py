@@ -537,7 +537,7 @@ def main() -> None:
     except Exception as exc:  # a bug, not the input's fault: said in one line (STOREWATCH_DEBUG=1 shows the traceback)
         if os.environ.get("STOREWATCH_DEBUG"):
             raise
-        err.print(f"[red]storewatch failed: {escape(exc.__class__.__name__)}: {escape(str(exc))}[/] "
+        err.print(f"[red]storewatch failed: {shown(exc.__class__.__name__)}: {shown(str(exc))}[/] "
                   "(STOREWATCH_DEBUG=1 for the traceback)")
         raise SystemExit(2) from None
 
