@@ -29,7 +29,13 @@ def answer(call: Callable[[], T]) -> T:
     try:
         return call()
     except services.ServiceError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+        raise HTTPException(exc.status, str(exc), headers=retry_after(exc)) from None
+
+
+def retry_after(exc: services.ServiceError) -> dict[str, str] | None:
+    """`Retry-After` for a wait that ends by itself (the store busy with another command's write)."""
+    wait = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(wait)} if wait else None
 
 
 def parse_since(since: Optional[str]) -> Optional[datetime]:
