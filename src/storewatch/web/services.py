@@ -13,16 +13,18 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import duckdb
+import orjson
 
 from storewatch import audit
 from storewatch.correlate import queries
 from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.report import sources
-from storewatch.store import db, reader
+from storewatch.store import db, reader, snapshot
 from storewatch.store.schema import COLUMN_NAMES
 from storewatch.workspace import Workspace
 
@@ -101,6 +103,19 @@ def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Opt
         rows = [r for r in rows if r["scenario"] == scenario]
     rows.sort(key=SORTS[sort], reverse=sort in REVERSED)
     return rows[:limit] if limit else rows
+
+
+def incident_list_json(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
+                       scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None) -> bytes:
+    """`list_incidents` as JSON, made once per snapshot and filter: a snapshot never changes, and the list
+    is what every open dashboard and every poller asks for, again and again."""
+    return _list_json(ws, snapshot.latest(ws), min_severity, since, scenario, sort, limit)
+
+
+@lru_cache(maxsize=64)
+def _list_json(ws: Workspace, published: Optional[Path], min_severity: Optional[str], since: Optional[datetime],
+               scenario: Optional[str], sort: str, limit: Optional[int]) -> bytes:
+    return orjson.dumps(list_incidents(ws, min_severity, since, scenario, sort, limit))
 
 
 def scenarios(ws: Workspace) -> list[str]:
