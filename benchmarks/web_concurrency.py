@@ -11,16 +11,19 @@ measurement. The baseline's `src` is taken from git (`git archive`) into a tempo
 Each round measures the baseline and this checkout one after the other, alternating which goes first
 (the machine is shared and noisy), each on a fresh copy of the workspace: `storewatch serve` is started
 from that variant's source, `storewatch ingest` of the second estate is started from the same source,
-and `--clients` threads, each with its own keep-alive connection, ask `GET /api/incidents` again and
-again until the ingest ends. Every answer's latency and status is kept; the ingest's exit code and
-duration too. Prints per variant: requests, answers by status, requests/s, p50/p95/p99 of the answers,
+and `--clients` clients (asyncio, one thread), each with its own keep-alive connection, ask
+`GET /api/incidents` again and again until the ingest ends. Every answer's latency and status is kept; the ingest's exit code and
+duration too. Before the rounds, what publishing a snapshot of the estate's tables costs the writer and
+what taking it costs a reader (this checkout, medians of 5). Prints per variant: requests, answers by status, requests/s, p50/p95/p99 of the answers,
 and whether the ingest succeeded. Prints a Markdown table for docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -28,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -77,11 +79,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(conn: http.client.HTTPConnection) -> int:
-    conn.request("GET", "/api/incidents", headers={"Host": "127.0.0.1"})
-    response = conn.getresponse()
-    response.read()
-    return response.status
+REQUEST = b"GET /api/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """One GET on a keep-alive connection; the status (the body is read and dropped)."""
+    writer.write(REQUEST)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next((int(v) for k, _, v in (line.partition(":") for line in lines[1:]) if k.lower() == "content-length"), 0)
+    await reader.readexactly(length)
+    if any(line.lower() == "connection: close" for line in lines):
+        raise ConnectionResetError("the server closed the connection")
+    return int(lines[0].split()[1])
+
+
+async def clients(port: int, count: int, done: asyncio.Event) -> list[tuple[float, int]]:
+    """`count` clients, each asking again as soon as it has its answer, until `done`. One thread and an
+    event loop: threads would add the interpreter lock's waits to the latencies measured."""
+    async def one() -> list[tuple[float, int]]:
+        seen: list[tuple[float, int]] = []
+        connection = None
+        while not done.is_set():
+            started = time.perf_counter()
+            try:
+                connection = connection or await asyncio.open_connection("127.0.0.1", port)
+                status = await ask(*connection)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                status = 0  # refused or dropped (a server that closes after an error): a failure
+                if connection:
+                    connection[1].close()
+                connection = None
+            seen.append((time.perf_counter() - started, status))
+        if connection:
+            connection[1].close()
+        return seen
+
+    return [x for part in await asyncio.gather(*(one() for _ in range(count))) for x in part]
 
 
 def wait_ready(port: int, server: subprocess.Popen) -> None:
@@ -91,7 +125,8 @@ def wait_ready(port: int, server: subprocess.Popen) -> None:
             sys.exit("the server stopped before answering")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            if get(conn) == 200:
+            conn.request("GET", "/api/incidents", headers={"Host": "127.0.0.1"})
+            if conn.getresponse().status == 200:
                 conn.close()
                 return
         except OSError:
@@ -99,7 +134,20 @@ def wait_ready(port: int, server: subprocess.Popen) -> None:
     sys.exit("the server did not answer within 120 s")
 
 
-def measure(src: Path, home: Path, more: Path, clients: int, work: Path) -> dict:
+async def during_ingest(src: Path, ws: Path, more: Path, port: int, count: int) -> tuple[list, subprocess.Popen, float]:
+    done = asyncio.Event()
+    started = time.perf_counter()
+    ingest = storewatch(src, "ingest", str(more), "--home", str(ws), "--json",
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    work = asyncio.ensure_future(clients(port, count, done))
+    while ingest.poll() is None:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    done.set()
+    return await work, ingest, elapsed
+
+
+def measure(src: Path, home: Path, more: Path, count: int, work: Path) -> dict:
     ws = work / "ws"
     shutil.rmtree(ws, ignore_errors=True)
     shutil.copytree(home, ws, ignore=shutil.ignore_patterns("snapshots"))  # both start from the same store
@@ -108,53 +156,48 @@ def measure(src: Path, home: Path, more: Path, clients: int, work: Path) -> dict
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, server)
-        latencies: list[float] = []
-        statuses: Counter = Counter()
-        lock = threading.Lock()
-        done = threading.Event()
-
-        def client() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            mine: list[tuple[float, int]] = []
-            while not done.is_set():
-                started = time.perf_counter()
-                try:
-                    status = get(conn)
-                except (OSError, http.client.HTTPException):
-                    status = 0  # connection refused or dropped: counted as a failure
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                mine.append((time.perf_counter() - started, status))
-            conn.close()
-            with lock:
-                for seconds, status in mine:
-                    statuses[status] += 1
-                    if status == 200:
-                        latencies.append(seconds)
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        started = time.perf_counter()
-        ingest = storewatch(src, "ingest", str(more), "--home", str(ws), "--json",
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for t in threads:
-            t.start()
-        _, ingest_err = ingest.communicate()
-        elapsed = time.perf_counter() - started
-        done.set()
-        for t in threads:
-            t.join()
+        seen, ingest, elapsed = asyncio.run(during_ingest(src, ws, more, port, count))
     finally:
         server.terminate()
         server.wait(timeout=60)
-    latencies.sort()
+    statuses = Counter(status for _, status in seen)
+    latencies = sorted(seconds for seconds, status in seen if status == 200)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
-    return {"requests": sum(statuses.values()), "statuses": dict(statuses), "seconds": elapsed,
-            "per_s": sum(statuses.values()) / elapsed, "ok_per_s": statuses[200] / elapsed,
-            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
-            "ingest_rc": ingest.returncode, "ingest_error": ingest_err.strip().splitlines()[-1:] if ingest.returncode else []}
+    error = ingest.stderr.read().strip().splitlines()[-1:] if ingest.returncode else []
+    return {"requests": len(seen), "statuses": dict(statuses), "seconds": elapsed,
+            "per_s": len(seen) / elapsed, "ok_per_s": statuses[200] / elapsed,
+            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "ingest_rc": ingest.returncode, "ingest_error": error}
+
+
+SNAPSHOT_COST = r"""
+import json, shutil, statistics, sys, time
+from pathlib import Path
+from storewatch.store import db, reader, snapshot
+from storewatch.workspace import Workspace
+ws = Workspace.at(sys.argv[1])
+with db.opened(ws) as con:
+    publish = []
+    for _ in range(5):
+        t = time.perf_counter(); snapshot.publish(con, ws); publish.append(time.perf_counter() - t)
+read = []
+for _ in range(5):
+    t = time.perf_counter(); reader.connect(ws).close(); read.append(time.perf_counter() - t)
+size = snapshot.latest(ws).stat().st_size
+print(json.dumps({"publish": statistics.median(publish), "read": statistics.median(read), "bytes": size}))
+"""
+
+
+def snapshot_cost(home: Path, work: Path) -> dict:
+    """What a writer pays to publish a snapshot of the estate's tables, and a reader to take it (this checkout)."""
+    ws = work / "ws"
+    shutil.rmtree(ws, ignore_errors=True)
+    shutil.copytree(home, ws)
+    out = subprocess.run([sys.executable, "-c", SNAPSHOT_COST, str(ws)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return json.loads(out.stdout)
 
 
 def main() -> None:
@@ -168,6 +211,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="web-concurrency-"))
     try:
         home, more = prepare(work, args.home, args.more)
+        cost = snapshot_cost(home, work)
+        print(f"snapshot of the estate's tables: {cost['bytes'] / 1e6:.1f} MB, published in {cost['publish'] * 1000:.0f} ms, "
+              f"taken by a reader in {cost['read'] * 1000:.0f} ms (medians of 5)", flush=True)
         variants = {f"main {args.baseline}": baseline_src(args.baseline, work), "this checkout": ROOT / "src"}
         results: dict[str, list[dict]] = {name: [] for name in variants}
         for r in range(args.rounds):
