@@ -15,18 +15,14 @@ from storewatch.respond import engine as respond
 from storewatch.store import db, reader, snapshot
 from storewatch.store.summary import store_summary
 from storewatch.workspace import Workspace
-from tests.report.support import ATTACKER, build_hostile_workspace
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Workspace:
-    return build_hostile_workspace(tmp_path_factory.mktemp("readers"))
+from tests.report.support import ATTACKER
+from tests.web.conftest import fresh_ws, hostile_ws  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def ws(built, tmp_path) -> Workspace:
-    shutil.copytree(built.home, tmp_path / "ws")
-    return Workspace.at(tmp_path / "ws")
+def ws(fresh_ws) -> Workspace:
+    """The dashboard tests' hostile workspace (three incidents over a real nginx log), a private copy."""
+    return fresh_ws
 
 
 def fingerprint(home: Path) -> dict[str, tuple[str, int]]:
