@@ -16,7 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from storewatch.ingest.engine import IngestReport, ingest as run_ingest
-from storewatch.store import db
+from storewatch.store import db, reader
 from storewatch.store.summary import store_summary
 from storewatch.terminal import shown
 from storewatch.workspace import KeyFileError, Workspace
@@ -127,7 +127,7 @@ def _short(path: str) -> str:
 def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, help="Rows to show."),
                json: bool = typer.Option(False, "--json")) -> None:
     """Show quarantined records: file, line, reason and the raw text (card numbers already tokenized)."""
-    with db.opened(Workspace.at(home)) as con:
+    with reader.opened(Workspace.at(home)) as con:
         rows = con.execute("SELECT source_file, source_line, reason, left(raw, 200) FROM quarantine "
                            "ORDER BY run_id DESC, source_file, source_line LIMIT ?", [limit]).fetchall()
     if json:
@@ -144,7 +144,7 @@ def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, 
 @app.command()
 def status(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
     """What the store holds: events per source and class, entities, intel, quarantine."""
-    with db.opened(Workspace.at(home)) as con:
+    with reader.opened(Workspace.at(home)) as con:
         summary = store_summary(con)
     if json:
         _json_out(summary)
@@ -332,7 +332,7 @@ def incidents(
     """Incidents ranked by risk, highest first."""
     from storewatch.correlate.queries import list_incidents
 
-    with db.opened(Workspace.at(home)) as con:
+    with reader.opened(Workspace.at(home)) as con:
         rows = list_incidents(con, _check_severity(min_severity), _parse_since(since), limit)
     if json:
         _json_out(rows)
@@ -364,7 +364,7 @@ def incident(
     """One incident in full: summary, risk factors, entities, ATT&CK techniques, alerts and their evidence."""
     from storewatch.correlate.queries import get_incident
 
-    with db.opened(Workspace.at(home)) as con:
+    with reader.opened(Workspace.at(home)) as con:
         found = get_incident(con, incident_id)
     if found is None:
         err.print(f"[red]No single incident matches {shown(incident_id)!r}.[/] See `storewatch incidents`.")
@@ -422,7 +422,7 @@ def run(
     ws = Workspace.at(home)
     _ingest_and_report(paths, ws, tz, json=False)
     _print_detect_report(_detect_with_progress(ws, rules, quiet=False))
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         _print_incidents(list_incidents(con))
 
 
@@ -454,7 +454,7 @@ def _evaluate(ws: Workspace, labels: Path, benign: Optional[Path]) -> dict:
     except LabelsError as exc:
         err.print(f"[red]{shown(str(exc))}[/]")
         raise typer.Exit(2)
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         rows = list_incidents(con)
         daily = [n for (n,) in con.execute("SELECT count(*) FROM events GROUP BY time::DATE").fetchall()]
     for r in rows:
@@ -501,13 +501,13 @@ def demo(
     report = _ingest_with_progress([data], ws, "UTC", quiet=False)
     _print_report(report)
     console.rule("[bold]3. What the store holds")
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         _print_summary(store_summary(con))
     console.rule("[bold]4. Detecting and correlating")
     _print_detect_report(_detect_with_progress(ws, None, quiet=False))
     from storewatch.correlate.queries import list_incidents
 
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         _print_incidents(list_incidents(con))
     console.rule("[bold]5. Scored against the simulator's labels")
     _print_evaluation(_evaluate(ws, data / "labels.jsonl", None))

@@ -74,7 +74,7 @@ def _legacy_store(ws: Workspace, rows: int) -> None:
     con.execute(schema.create_table_sql("events"))
     con.execute("INSERT INTO events (event_id, time, src_ip, attributes) SELECT 'ev' || i, TIMESTAMPTZ '2026-11-16 09:30:00Z', "
                 "'192.0.2.1', '{\"a\": 1}' FROM range(?) t(i)", [rows])
-    con.execute(schema.entities_view_sql().replace("TEMP VIEW", "VIEW"))
+    con.execute(schema.entities_view_sql(temp=False))
     con.close()
 
 

@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
         point, the blast radius and the gaps in the record."""
         from storewatch.cli import _json_out
         from storewatch.forensics.timeline import build_timeline
-        from storewatch.store import db
+        from storewatch.store import reader
         from storewatch.workspace import Workspace
 
-        with db.opened(Workspace.at(home)) as con:
+        with reader.opened(Workspace.at(home)) as con:
             result = _or_exit(lambda: build_timeline(con, incident_id, limit=limit))
         if json:
             _json_out(result)

@@ -25,7 +25,7 @@ import orjson
 from storewatch import __version__, audit
 from storewatch.forensics import stix as stix_bundle
 from storewatch.forensics.timeline import trace
-from storewatch.store import db
+from storewatch.store import reader
 from storewatch.workspace import Workspace
 
 FORMAT = "storewatch-evidence/1"
@@ -84,7 +84,7 @@ def export(ws: Workspace, incident_id: str, out: Path, stix: bool = False) -> Pa
 def export_bundle(ws: Workspace, incident_id: str, out: Path, stix: bool = False) -> Exported:
     """Write the bundle; raises timeline.UnknownIncident before writing anything when the id matches nothing."""
     out = Path(out)
-    with db.opened(ws) as con, trace(con, incident_id) as t:
+    with reader.opened(ws) as con, trace(con, incident_id) as t:
         _prepare(out)
         incident = {k: v for k, v in t.incident.items() if k != "alert_details"}
         _write_json(out / "incident.json", incident)

@@ -40,7 +40,7 @@ from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
 from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, open_raw, read_head
-from storewatch.store import db, schema, segments
+from storewatch.store import db, schema, segments, snapshot
 from storewatch.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (file being read, bytes done, bytes in all: every file of the run)
@@ -220,6 +220,7 @@ def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress
             with db.registered(con, _files=pa.Table.from_pylist([r.as_dict() for r in reports])):
                 con.execute("INSERT INTO ingest_files SELECT ?, source_file, source_format, read, stored, quarantined, "
                             "duplicates, pans_scrubbed, notes FROM _files", [run_id])
+        snapshot.publish(con, ws)  # the run's accounting and quarantine, for readers
         return report
     finally:
         # The settings belong to the database, which other connections of this process may share.

@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 from storewatch.correlate.queries import get_incident, list_incidents
 from storewatch.report import aggregate, charts, narrative, sources
-from storewatch.store import db
+from storewatch.store import reader
 from storewatch.workspace import Workspace
 
 
 def _incidents(ws: Workspace) -> tuple[list[dict], dict]:
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         incidents = [get_incident(con, row["id"]) for row in list_incidents(con)]
         for inc in incidents:
             inc["timeline"] = sources.timeline(con, inc)

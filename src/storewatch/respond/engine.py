@@ -30,7 +30,7 @@ from storewatch.respond.adapters.base import Adapter, AdapterError, Job, Runner,
 from storewatch.respond.config import Settings, scrub
 from storewatch.respond.playbook import Playbook, Step, load_all
 from storewatch.respond.targets import resolve
-from storewatch.store import db
+from storewatch.store import db, reader
 from storewatch.workspace import Workspace
 
 INCIDENT_FIELDS = ("id", "title", "scenario", "severity", "risk_score", "summary", "first_seen", "last_seen",
@@ -335,7 +335,7 @@ def expire(ws: Workspace, now: datetime | None = None, actor: str | None = None,
 
 def actions(ws: Workspace, incident_id: str | None = None) -> list[dict[str, Any]]:
     """Every recorded action (of one incident, by id or prefix) and where it stands."""
-    with db.opened(ws) as con:
+    with reader.opened(ws) as con:
         rows = state.listed(con, incident_id)
     out = []
     for r in rows:

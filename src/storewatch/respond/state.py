@@ -26,7 +26,10 @@ OPEN = ("planned", "failed")  # statuses an execution may (re)try
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
+    try:
+        con.execute(DDL)
+    except duckdb.TransactionException:  # a reader's cursor raced another creating it in their shared memory
+        pass
 
 
 def _row(values: tuple) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The one door to the store: a DuckDB database in the workspace, its tables, views and SQL macros.
 
-Every stage opens the store through `connect`, so a later engine can replace this module alone.
+Every stage that writes opens the store through `connect` (one process at a time: DuckDB's lock), and
+publishes what it wrote as a read snapshot (`storewatch.store.snapshot`) when it is done; readers open
+snapshots through `storewatch.store.reader`, never this file, so they neither wait for nor block a writer.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
-from storewatch.store import schema, segments
+from storewatch.store import schema, segments, snapshot
 from storewatch.workspace import Workspace
 
 
@@ -165,7 +167,8 @@ class StoreBusy(RuntimeError):
 
 
 def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the workspace store, creating its tables on first use."""
+    """Open the workspace store, creating its tables on first use. Read-only opens are for tests and tools
+    that know no writer runs; commands read snapshots (`storewatch.store.reader`)."""
     try:
         con = duckdb.connect(str(ws.db_path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -181,6 +184,8 @@ def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection
         _write_pii_catalog(con)
     segments.ensure(ws, writer=not read_only)
     prepare(con, ws)
+    if not read_only and snapshot.latest(ws) is None:  # readers have something to read from the start
+        snapshot.publish(con, ws)
     return con
 
 
@@ -196,12 +201,14 @@ def prepare(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     con.execute(schema.entities_view_sql())
 
 
-def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The SQL macros, and the variables they read, on one connection (`prepare` does this and more)."""
+def define_macros(con: duckdb.DuckDBPyConnection, temp: bool = True) -> None:
+    """The SQL macros, and the variables they read, on one connection (`prepare` does this and more).
+    Not `temp`: in the connection's database, for every cursor of a reader's in-memory database (the
+    variables stay the connection's own: readers do not parse text times)."""
     for name, value in VARIABLES.items():
         con.execute(f"SET VARIABLE {name} = {value}")
     for macro in MACROS:
-        con.execute(macro)
+        con.execute(macro if temp else macro.replace("TEMP MACRO", "MACRO", 1))
 
 
 @contextmanager
@@ -219,9 +226,12 @@ def registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[d
 
 @contextmanager
 def opened(ws: Workspace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store for the length of the block; a writer that ends without an error publishes what it wrote."""
     con = connect(ws, read_only=read_only)
     try:
         yield con
+        if not read_only:
+            snapshot.publish(con, ws)
     finally:
         con.close()
 

@@ -151,13 +151,13 @@ def create_table_sql(table: str, columns: tuple[Column, ...] = EVENT_COLUMNS) ->
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
 
 
-def entities_view_sql() -> str:
+def entities_view_sql(temp: bool = True) -> str:
     """Long view (event_id, time, entity_type, value) so later stages join on entities, not columns."""
     parts = [
         f"SELECT event_id, time, '{etype}' AS entity_type, {col} AS value FROM events WHERE {col} IS NOT NULL"
         for col, etype in entity_columns().items()
     ]
-    return "CREATE OR REPLACE TEMP VIEW event_entities AS\n" + "\nUNION ALL\n".join(parts)
+    return f"CREATE OR REPLACE {'TEMP ' if temp else ''}VIEW event_entities AS\n" + "\nUNION ALL\n".join(parts)
 
 
 def markdown() -> str:

@@ -132,7 +132,7 @@ class Appender:
         """Make the segment being written visible."""
         if self._out is not None:
             self._out.close()
-            _sync_rename(self._tmp, self._target)
+            sync_rename(self._tmp, self._target)
             self._out, self._rows = None, 0
 
     def abort(self) -> None:
@@ -205,7 +205,7 @@ def _merge(where: Path, group: list[Path]) -> None:
                     pending, held = [table.slice(cut)], held - cut
         if held:
             out.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
-    _sync_rename(tmp, where / name)
+    sync_rename(tmp, where / name)
     _drop_replaced(where / name)
 
 
@@ -220,12 +220,14 @@ def _drop_replaced(merged: Path) -> None:
         (merged.parent / name).unlink(missing_ok=True)
 
 
-def view_sql(ws: Workspace) -> str:
+def view_sql(ws: Workspace, temp: bool = True) -> str:
     """The `events` view over every segment. Columns are listed by name, so segments written with an
-    older schema (fewer columns) read with NULLs in the columns they lack."""
+    older schema (fewer columns) read with NULLs in the columns they lack. Temporary on a connection to
+    the store (a moved workspace still finds its segments); a reader's in-memory database keeps it."""
     glob = str(folder(ws) / "*.parquet").replace("'", "''")
     cols = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
-    return f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)"
+    return (f"CREATE OR REPLACE {'TEMP ' if temp else ''}VIEW events AS "
+            f"SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)")
 
 
 def has_legacy_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -246,7 +248,7 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
         path = str(tmp).replace("'", "''")
         con.execute(f"COPY (SELECT * FROM main.events) TO '{path}' "
                     f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
-        _sync_rename(tmp, target)
+        sync_rename(tmp, target)
     con.execute("DROP VIEW IF EXISTS main.event_entities")
     con.execute("DROP TABLE main.events")
     return True
@@ -275,11 +277,11 @@ def _write(where: Path, table: pa.Table, name: str) -> Path:
     target = where / name
     tmp = _tmp_for(target)
     pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
-    _sync_rename(tmp, target)
+    sync_rename(tmp, target)
     return target
 
 
-def _sync_rename(tmp: Path, target: Path) -> None:
+def sync_rename(tmp: Path, target: Path) -> None:
     """Make the file durable, then visible: a segment is never seen half-written."""
     fd = os.open(tmp, os.O_RDONLY)
     try:

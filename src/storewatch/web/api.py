@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Optional, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from storewatch.web import services
 from storewatch.web.models import AlertWithEvents, ExecuteRequest, FeedbackRequest, Incident, IncidentDetail, PlanRequest
@@ -29,7 +29,13 @@ def answer(call: Callable[[], T]) -> T:
     try:
         return call()
     except services.ServiceError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+        raise HTTPException(exc.status, str(exc), headers=retry_after(exc)) from None
+
+
+def retry_after(exc: services.ServiceError) -> dict[str, str] | None:
+    """`Retry-After` for a wait that ends by itself (the store busy with another command's write)."""
+    wait = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(wait)} if wait else None
 
 
 def parse_since(since: Optional[str]) -> Optional[datetime]:
@@ -54,7 +60,9 @@ def list_incidents(
     limit: Optional[int] = Query(None, ge=1, le=10000),
 ):
     when = parse_since(since)
-    return answer(lambda: services.list_incidents(workspace(request), min_severity, when, scenario, sort, limit))
+    # Already JSON (made once per snapshot): returned as is, the shape `response_model` documents.
+    return Response(answer(lambda: services.incident_list_json(workspace(request), min_severity, when, scenario, sort,
+                                                              limit)), media_type="application/json")
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, summary="One incident with its alerts")

@@ -14,7 +14,7 @@ from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.report import sources
 from storewatch.report.filters import environment
 from storewatch.web import services
-from storewatch.web.api import parse_since, workspace
+from storewatch.web.api import parse_since, retry_after, workspace
 from storewatch.web.security import COOKIE, LockedOut, locked_out
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,10 @@ def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResp
 def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTMLResponse:
     status = exc.status if isinstance(exc, services.ServiceError) else exc.status_code
     message = str(exc) if isinstance(exc, services.ServiceError) else exc.detail
-    return _page(request, "error.html.j2", status=status, message=message)
+    page = _page(request, "error.html.j2", status=status, message=message)
+    if isinstance(exc, services.ServiceError) and (wait := retry_after(exc)):
+        page.headers.update(wait)
+    return page
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -1,24 +1,30 @@
 """What the dashboard and its JSON API do, in one place, so pages and API are thin layers over the same calls.
 
-Store access is serialized inside the process (one dashboard, few users: simple beats clever), and a store
-held by another storewatch command shows up as `Busy` rather than as a crash.
+Reads never touch the store's file: they query the newest read snapshot (`storewatch.store.reader`), so
+the dashboard answers while ingest, detect or watch write, and never stops them. Actions that write
+(verdicts, playbook plans and runs, rollbacks) take the store's write lock for their moment; when another
+command holds it longer than `WRITE_WAIT_S` they answer `Busy` (503 with `Retry-After`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import duckdb
+import orjson
 
 from storewatch import audit
 from storewatch.correlate import queries
 from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.report import sources
-from storewatch.store import db
+from storewatch.store import db, reader, snapshot
 from storewatch.store.schema import COLUMN_NAMES
 from storewatch.workspace import Workspace
 
@@ -32,7 +38,10 @@ REVERSED = {"recent"}  # newest first
 SAMPLE_EVENTS = 5
 # Columns an analyst reads first when looking at an event; the rest follow in schema order.
 EVENT_LEAD = ("time", "class_name", "activity", "outcome", "source_format", "source_line")
-_LOCK = threading.RLock()
+WRITE_WAIT_S = 2.0  # how long an action waits for another command's write lock before answering 503
+RETRY_AFTER_S = 5  # what the 503 tells the client: long writers (ingest, detect) commit in seconds
+_WRITE_LOCK = threading.RLock()  # one writer at a time within the dashboard too
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -48,30 +57,38 @@ class Unavailable(ServiceError):
 
 
 class Busy(Unavailable):
-    pass
+    """Another storewatch command holds the store's write lock; the client should retry later."""
+
+    retry_after = RETRY_AFTER_S
+
+
+@lru_cache(maxsize=8)  # one per workspace served (tests serve many)
+def _readers(ws: Workspace) -> reader.Readers:
+    return reader.Readers(ws)
 
 
 @contextmanager
 def store(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _LOCK:
-        try:
-            con = db.connect(ws)
-        except duckdb.IOException as exc:
-            raise Busy(f"the store is in use by another storewatch command; retry in a moment ({exc})") from None
-        try:
+    """A read-only view of the newest snapshot, for one request."""
+    try:
+        with _readers(ws).reading() as con:
             yield con
-        finally:
-            con.close()
+    except db.StoreBusy as exc:  # only a store from before snapshots, while its first writer opens it
+        raise Busy(str(exc)) from None
 
 
-@contextmanager
-def serialized() -> Iterator[None]:
-    """For other stages' calls that open the store themselves."""
-    with _LOCK:
-        try:
-            yield
-        except duckdb.IOException as exc:
-            raise Busy(f"the store is in use by another storewatch command; retry in a moment ({exc})") from None
+def write(call: Callable[[], T]) -> T:
+    """Run a call that opens the store for writing, waiting up to `WRITE_WAIT_S` for another command's
+    lock (the store refuses at once; the call has done nothing yet when it does)."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    with _WRITE_LOCK:
+        while True:
+            try:
+                return call()
+            except db.StoreBusy as exc:
+                if time.monotonic() >= deadline:
+                    raise Busy(f"the store is being written by another storewatch command; retry in a moment ({exc})") from None
+                time.sleep(0.1)
 
 
 def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
@@ -86,6 +103,19 @@ def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Opt
         rows = [r for r in rows if r["scenario"] == scenario]
     rows.sort(key=SORTS[sort], reverse=sort in REVERSED)
     return rows[:limit] if limit else rows
+
+
+def incident_list_json(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
+                       scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None) -> bytes:
+    """`list_incidents` as JSON, made once per snapshot and filter: a snapshot never changes, and the list
+    is what every open dashboard and every poller asks for, again and again."""
+    return _list_json(ws, snapshot.latest(ws), min_severity, since, scenario, sort, limit)
+
+
+@lru_cache(maxsize=64)
+def _list_json(ws: Workspace, published: Optional[Path], min_severity: Optional[str], since: Optional[datetime],
+               scenario: Optional[str], sort: str, limit: Optional[int]) -> bytes:
+    return orjson.dumps(list_incidents(ws, min_severity, since, scenario, sort, limit))
 
 
 def scenarios(ws: Workspace) -> list[str]:
@@ -128,17 +158,16 @@ def alerts(ws: Workspace, incident_id: str, samples: int = SAMPLE_EVENTS) -> lis
 
 
 def _respond(call: Callable[[ModuleType], Any]) -> Any:
-    """Call the response engine, serialized; its refusals (unknown playbook, bad config) become ServiceErrors."""
+    """Call the response engine; its refusals (unknown playbook, bad config) become ServiceErrors."""
     engine = sources.respond_engine()
     if engine is None:
         raise Unavailable("the response engine (storewatch.respond.engine) is not installed")
     from storewatch.respond.config import ConfigError
 
-    with serialized():
-        try:
-            return sources.plain(call(engine))
-        except (engine.RespondError, ConfigError) as exc:
-            raise ServiceError(str(exc)) from None
+    try:
+        return sources.plain(call(engine))
+    except (engine.RespondError, ConfigError) as exc:
+        raise ServiceError(str(exc)) from None
 
 
 def _full_id(ws: Workspace, incident_id: str) -> str:
@@ -148,16 +177,17 @@ def _full_id(ws: Workspace, incident_id: str) -> str:
 def plan(ws: Workspace, incident_id: str, playbook: Optional[str] = None) -> list[dict]:
     """What the playbooks would do, changing nothing (dry run)."""
     full = _full_id(ws, incident_id)
-    return _respond(lambda engine: engine.plan(ws, full, playbook))
+    return _respond(lambda engine: write(lambda: engine.plan(ws, full, playbook)))  # it records the planned actions
 
 
 def execute(ws: Workspace, incident_id: str, playbook: Optional[str], actor: str, approved: bool) -> list[dict]:
     full = _full_id(ws, incident_id)
-    return _respond(lambda engine: engine.execute(ws, full, playbook=playbook, actor=actor, approved=approved))
+    return _respond(lambda engine: write(lambda: engine.execute(ws, full, playbook=playbook, actor=actor,
+                                                                approved=approved)))
 
 
 def rollback(ws: Workspace, action_id: str, actor: str) -> dict:
-    return _respond(lambda engine: engine.rollback(ws, action_id, actor=actor))
+    return _respond(lambda engine: write(lambda: engine.rollback(ws, action_id, actor=actor)))
 
 
 def actions(ws: Workspace, incident_id: Optional[str] = None) -> list[dict]:
@@ -171,11 +201,10 @@ def feedback(ws: Workspace, incident_id: str, verdict: str, actor: str, note: st
     if module is None:
         raise Unavailable("feedback (storewatch.learn.feedback) is not installed")
     full = _full_id(ws, incident_id)
-    with serialized():
-        try:
-            return sources.plain(module.record_feedback(ws, full, verdict, actor=actor, note=note))
-        except ValueError as exc:  # FeedbackError: unknown verdict or incident
-            raise ServiceError(str(exc)) from None
+    try:
+        return sources.plain(write(lambda: module.record_feedback(ws, full, verdict, actor=actor, note=note)))
+    except ValueError as exc:  # FeedbackError: unknown verdict or incident
+        raise ServiceError(str(exc)) from None
 
 
 def audit_log(ws: Workspace, limit: int = 100) -> dict[str, Any]:
