@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,8 +48,8 @@ class Grammar:
 
     token: re.Pattern[bytes]  # a number: digit groups and the separators between them
     separator: re.Pattern[bytes]
-    # Decoded values (`values.py`) take any separator run, mixed within one number, and a grouped number
-    # after a label's dash (`card-4111 1111 ...`); raw bytes keep the rules tuned on real logs.
+    # Decoded values (`values.py`) take any separator run, mixed within one number, and a number after a
+    # hyphen (`ref-`, `0001-`); raw bytes keep the rules tuned on real logs.
     decoded: bool = False
 
 
@@ -150,13 +151,15 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
              lenient: bool, decoded: bool) -> tuple[int, bytes] | None:
     """The longest card number starting at group i: (last group, digits), or None."""
     start = base + groups[i][0]
-    grouped_only = False  # after a label's dash (`card-4111 1111 1111 1111`), in a decoded value
+    grouped_only = False
     if i == 0 and not (lenient and start == 0 or _left_ok(line, start)):
-        grouped_only = decoded and line[start - 1:start] == b"-" and not line[start - 2:start - 1].isdigit()
-        if not grouped_only:
+        # Decoded, a hyphen after a word (`ref-`, `card-`) does not hide a card, and a minus sign hides
+        # only contiguous numbers; raw, both do (as tuned on real logs).
+        if not (decoded and line[start - 1:start] == b"-"):
             return None
-    if i > 0 and (b"-" in seps[i - 1] or decoded and b"." in seps[i - 1]):
-        return None  # a minus sign or a hyphenated id (or, decoded, a decimal point)
+        grouped_only = not line[start - 2:start - 1].isalpha()
+    if i > 0 and (b"." in seps[i - 1] if decoded else seps[i - 1] == b"-"):
+        return None  # a decimal point (raw: also a minus sign or a hyphenated id)
     sizes: list[int] = []
     total = 0
     for j in range(i, len(groups)):
@@ -167,7 +170,7 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
         sizes.append(size)
     for j in range(i + len(sizes) - 1, i - 1, -1):
         shape = sizes[: j - i + 1]
-        if not 13 <= sum(shape) <= 19 or not _card_shape(shape) or grouped_only and len(shape) < 3:
+        if not 13 <= sum(shape) <= 19 or not _card_shape(shape, decoded) or grouped_only and len(shape) < 3:
             continue
         stop = base + groups[j][1]
         more = j + 1 < len(groups) and not (decoded and seps[j] == b".")  # (decoded: not a decimal point)
@@ -183,10 +186,16 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
     return None
 
 
-def _card_shape(sizes: list[int]) -> bool:
-    """Contiguous, or grouped as cards are printed: fours (the last group 1-4 digits), 4-6-4 or 4-6-5."""
+def _card_shape(sizes: list[int], decoded: bool = False) -> bool:
+    """Contiguous, or grouped as cards are printed: fours (the last group 1-4 digits), 4-6-4 or 4-6-5.
+    Decoded, one or more of the printed separators may be missing (`4111 11111111 1111`, or a zero-width
+    space dropped between two groups) as long as three groups are left, each break where a printed card has
+    one (two groups are GUID tails and the like: `...-4655-000000004002`)."""
     if len(sizes) == 1:
         return True
+    if decoded and len(sizes) >= 3:
+        breaks = set(itertools.accumulate(sizes[:-1]))
+        return breaks <= {4, 8, 12, 16} or breaks <= {4, 10}
     if len(sizes) >= 3 and all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4:
         return True
     return sizes in ([4, 6, 4], [4, 6, 5])

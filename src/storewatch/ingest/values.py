@@ -15,9 +15,11 @@ standing alone, printed shapes, a card word for unusual bare lengths; `privacy.D
 separator run between the groups; each is replaced in the value itself, from its first digit to its last,
 by the raw pass's mask. The rest of the value is kept character for character.
 
-Python reads only candidates: per column, one RE2 regex in Arrow (`PREFILTER`) keeps the values holding
-13 digits in a row or a group of four followed by two more groups, where any digit may be encoded and
-markup or encodings may stand anywhere in between; nearly every value fails it.
+Python reads only candidates, found in two vectorized steps per column: a value needs at least 13 digit
+characters (every encoded digit is written with one), counted with numpy over the column's buffers; those
+that have them must match one RE2 regex in Arrow (`PREFILTER`): 13 digits in a row or a group of four
+followed by two more groups, where any digit may be encoded and markup or encodings may stand anywhere in
+between. Columns that are all NULL cost nothing.
 """
 
 from __future__ import annotations
@@ -26,15 +28,19 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storewatch.ingest.privacy import DECODED, bare_number, find_cards, pan_mask
+from storewatch.ingest.privacy import BARE_LENGTHS, DECODED, bare_number, find_cards, pan_mask
 
-# What the view decodes: JSON/C escapes, numeric and named character references, percent-encoded runs
+# A view that may hold a card: the shortest forms `find_cards` takes.
+_VIEW_CANDIDATE = re.compile(rb"[0-9]{13}|[0-9]{4}[ .\-]{1,3}[0-9]{4}")
+# Where an encoding may start; and what the view decodes: JSON/C escapes, numeric and named character references, percent-encoded runs
 # (several bytes may make one UTF-8 character), and the markup that XML parsing removes.
+_MARKER = re.compile(r"[\\&%<\]]")
 _ENCODED = re.compile(
     r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<esc>[nrtbf/])"
     r"|&#(?P<dec>[0-9]{1,7});?|&#[xX](?P<hex>[0-9A-Fa-f]{1,6});?|(?P<ent>&[A-Za-z][A-Za-z0-9]{1,31};)"
@@ -42,15 +48,25 @@ _ENCODED = re.compile(
 )
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "/": "/"}
 
-# The prefilter (RE2 syntax): a digit, plain or encoded; anything the view drops or decodes into a
-# non-digit; a character that may separate digit groups (any but letters, digits and the punctuation that
-# only ever ends a token).
+# The prefilter (RE2 syntax), a superset of what `find_cards` takes in the view. A digit, plain or encoded;
+# anything the view drops or decodes (to a digit or not); a character that may separate digit groups (any
+# but letters, digits and the punctuation that only ever ends a token); the edges of a standalone number;
+# a card word (as `privacy._CARD_WORDS`, without its edges).
 _DIGIT = r"(?:[0-9]|\\u003[0-9]|\\x3[0-9]|&#0*(?:4[89]|5[0-7]);?|&#[xX]0*3[0-9];?|%3[0-9])"
 _OTHER = (r"(?:<!\[CDATA\[|\]\]>|<!--(?s:.)*?-->|\p{Cf}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[nrtbf/]"
           r"|&#[0-9]{1,7};?|&#[xX][0-9A-Fa-f]{1,6};?|&[A-Za-z][A-Za-z0-9]{1,31};|%[0-9A-Fa-f]{2})")
 _SEP = r"(?:" + _OTHER + r"|[^0-9A-Za-z_\"',:;=|<>(){}\[\]\\&%#@*?!$^~`])"
 _D = r"(?:" + _OTHER + r"*" + _DIGIT + r")"
-PREFILTER = _D + r"{13}|" + _D + r"{4}" + _SEP + r"+" + _D + r"{4}(?:" + _SEP + r"+" + _D + r"|" + _D + r"{2}" + _SEP + r"+" + _D + r")"
+_LEFT = r"(?:^|[^0-9A-Za-z_]|" + _OTHER + r")"
+_RIGHT = r"(?:[^0-9A-Za-z_]|$)"
+_WORD = r"(?i:card|credit|debit|visa|amex|express|diners|discover|jcb|maestro|unionpay|rupay|pan|cc|mir|troy|verve|elo)"
+SAMPLE_ROWS = 1024  # values sampled to tell a column whose values repeat
+PREFILTER = "|".join([
+    _LEFT + _D + f"{{{min(BARE_LENGTHS)},{max(BARE_LENGTHS)}}}" + _RIGHT,  # a bare number of the bare lengths
+    r"(?:" + _WORD + r"|" + _OTHER + r")(?s:.)*" + _LEFT + _D + r"{13,19}" + _RIGHT,  # other lengths, after a card word
+    # grouped: the first break after 4, 8, 10, 12 or 16 digits (where printed cards have one), 13 digits in all
+    *(_D + f"{{{first}}}" + _SEP + "+" + _D + f"(?:{_SEP}*{_D}){{{max(12 - first, 0)}}}" for first in (4, 8, 10, 12, 16)),
+])
 
 
 class ValueScrubber:
@@ -60,9 +76,18 @@ class ValueScrubber:
         self.key = key
 
     def text(self, value: str) -> tuple[str, int]:
-        """The value with every card number of its decoded view masked, and how many there were."""
-        view, starts, ends = decoded_view(value)
-        cards = find_cards(view, grammar=DECODED)
+        """The value with every card number of its decoded view masked, and how many there were. A value
+        with a comment is read twice: without the comment (as a parser joins the text around it) and with
+        its text (as it is written)."""
+        value, found = self._masked(value, drop_comments=True)
+        if "<!--" not in value:
+            return value, found
+        value, more = self._masked(value, drop_comments=False)
+        return value, found + more
+
+    def _masked(self, value: str, drop_comments: bool) -> tuple[str, int]:
+        view, starts, ends = decoded_view(value, drop_comments)
+        cards = find_cards(view, grammar=DECODED) if _VIEW_CANDIDATE.search(view) else None
         if not cards:
             return value, 0
         out, pos = [], 0
@@ -82,10 +107,9 @@ class ValueScrubber:
             if field.name in skip or not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
                 continue
             column = table.column(i)
-            hits = pc.match_substring_regex(column, PREFILTER)
-            if not pc.any(hits).as_py():
+            rows = _candidates(column)
+            if not len(rows):
                 continue
-            rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
             changed: dict[int, str] = {}
             for row, value in zip(rows, column.take(pa.array(rows)).to_pylist()):
                 clean, found = self.text(value)
@@ -101,7 +125,19 @@ class ValueScrubber:
         return table, counts
 
 
-def decoded_view(value: str) -> tuple[bytes, list[int], list[int]]:
+def _candidates(column: pa.ChunkedArray) -> np.ndarray:
+    """The rows of a string column that `PREFILTER` matches. A column of short values (all under 13
+    characters) has none; one whose values repeat (user agents, hosts, class names: half or fewer distinct
+    in a sample) is matched once per distinct value first, and row by row only if one matches."""
+    if column.null_count == len(column) or (pc.max(pc.binary_length(column)).as_py() or 0) < 13:
+        return np.zeros(0, np.int64)
+    sample = column.slice(0, SAMPLE_ROWS)
+    if len(pc.unique(sample)) * 2 <= len(sample) and not pc.any(pc.match_substring_regex(pc.unique(column), PREFILTER)).as_py():
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(pc.match_substring_regex(column, PREFILTER).fill_null(False).to_numpy(zero_copy_only=False))
+
+
+def decoded_view(value: str, drop_comments: bool = True) -> tuple[bytes, Sequence[int], Sequence[int]]:
     """The value as a card reader sees it, in ASCII, and the span in `value` of each of its characters.
 
     Digits stay digits; every space, `+` and `/` becomes a space and every dash `-`; other letters and
@@ -121,21 +157,29 @@ def decoded_view(value: str) -> tuple[bytes, list[int], list[int]]:
     def literal(start: int, end: int) -> None:
         text = value[start:end]
         if text.isascii():
-            chars.append(text.translate(_ASCII_VIEW))
+            chars.append(text.encode().translate(_ASCII_VIEW).decode())
             starts.extend(range(start, end))
             ends.extend(range(start + 1, end + 1))
         else:
             for k, ch in enumerate(text, start):
                 put(ch, k, k + 1)
 
+    if value.isascii() and not _MARKER.search(value):  # the usual value: nothing to decode
+        return value.encode().translate(_ASCII_VIEW), range(len(value)), range(1, len(value) + 1)
     pos = 0
-    while (m := _ENCODED.search(value, pos)) is not None:
+    while (marker := _MARKER.search(value, pos)) is not None:
+        if (m := _ENCODED.match(value, marker.start())) is None:
+            literal(pos, marker.end())
+            pos = marker.end()
+            continue
         literal(pos, m.start())
         start, end, kind = m.start(), m.end(), m.lastgroup
         if kind == "comment":
             close = value.find("-->", end)
             if close < 0:  # not a comment: read on as text
                 literal(start, end)
+            elif not drop_comments:  # its markers dropped, its text read as written (XML decodes nothing there)
+                literal(end, close)
             end = end if close < 0 else close + 3
         elif kind == "pct":
             for ch, a, b in _percent_chars(m.group(kind), start):
@@ -177,7 +221,7 @@ def _percent_chars(run: str, base: int) -> list[tuple[str, int, int]]:
 def _view_char(ch: str) -> str:
     """One character of the view: what it is to a card reader ('' for what renders as nothing)."""
     if ch.isascii():
-        return ch.translate(_ASCII_VIEW)
+        return chr(_ASCII_VIEW[ord(ch)])
     if ch.isspace() or ch in "\u00b7\u2022\u2027\u2219\u30fb":  # spaces, middle dots, bullets
         return " "
     category = unicodedata.category(ch)
@@ -191,4 +235,4 @@ def _view_char(ch: str) -> str:
 
 
 # ASCII in the view: digits, letters and punctuation as they are, every space, `+` and `/` a space.
-_ASCII_VIEW = {ord(c): " " for c in "\t\n\r\x0b\x0c+/"}
+_ASCII_VIEW = bytes(32 if chr(i) in "\t\n\r\x0b\x0c+/" else i for i in range(128)) + b"#" * 128
