@@ -191,35 +191,38 @@ def _esc(pan: str, form: str) -> str:
     return "".join(DIGIT_FORMS[form](d) for d in pan)
 
 
+def _access(second: int, target: str, agent: str = "UA") -> str:
+    return f'1.2.3.4 - - [16/Nov/2026:00:00:{second:02d} +0000] "GET {target} HTTP/1.1" 200 5 "-" "{agent}"\n'
+
+
 def _estate(root: Path) -> None:
     """One file per reader family, each with cards written the way that family decodes them, next to
     machine numbers that must come through untouched."""
     (root / "web").mkdir(parents=True)
     (root / "web" / "access.log").write_text(
-        f'1.2.3.4 - - [16/Nov/2026:00:00:10 +0000] "GET /pay?card={grouped(PAN["query_plus"], "+")}&step=2 HTTP/1.1" 200 5 "-" "UA"\n'
-        f'1.2.3.4 - - [16/Nov/2026:00:00:11 +0000] "GET /pay?n={_esc(PAN["query_pct"], "percent")} HTTP/1.1" 200 5 "-" "UA"\n'
-        f'1.2.3.4 - - [16/Nov/2026:00:00:12 +0000] "GET /pay?cc={grouped(PAN["query_dots"], ".")}&ts=1794787200963 HTTP/1.1" 200 5 "-" "UA"\n'
-        f'1.2.3.4 - - [16/Nov/2026:00:00:13 +0000] "GET /c/{grouped(PAN["path_amex"], "%20")}/x HTTP/1.1" 200 5 "-" '
-        f'"Mozilla/5.0 Chrome/119.0.6045.159 {grouped(PAN["ua_slash"], "/")}"\n')
+        _access(10, f"/pay?card={grouped(PAN['query_plus'], '+')}&step=2")
+        + _access(11, f"/pay?n={_esc(PAN['query_pct'], 'percent')}")
+        + _access(12, f"/pay?cc={grouped(PAN['query_dots'], '.')}&ts=1794787200963")
+        + _access(13, f"/c/{grouped(PAN['path_amex'], '%20')}/x",
+                  f"Mozilla/5.0 Chrome/119.0.6045.159 {grouped(PAN['ua_slash'], '/')}"))
     auth0 = (SAMPLES / "auth" / "auth0.jsonl").read_text().splitlines()[0]
-    user = _esc(PAN["auth0_user"], "json")
     ua = "\\u00a0".join(PAN["auth0_ua"][i:i + 4] for i in range(0, 16, 4))
-    (root / "auth0.jsonl").write_text(
-        auth0.replace('"john.johnson23@gmail.com"', f'"{user}"').replace('"user_agent": "Mozilla', f'"user_agent": "{ua} Mozilla') + "\n"
-        + f'{{"date": "broken {_esc(PAN["broken_json"], "json")}\n')
+    auth0 = (auth0.replace('"john.johnson23@gmail.com"', f'"{_esc(PAN["auth0_user"], "json")}"')
+             .replace('"user_agent": "Mozilla', f'"user_agent": "{ua} Mozilla'))
+    (root / "auth0.jsonl").write_text(f'{auth0}\n{{"date": "broken {_esc(PAN["broken_json"], "json")}\n')
     stripe = (SAMPLES / "payments" / "stripe_events.jsonl").read_text().splitlines()[0]
-    (root / "stripe.jsonl").write_text(stripe.replace('"cus_33972642"', '"4006381333931"').replace(
-        '"seller_message": "Payment complete."',
-        f'"seller_message": "card \\u2009{grouped(PAN["stripe_desc"], chr(0x2009))}"') + "\n")
+    stripe = stripe.replace('"cus_33972642"', '"4006381333931"').replace(  # a GTIN-13 as a customer id
+        '"seller_message": "Payment complete."', f'"seller_message": "card {grouped(PAN["stripe_desc"], chr(0x2009))}"')
+    (root / "stripe.jsonl").write_text(stripe + "\n")
     shopify = (SAMPLES / "orders" / "shopify_orders.jsonl").read_text().splitlines()[0]
+    addr = PAN["shopify_addr"]
     (root / "shopify.jsonl").write_text(shopify.replace(
-        '"address1": "842 Elm St"', f'"address1": "{_esc(PAN["shopify_addr"][:8], "json")}-{PAN["shopify_addr"][8:12]} {PAN["shopify_addr"][12:]} Elm St"')
-        + "\n")
+        '"address1": "842 Elm St"', f'"address1": "{_esc(addr[:8], "json")}-{addr[8:12]} {addr[12:]} Elm St"') + "\n")
     poslog = (SAMPLES / "pos" / "poslog_0001.xml").read_text()
     op, dev = PAN["pos_operator"], PAN["pos_device"]
     poslog = (poslog.replace("<OperatorID>E106</OperatorID>", f"<OperatorID>{_esc(op[:6], 'xml-decimal')}{op[6:]}</OperatorID>", 1)
-              .replace("<WorkstationID>2</WorkstationID>", f"<WorkstationID>{dev[:5]}<![CDATA[{dev[5:11]}]]><!-- till -->{dev[11:]}</WorkstationID>", 1)
-              .replace("<ItemID>NW-8329</ItemID>", "<ItemID>4006381333931</ItemID>", 1))
+              .replace("<WorkstationID>2</WorkstationID>",
+                       f"<WorkstationID>{dev[:5]}<![CDATA[{dev[5:11]}]]><!-- till -->{dev[11:]}</WorkstationID>", 1))
     (root / "poslog.xml").write_text(poslog)
     (root / "poslog_broken.xml").write_text(poslog.replace("</POSLog>", f"<Transaction><X>{_esc(PAN['broken_xml'], 'xml-hex')}"))
     cmd, host, who = PAN["win_cmd"], PAN["win_host"], PAN["win_user"]

@@ -7,7 +7,8 @@ no-break spaces), whose issuer prefix and length belong to a card network (`card
 passes Luhn and is not a placeholder (one repeated group). A contiguous number of a length other than 15
 or 16 digits is a card only with a card word before it. Digits glued to letters, `_`, a decimal point or
 a minus sign belong to another token (a hash, an id, a float, a negative number) and are not cards.
-docs/sources/scrubber.md has the rules and the reasons.
+docs/sources/scrubber.md has the rules and the reasons. What parsing decodes afterwards (escapes, character
+references, CDATA) is scrubbed again in the values, with the `DECODED` grammar (values.py).
 """
 
 from __future__ import annotations

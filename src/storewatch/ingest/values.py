@@ -7,19 +7,20 @@ not tuned on (`.`, `/`, other spaces and dashes, several kinds in one number). T
 themselves: every string column of a mapped batch (event fields, the JSON `attributes`, the quarantine's
 text and reason), intel rows, file names.
 
-A value is read through a decoded view: one more level of JSON escapes, XML/HTML references and
-percent-encoding is decoded (the readers already decoded one), markup that parsing drops (CDATA markers,
-comments, zero-width characters) is removed, and each character of the view remembers the span of the value
-it came from. Cards are found in the view by the raw pass's rules (a network's prefix and length, Luhn,
-standing alone, printed shapes, a card word for unusual bare lengths; `privacy.DECODED`), with any
-separator run between the groups; each is replaced in the value itself, from its first digit to its last,
-by the raw pass's mask. The rest of the value is kept character for character.
+A value is read through a decoded view: one more level of JSON escapes, XML/HTML references and percent-
+encoding is decoded (the readers already decoded one), what parsing drops (CDATA markers, zero-width
+characters) is removed, a comment is read both without and with its text, and each character of the view
+remembers the span of the value it came from. Cards are found in the view by the raw pass's rules (a
+network's prefix and length, Luhn, standing alone, printed shapes, a card word for unusual bare lengths;
+`privacy.DECODED`), with any separator run between the groups; each is replaced in the value itself, from
+its first digit to its last, by the raw pass's mask. The rest of the value is kept character for character.
 
-Python reads only candidates, found in two vectorized steps per column: a value needs at least 13 digit
-characters (every encoded digit is written with one), counted with numpy over the column's buffers; those
-that have them must match one RE2 regex in Arrow (`PREFILTER`): 13 digits in a row or a group of four
-followed by two more groups, where any digit may be encoded and markup or encodings may stand anywhere in
-between. Columns that are all NULL cost nothing.
+Python reads only candidates, found per column in Arrow (`_candidates`): columns that are all NULL or
+hold no value of 13 bytes are skipped, columns whose values repeat are matched once per distinct value,
+and the match is one RE2 regex (`PREFILTER`), a superset of the rules written over raw text: a standalone
+run of 15-16 digits, 13-19 after a card word or an encoding, or a printed grouping, where any digit may be
+encoded and markup may stand between any two. Nearly every value fails it. docs/sources/scrubber.md,
+"The second pass", has the reasons.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from storewatch.ingest.privacy import BARE_LENGTHS, DECODED, bare_number, find_c
 
 # A view that may hold a card: the shortest forms `find_cards` takes.
 _VIEW_CANDIDATE = re.compile(rb"[0-9]{13}|[0-9]{4}[ .\-]{1,3}[0-9]{4}")
-# Where an encoding may start; and what the view decodes: JSON/C escapes, numeric and named character references, percent-encoded runs
-# (several bytes may make one UTF-8 character), and the markup that XML parsing removes.
+# Where an encoding may start; and what the view decodes: JSON/C escapes, numeric and named character
+# references, percent-encoded runs (several bytes may make one UTF-8 character), the markup XML parsing removes.
 _MARKER = re.compile(r"[\\&%<\]]")
 _ENCODED = re.compile(
     r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<esc>[nrtbf/])"
@@ -60,12 +61,12 @@ _D = r"(?:" + _OTHER + r"*" + _DIGIT + r")"
 _LEFT = r"(?:^|[^0-9A-Za-z_]|" + _OTHER + r")"
 _RIGHT = r"(?:[^0-9A-Za-z_]|$)"
 _WORD = r"(?i:card|credit|debit|visa|amex|express|diners|discover|jcb|maestro|unionpay|rupay|pan|cc|mir|troy|verve|elo)"
-SAMPLE_ROWS = 1024  # values sampled to tell a column whose values repeat
 PREFILTER = "|".join([
     _LEFT + _D + f"{{{min(BARE_LENGTHS)},{max(BARE_LENGTHS)}}}" + _RIGHT,  # a bare number of the bare lengths
     r"(?:" + _WORD + r"|" + _OTHER + r")(?s:.)*" + _LEFT + _D + r"{13,19}" + _RIGHT,  # other lengths, after a card word
     # grouped: the first break after 4, 8, 10, 12 or 16 digits (where printed cards have one), 13 digits in all
-    *(_D + f"{{{first}}}" + _SEP + "+" + _D + f"(?:{_SEP}*{_D}){{{max(12 - first, 0)}}}" for first in (4, 8, 10, 12, 16)),
+    *(_D + f"{{{first}}}" + _SEP + "+" + _D + f"(?:{_SEP}*{_D}){{{max(12 - first, 0)}}}"
+      for first in (4, 8, 10, 12, 16)),
 ])
 
 
@@ -121,8 +122,12 @@ class ValueScrubber:
                 mask = np.zeros(table.num_rows, bool)
                 mask[list(changed)] = True
                 values = pa.array([changed[r] for r in sorted(changed)], column.type)
-                table = table.set_column(i, field, pc.replace_with_mask(column.combine_chunks(), pa.array(mask), values))
+                masked = pc.replace_with_mask(column.combine_chunks(), pa.array(mask), values)
+                table = table.set_column(i, field, masked)
         return table, counts
+
+
+SAMPLE_ROWS = 1024  # values sampled to tell a column whose values repeat
 
 
 def _candidates(column: pa.ChunkedArray) -> np.ndarray:
@@ -132,7 +137,8 @@ def _candidates(column: pa.ChunkedArray) -> np.ndarray:
     if column.null_count == len(column) or (pc.max(pc.binary_length(column)).as_py() or 0) < 13:
         return np.zeros(0, np.int64)
     sample = column.slice(0, SAMPLE_ROWS)
-    if len(pc.unique(sample)) * 2 <= len(sample) and not pc.any(pc.match_substring_regex(pc.unique(column), PREFILTER)).as_py():
+    repeats = len(pc.unique(sample)) * 2 <= len(sample)
+    if repeats and not pc.any(pc.match_substring_regex(pc.unique(column), PREFILTER)).as_py():
         return np.zeros(0, np.int64)
     return np.flatnonzero(pc.match_substring_regex(column, PREFILTER).fill_null(False).to_numpy(zero_copy_only=False))
 
