@@ -18,9 +18,11 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
+from storewatch import audit
 from storewatch.detect.engine import detect
 from storewatch.ingest.privacy import TOKEN_PATTERN, card_network
 from storewatch.ingest.values import PREFILTER, ValueScrubber
+from storewatch.learn.feedback import record_feedback
 from storewatch.store import db
 from tests.ingest.test_privacy import BARE, grouped, pans
 
@@ -183,7 +185,7 @@ PAN = {  # a distinct card per place, so that a leak names where it came from
     "pos_operator": "3566002020360505", "pos_device": "6011111111111117", "win_cmd": "2223003122003222",
     "win_host": "371449635398431", "win_user": "6200000000000005", "syslog_user": "6759649826438453",
     "broken_json": "4917610000000000", "broken_xml": "4444333322221111", "alert_host": "4000056655665556",
-    "alert_user": "5200828282828210",
+    "alert_user": "5200828282828210", "note": "4000002760003184",
 }
 
 
@@ -265,8 +267,10 @@ def test_no_card_number_in_any_value_of_the_workspace(tmp_path: Path, run, ws, q
     _estate(tmp_path / "logs")
     report = run(tmp_path / "logs")
     detect(ws)
-    scanned = _every_value(ws)
-    assert {name.split(".")[0] for name, _ in scanned} >= {"events", "quarantine", "ingest_files", "alerts"}
+    incident = query("SELECT min(incident_id) AS i FROM incidents")[0]["i"]
+    record_feedback(ws, incident, "false_positive", actor="ana", note=f"customer read {_esc(PAN['note'], 'xml-decimal')}")
+    scanned = _every_value(ws) + [("audit", line) for line in audit.log_path(ws).read_text().splitlines()]
+    assert {name.split(".")[0] for name, _ in scanned} >= {"events", "quarantine", "ingest_files", "alerts", "feedback"}
     for name, text in scanned:
         left = digits_left(text)
         assert [k for k, pan in PAN.items() if pan in left] == [], (name, text)
@@ -277,8 +281,10 @@ def test_no_card_number_in_any_value_of_the_workspace(tmp_path: Path, run, ws, q
     fields = query("SELECT url_query, url_path, user_agent, user_name, employee_id, device, host, command_line, address, "
                    "attributes::VARCHAR AS attributes, reason FROM events")
     by_last4 = {m.group(1) for row in fields for v in row.values() if v for m in token.finditer(v)}
-    placed = [k for k in PAN if not k.startswith("broken")]
+    placed = [k for k in PAN if not k.startswith("broken") and k != "note"]
     assert {PAN[k][-4:] for k in placed} <= by_last4
+    notes = [r["note"] for r in query("SELECT note FROM feedback")]
+    assert len(notes) == 1 and re.fullmatch(r"customer read \[PAN:last4=" + PAN["note"][-4:] + r":tok=[a-p]{16}\]", notes[0])
     quarantined = [r["raw"] for r in query("SELECT raw FROM quarantine")]
     assert any(f"last4={PAN['broken_json'][-4:]}" in r for r in quarantined)
     # Machine numbers beside them are untouched.
