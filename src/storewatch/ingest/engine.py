@@ -40,6 +40,7 @@ from storewatch.ingest.formats import LINE_FORMATS, DOCUMENT_FORMATS
 from storewatch.ingest.formats.base import Format, Record
 from storewatch.ingest.privacy import make_scrubber
 from storewatch.ingest.reader import HEAD_BYTES, ScrubbedStream, open_raw, read_head
+from storewatch.ingest.values import ValueScrubber
 from storewatch.store import db, schema, segments, snapshot
 from storewatch.workspace import Workspace
 
@@ -155,12 +156,12 @@ def _linked(path: Path, top: Path) -> Path | Skipped:
 def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Progress | None = None) -> IngestReport:
     """Ingest files and folders into the workspace store."""
     files = archives.expand_archives(expand(paths, skip=ws.home))
-    scrub = make_scrubber(ws.token_key())
+    scrub, values = make_scrubber(ws.token_key()), ValueScrubber(ws.token_key())
     if progress:
         progress = _overall(progress, sum(_size(f) for f in files))
     # Reading starts at once, while the store is opened.
     with memory.reused_memory(), memory.old_objects_left_alone(), \
-            _ReadAhead(_read_files(files, scrub), PREFETCH_BYTES) as items:
+            _ReadAhead(_read_files(files, scrub, values), PREFETCH_BYTES) as items:
         return _ingest(items, len(files), ws, tz, progress)
 
 
@@ -249,6 +250,7 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
             if progress:
                 progress(report.source_file, done, total)
         elif kind == "end":
+            report.pans_scrubbed += rest[0]  # here, not on the reader's thread: the mappers count here too
             writer.close_file(target)
             if progress:
                 progress(report.source_file, total, total)
@@ -260,19 +262,20 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub) -> Iterator[tuple]:
+def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub, values: ValueScrubber) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
-    ("end", report); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
+    ("end", report, card numbers replaced by the reader); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
     feeds the mappers), ("none", report) when unreadable.
 
     A file that fails while it is read (a header no reader foresaw, a stream that breaks in an unforeseen
     way) is that file's problem: what it yielded so far stands, one quarantined record says why the rest
     was not read, and the run reads the next file."""
     for path in files:
-        report = FileReport(_display_name(path, scrub), "unknown")
+        name, in_name = _display_name(path, scrub, values)
+        report = FileReport(name, "unknown", pans_scrubbed=in_name)
         started, last_line = False, 0
         try:
-            for item in _read_file(path, report, scrub):
+            for item in _read_file(path, report, scrub, values):
                 started = started or item[0] == "start"
                 if item[0] == "batch":
                     last_line = max(last_line, pc.max(item[2]["line_no"]).as_py() or 0)
@@ -284,12 +287,12 @@ def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub) -> Iter
                 yield "start", report, UNKNOWN, datetime.now(timezone.utc), 0
             record = Record(last_line + 1, 0, f"{report.source_file}: {reason}", reason)
             yield "batch", report, _records_table([record]), 0
-            yield "end", report
+            yield "end", report, 0
 
 
-def _display_name(path: Path | archives.ZipMember | Skipped, scrub) -> str:
-    """The name a file is reported and stored under: absolute, scrubbed, and text even when the file
-    system's name is not UTF-8 (its odd bytes written as `\\xff`)."""
+def _display_name(path: Path | archives.ZipMember | Skipped, scrub, values: ValueScrubber) -> tuple[str, int]:
+    """The name a file is reported and stored under: absolute, scrubbed (both passes), and text even when
+    the file system's name is not UTF-8 (its odd bytes written as `\\xff`); and the card numbers replaced."""
     if isinstance(path, archives.ZipMember):
         name = str(path)
     elif isinstance(path, Skipped):  # the link itself, not where it leads
@@ -299,10 +302,13 @@ def _display_name(path: Path | archives.ZipMember | Skipped, scrub) -> str:
             name = str(Path(path).resolve())
         except (OSError, RuntimeError):  # a link loop named on the command line
             name = os.path.abspath(path)
-    return scrub(os.fsencode(name))[0].decode("utf-8", "backslashreplace")
+    raw_name, in_raw = scrub(os.fsencode(name))
+    name, decoded = values.text(raw_name.decode("utf-8", "backslashreplace"))
+    return name, in_raw + decoded
 
 
-def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, scrub) -> Iterator[tuple]:
+def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, scrub,
+               values: ValueScrubber) -> Iterator[tuple]:
     """The items of one file (see `_read_files`)."""
     if not path.exists() or not path.is_file():
         report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
@@ -314,16 +320,15 @@ def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, sc
         report.notes.append(problem)
     stream = ScrubbedStream(path, scrub)
     if not sniff.is_binary(head) and intel.looks_like(documents.head_text(head)):
-        yield ("intel", report, *_read_intel(stream, report))
+        yield ("intel", report, *_read_intel(stream, report, values))
         return
     fmt, batches = _plan(path, head, stream, report)
     yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), total
     for batch in batches:
         if batch.num_rows:
             yield "batch", report, batch, stream.raw_pos
-    report.pans_scrubbed = stream.pans
     report.notes += stream.notes
-    yield "end", report
+    yield "end", report, stream.pans
 
 
 class _Failed(NamedTuple):
@@ -596,6 +601,7 @@ class _Writer:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
         self._ws, self._tz = ws, tz
+        self.values = ValueScrubber(ws.token_key())
         self._pool = ThreadPoolExecutor(MAPPERS, thread_name_prefix="storewatch-mapper")
         self._mapping: deque[tuple[Future, list[tuple[_FileTarget, pa.Table]], list[pa.Table]]] = deque()
 
@@ -665,6 +671,7 @@ class _Writer:
         for mapped in future.result():
             for i, piece in _split(mapped, len(inputs)):
                 target = inputs[i][0]
+                target.report.pans_scrubbed += pc.sum(piece["_pans"]).as_py() or 0
                 self.store.add(target, target.number(piece.drop_columns(["_part"]), parts[i]))
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -725,7 +732,10 @@ class _Writer:
                                ("source_offset", batch["line_offset"]), ("event_id", ids["event_id"]),
                                ("_h", ids["_h"]), ("_raw", _failed_text(batch["line"], error))):
             out = out.append_column(column, values)
-        return out
+        # The second scrubbing pass: card numbers that parsing decoded (escapes, character references,
+        # CDATA) or wrote with separators the raw pass does not take, in every value and the quarantine's.
+        out, pans = self.values.table(out, skip=("event_id",))
+        return out.append_column("_pans", pa.array(pans) if pans is not None else pa.nulls(out.num_rows, pa.int64()))
 
     def _relation(self, con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyRelation:
         """A query over `batch` as a relation of this thread's cursor, made once and run for every batch (it
@@ -956,13 +966,22 @@ def _split(mapped: pa.Table, parts: int) -> Iterator[tuple[int, pa.Table]]:
             yield i, ordered.slice(bounds[i], bounds[i + 1] - bounds[i])
 
 
-def _read_intel(stream: ScrubbedStream, report: FileReport) -> tuple[list[dict], list[str]]:
-    """A STIX 2.1 bundle's intel rows and the notes on what was skipped."""
+def _read_intel(stream: ScrubbedStream, report: FileReport, values: ValueScrubber) -> tuple[list[dict], list[str]]:
+    """A STIX 2.1 bundle's intel rows (their decoded values scrubbed) and the notes on what was skipped."""
     report.source_format = "stix"
     rows, errors = intel.read_bundle(stream.reader().read(), report.source_file)
     report.read = len(rows) + len(errors)
+    found = stream.pans
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str):
+                row[key], n = values.text(value)
+                found += n
+    for i, error in enumerate(errors):
+        errors[i], n = values.text(error)
+        found += n
     report.notes += stream.notes + errors[:5] + ([f"... and {len(errors) - 5} more"] if len(errors) > 5 else [])
-    report.pans_scrubbed = stream.pans
+    report.pans_scrubbed += found
     return rows, errors
 
 

@@ -7,14 +7,17 @@ no-break spaces), whose issuer prefix and length belong to a card network (`card
 passes Luhn and is not a placeholder (one repeated group). A contiguous number of a length other than 15
 or 16 digits is a card only with a card word before it. Digits glued to letters, `_`, a decimal point or
 a minus sign belong to another token (a hash, an id, a float, a negative number) and are not cards.
-docs/sources/scrubber.md has the rules and the reasons.
+docs/sources/scrubber.md has the rules and the reasons. What parsing decodes afterwards (escapes, character
+references, CDATA) is scrubbed again in the values, with the `DECODED` grammar (values.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +41,22 @@ _LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
 _WORD = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """How the digit groups of a number are written in a text, for `find_cards`."""
+
+    token: re.Pattern[bytes]  # a number: digit groups and the separators between them
+    separator: re.Pattern[bytes]
+    # Decoded values (`values.py`) take any separator run, mixed within one number, and a number after a
+    # hyphen (`ref-`, `0001-`); raw bytes keep the rules tuned on real logs.
+    decoded: bool = False
+
+
+RAW = Grammar(TOKEN, _SEPARATOR)
+# In a decoded view (see values.py) every space, `+` and `/` reads as a space and every dash as `-`.
+DECODED = Grammar(re.compile(rb"(?<![0-9])[0-9]+(?:[ .\-]{1,3}[0-9]+)*"), re.compile(rb"[ .\-]{1,3}"), decoded=True)
 
 
 def luhn_valid(digits: bytes | str) -> bool:
@@ -93,28 +112,33 @@ def pan_token(digits: bytes, key: bytes) -> bytes:
     return hmac.new(key, digits, hashlib.sha256).hexdigest()[:16].encode().translate(_LETTERS)
 
 
+def pan_mask(digits: bytes, key: bytes) -> bytes:
+    """What a PAN becomes: its last four digits and its token."""
+    return b"[PAN:last4=" + digits[-4:] + b":tok=" + pan_token(digits, key) + b"]"
+
+
 def make_scrubber(key: bytes) -> "Scrubber":
     """A function that replaces every PAN in a byte string and says how many it replaced."""
     return Scrubber(key)
 
 
-def find_cards(line: bytes, lenient: bool = False) -> list[tuple[int, int, bytes]]:
+def find_cards(line: bytes, lenient: bool = False, grammar: Grammar = RAW) -> list[tuple[int, int, bytes]]:
     """(start, end, digits) of every card number in one line.
 
     `lenient` answers for a fragment cut out of a line: its edges count as boundaries and every number as
     if a card word were near, so it finds a superset of what the whole line holds."""
     found = []
-    for m in TOKEN.finditer(line):
+    for m in grammar.token.finditer(line):
         text = m.group(0)
         if len(text) < 13:
             continue
-        cuts = [c.span() for c in _SEPARATOR.finditer(text)]
+        cuts = [c.span() for c in grammar.separator.finditer(text)]
         edges = [0, *(x for span in cuts for x in span), len(text)]
         groups = list(zip(edges[::2], edges[1::2]))  # the digit groups, between the separators
         seps = [text[a:b] for a, b in cuts]
         base, i = m.start(), 0
         while i < len(groups):
-            hit = _card_at(line, base, groups, seps, i, lenient)
+            hit = _card_at(line, base, groups, seps, i, lenient, grammar.decoded)
             if hit is None:
                 i += 1
                 continue
@@ -125,27 +149,33 @@ def find_cards(line: bytes, lenient: bool = False) -> list[tuple[int, int, bytes
 
 
 def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[bytes], i: int,
-             lenient: bool) -> tuple[int, bytes] | None:
+             lenient: bool, decoded: bool) -> tuple[int, bytes] | None:
     """The longest card number starting at group i: (last group, digits), or None."""
     start = base + groups[i][0]
+    grouped_only = False
     if i == 0 and not (lenient and start == 0 or _left_ok(line, start)):
-        return None
-    if i > 0 and seps[i - 1] == b"-":
-        return None  # a minus sign or a hyphenated id
+        # Decoded, a hyphen after a word (`ref-`, `card-`) does not hide a card, and a minus sign hides
+        # only contiguous numbers; raw, both do (as tuned on real logs).
+        if not (decoded and line[start - 1:start] == b"-"):
+            return None
+        grouped_only = not line[start - 2:start - 1].isalpha()
+    if i > 0 and (b"." in seps[i - 1] if decoded else seps[i - 1] == b"-"):
+        return None  # a decimal point (raw: also a minus sign or a hyphenated id)
     sizes: list[int] = []
     total = 0
     for j in range(i, len(groups)):
         size = groups[j][1] - groups[j][0]
-        if total + size > 19 or (j > i and seps[j - 1] != seps[i]):
+        if total + size > 19 or (j > i and not decoded and seps[j - 1] != seps[i]):
             break
         total += size
         sizes.append(size)
     for j in range(i + len(sizes) - 1, i - 1, -1):
         shape = sizes[: j - i + 1]
-        if not 13 <= sum(shape) <= 19 or not _card_shape(shape):
+        if not 13 <= sum(shape) <= 19 or not _card_shape(shape, decoded) or grouped_only and len(shape) < 3:
             continue
         stop = base + groups[j][1]
-        if not (j + 1 < len(groups) or lenient and stop == len(line) or _right_ok(line, stop)):
+        more = j + 1 < len(groups) and not (decoded and seps[j] == b".")  # (decoded: not a decimal point)
+        if not (more or lenient and stop == len(line) or _right_ok(line, stop)):
             continue
         digits = b"".join(line[base + a:base + b] for a, b in groups[i:j + 1])
         if card_network(digits) is None:
@@ -157,10 +187,16 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
     return None
 
 
-def _card_shape(sizes: list[int]) -> bool:
-    """Contiguous, or grouped as cards are printed: fours (the last group 1-4 digits), 4-6-4 or 4-6-5."""
+def _card_shape(sizes: list[int], decoded: bool = False) -> bool:
+    """Contiguous, or grouped as cards are printed: fours (the last group 1-4 digits), 4-6-4 or 4-6-5.
+    Decoded, one or more of the printed separators may be missing (`4111 11111111 1111`, or a zero-width
+    space dropped between two groups) as long as three groups are left, each break where a printed card has
+    one (two groups are GUID tails and the like: `...-4655-000000004002`)."""
     if len(sizes) == 1:
         return True
+    if decoded and len(sizes) >= 3:
+        breaks = set(itertools.accumulate(sizes[:-1]))
+        return breaks <= {4, 8, 12, 16} or breaks <= {4, 10}
     if len(sizes) >= 3 and all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4:
         return True
     return sizes in ([4, 6, 4], [4, 6, 5])
@@ -266,8 +302,8 @@ class Scrubber:
             return line, 0
         out, pos = [], 0
         for start, end, digits in cards:
-            token = b"[PAN:last4=" + digits[-4:] + b":tok=" + pan_token(digits, self.key) + b"]"
-            out += [line[pos:start], b"\"" + token + b"\"" if _bare_number(line, start, end) else token]
+            token = pan_mask(digits, self.key)
+            out += [line[pos:start], b"\"" + token + b"\"" if bare_number(line, start, end) else token]
             pos = end
         out.append(line[pos:])
         return b"".join(out), len(cards)
@@ -279,10 +315,12 @@ _RUN_BYTES = bytes(49 if i in b"0123456789 -+%\xc2\xa0" else 48 for i in range(2
 _LONG_RUN = b"1" * 13
 
 
-def _bare_number(data: bytes, start: int, end: int) -> bool:
+def bare_number(data: bytes | str, start: int, end: int) -> bool:
     """A PAN written as a JSON number (or an unquoted CSV field): quote the token so the record stays valid."""
-    before = data[max(0, start - 8):start].rstrip(b" \t")
-    after = data[end:end + 8].lstrip(b" \t")
+    before, after = data[max(0, start - 8):start], data[end:end + 8]
+    if isinstance(before, str):
+        before, after = before.encode(), after.encode()
+    before, after = before.rstrip(b" \t"), after.lstrip(b" \t")
     return before.endswith((b":", b"[", b",")) and (after[:1] in (b",", b"}", b"]", b"\n", b"\r") or not after)
 
 

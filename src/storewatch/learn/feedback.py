@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from storewatch import audit
+from storewatch.ingest.values import ValueScrubber
 from storewatch.store import db
 from storewatch.workspace import Workspace
 
@@ -28,6 +29,7 @@ def record_feedback(ws: Workspace, incident_id: str, verdict: str, actor: str | 
     if verdict not in VERDICTS:
         raise FeedbackError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     actor = actor or audit.default_actor()
+    note = ValueScrubber(ws.token_key()).text(note)[0]  # stored and audited: never with a card number in it
     now = datetime.now(timezone.utc)
     with db.opened(ws) as con:
         if not con.execute("SELECT count(*) FROM incidents WHERE incident_id = ?", [incident_id]).fetchall()[0][0]:
