@@ -31,7 +31,7 @@ MAX_SAMPLES = 5  # sample values per evidence field
 MAX_ENTITY_VALUES = 10  # distinct values per entity column named in an alert
 MAX_EVENT_IDS = 20
 CHUNK = 250  # rules per query: bounds its size, and what a failing query runs again one rule at a time
-JSON_FIELD = re.compile(r"attributes ->> '[^']*'")  # a field of an event's JSON attributes, in a log source's where
+JSON_FIELD = re.compile(r"attributes ->> '([^']*)'")  # a field of an event's JSON attributes, in a log source's where
 
 
 @dataclass(frozen=True)
@@ -108,15 +108,17 @@ def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) 
     if not shared:
         yield "events", {w: w for w in wheres}
         return
-    # A Windows log is selected by a field of each record's JSON attributes: each such field is read once per
-    # event (materialized, or DuckDB would parse the JSON again for each log source that tests it).
-    fields = {f: f"_sw_json{i}" for i, f in enumerate(dict.fromkeys(JSON_FIELD.findall(" ".join(wheres))))}
+    # A Windows log is selected by fields of each record's JSON attributes: they are read in one extraction
+    # per event (materialized, or DuckDB would parse the JSON again for each log source that tests one).
+    paths = {p: n + 1 for n, p in enumerate(dict.fromkeys(JSON_FIELD.findall(" ".join(wheres))))}
+    listed = ", ".join(f"'{p}'" for p in paths)
+    extract = f", json_extract_string(attributes, [{listed}]) AS _sw_log" if paths else ""
     tests = {w: f"_sw_in{i}" for i, w in enumerate(wheres)}
-    flags = ", ".join(f"coalesce({JSON_FIELD.sub(lambda f: fields[f[0]], w)}, false) AS {tests[w]}" for w in wheres)
+    flags = ", ".join(f"coalesce({JSON_FIELD.sub(lambda f: f'_sw_log[{paths[f[1]]}]', w)}, false) AS {tests[w]}"
+                      for w in wheres)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sw_scope AS
-        WITH scope AS MATERIALIZED (SELECT *{''.join(f', {f} AS {a}' for f, a in fields.items())}
-                                    FROM events WHERE {matches[0].source.scope})
+        WITH scope AS MATERIALIZED (SELECT *{extract} FROM events WHERE {matches[0].source.scope})
         SELECT * FROM (SELECT *, {flags} FROM scope) WHERE {' OR '.join(tests.values())}""")
     try:
         yield "_sw_scope", tests
