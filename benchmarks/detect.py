@@ -7,6 +7,7 @@
     python benchmarks/detect.py --sigma sigma/rules --counts 0,500,1000,2000   # time with N user Sigma rules
     python benchmarks/detect.py --sigma sigma/rules --counts 0,1000 --baseline c0b137a   # ... against a revision
     python benchmarks/detect.py --sigma sigma/rules --repeat 1,4,16   # its Windows rules over 1x-16x the events
+    python benchmarks/detect.py --sigma sigma --repeat 64 --counts 1000,4319 --baseline 9448710   # N rules
 
 Ingest is not timed here (benchmarks/ingest.py does that); each `detect` runs in its own process so its
 peak RSS is its own. Prints Markdown tables for docs/performance.md and docs/detection.md.
@@ -148,42 +149,77 @@ def sigma_rules(root: Path, reuse: Path | None, folder: Path, counts: list[int],
                 print(f"  {name}: {[e for e in r['errors'] if e['source'].startswith(str(rules))]}", file=sys.stderr)
 
 
-def windows_throughput(root: Path, reuse: Path | None, folder: Path, repeats: list[int]) -> None:
+THROUGHPUT = r"""
+import dataclasses, hashlib, json, resource, statistics, sys, time
+from pathlib import Path
+import duckdb
+from storewatch.detect.registry import load_user_rules
+from storewatch.detect.sigma import alerts, mapping
+from storewatch.store import db
+from storewatch.workspace import Workspace
+ws, folder, k, n, times = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+scope = f"({mapping.load().logsources['product']['windows']['where']})"
+found, _ = load_user_rules(folder)
+loaded = [d.batch.member for d in found if d.batch is not None and d.batch.member.source.scope == scope]
+# Beyond the rules loaded, copies of them under other titles: each is evaluated on its own, as the original.
+rules = [loaded[i] if i < len(loaded) else dataclasses.replace(
+             loaded[i % len(loaded)], title=f"{loaded[i % len(loaded)].title} (copy {i // len(loaded)})")
+         for i in range(n or len(loaded))]
+with db.opened(Workspace.at(ws), read_only=True) as store:
+    events = store.sql(f"SELECT * FROM events WHERE {scope}").to_arrow_table()
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+con.register("windows", events)
+con.execute(f"CREATE TABLE events AS SELECT * REPLACE (event_id || '-' || r AS event_id) FROM windows, range({k}) t(r)")
+con.unregister("windows")
+del events
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+runs = []
+for _ in range(times):
+    t, c = time.perf_counter(), cpu()
+    results = alerts.run_matches(con, rules)
+    runs.append((time.perf_counter() - t, cpu() - c))
+errors = [str(r) for r in results if isinstance(r, Exception)]
+# The alerts, for comparing trees: each rule's keys, times, counts and event ids (sample lists are unordered).
+digest = hashlib.md5(repr(sorted((i, a["key"], str(a["first_seen"]), str(a["last_seen"]), a["event_count"],
+                                  tuple(a["event_ids"])) for i, r in enumerate(results)
+                                 if not isinstance(r, Exception) for a in r.to_pylist())).encode()).hexdigest()
+print(json.dumps({"events": con.execute("SELECT count(*) FROM events").fetchall()[0][0], "rules": len(rules),
+                  "loaded": len(loaded), "seconds": statistics.median(r[0] for r in runs),
+                  "cpu_seconds": statistics.median(r[1] for r in runs),
+                  "alerts": sum(r.num_rows for r in results if not isinstance(r, Exception)), "errors": errors[:3], "digest": digest[:8],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def windows_throughput(root: Path, reuse: Path | None, folder: Path, repeats: list[int], counts: list[int],
+                       baseline: str | None, rounds: int, times: int) -> None:
     """Evaluation time of a folder's Windows rules as the Windows events grow: the scale-1 estate has too
-    few of them to measure throughput, so they are repeated k times (new event ids) in an in-memory store."""
-    import statistics
-    import time
-
-    import duckdb
-
-    from storewatch.detect.registry import load_user_rules
-    from storewatch.detect.sigma import alerts, mapping
-    from storewatch.store import db
-    from storewatch.workspace import Workspace
-
-    scope = f"({mapping.load().logsources['product']['windows']['where']})"
-    found, _ = load_user_rules(folder)
-    rules = [d.batch.member for d in found if d.batch is not None and d.batch.member.source.scope == scope]
+    few of them to measure throughput, so they are repeated k times (new event ids) in an in-memory store,
+    in a process of its own (its peak RSS is its own). `counts` takes the first N Windows rules (0: all);
+    past the number loaded, copies of them under other titles. With a baseline revision, each run is
+    followed by the same on it, `rounds` times; each run reports the median of `times` evaluations, in wall
+    and CPU seconds (on a shared machine, CPU seconds say more of the work done than wall time)."""
     _, ws = prepared(root, 1, 2, 1.0, reuse)
-    with db.opened(Workspace.at(ws), read_only=True) as store:
-        events = store.sql(f"SELECT * FROM events WHERE {scope}").to_arrow_table()
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.register("windows", events)
-    print("| Windows events | Sigma evaluation (s), median of 3 | events/s | event x rule tests /s |")
-    print("|---|---|---|---|")
-    for k in repeats:
-        con.execute(f"CREATE OR REPLACE TABLE events AS SELECT * REPLACE (event_id || '-' || r AS event_id) "
-                    f"FROM windows, range({k}) t(r)")
-        n = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        runs = []
-        for _ in range(3):
-            t = time.perf_counter()
-            alerts.run_matches(con, rules)
-            runs.append(time.perf_counter() - t)
-        took = statistics.median(runs)
-        print(f"| {n:,} | {took:.1f} | {n / took:,.0f} | {n * len(rules) / took / 1e6:,.0f} million |", flush=True)
-    print(f"{len(rules)} Windows rules", file=sys.stderr)
+    trees = [("this tree", None)] + ([(baseline, baseline_src(baseline, root))] if baseline else [])
+    print(f"| tree | Windows rules | Windows events | alerts (digest) | Sigma evaluation (s), median of {times} | "
+          "CPU (s) | events/s | event x rule tests /s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in counts:
+        for k in repeats:
+            for name, src in trees * rounds:
+                r = run_json(sys.executable, "-c", THROUGHPUT, str(ws), str(folder), str(k), str(n), str(times),
+                             src=src)
+                took = r["seconds"]
+                print(f"| {name} | {r['rules']:,} | {r['events']:,} | {r['alerts']:,} ({r['digest']}) | {took:.1f} | "
+                      f"{r['cpu_seconds']:.1f} | "
+                      f"{r['events'] / took:,.0f} | {r['events'] * r['rules'] / took / 1e6:,.0f} million | "
+                      f"{r['peak_rss_mb']:,.0f} |", flush=True)
+                if r["errors"]:
+                    print(f"  {name}: errors {r['errors']}", file=sys.stderr)
+    print(f"{r['loaded']} Windows rules loaded from {folder}", file=sys.stderr)
 
 
 def source_events(ws: Path, rules: Path) -> int:
@@ -250,17 +286,21 @@ def main() -> None:
     ap.add_argument("--stores", type=int, help="Stores of the quality run's estates (default: from the scale).")
     ap.add_argument("--estates", type=Path, help="Folder of prepared estates (seedN/{raw,ws,done}) to reuse.")
     ap.add_argument("--sigma", type=Path, help="A Sigma rule folder: time detection with --counts of its rules.")
-    ap.add_argument("--counts", default="0,250,500,1000,2000", help="Numbers of Sigma rules for --sigma.")
+    ap.add_argument("--counts", help="Numbers of Sigma rules for --sigma (default 0,250,500,1000,2000; with "
+                                     "--repeat, all its Windows rules; more than it has: copies).")
     ap.add_argument("--baseline", help="A git revision to time --sigma against too, alternating with this tree.")
     ap.add_argument("--rounds", type=int, default=1, help="Runs of each --sigma count (and baseline).")
+    ap.add_argument("--times", type=int, default=3, help="With --repeat: evaluations per run (the median is shown).")
     ap.add_argument("--repeat", help="With --sigma: evaluate its Windows rules over the estate's Windows events "
                                      "repeated this many times (e.g. 1,4,16) instead.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-detect-") as tmp:
         if args.sigma and args.repeat:
-            windows_throughput(Path(tmp), args.estates, args.sigma, [int(k) for k in args.repeat.split(",")])
+            windows_throughput(Path(tmp), args.estates, args.sigma, [int(k) for k in args.repeat.split(",")],
+                               [int(c) for c in args.counts.split(",")] if args.counts else [0], args.baseline,
+                               args.rounds, args.times)
         elif args.sigma:
-            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in args.counts.split(",")], args.baseline,
+            sigma_rules(Path(tmp), args.estates, args.sigma, [int(c) for c in (args.counts or "0,250,500,1000,2000").split(",")], args.baseline,
                         args.rounds)
         elif args.quality:
             quality(Path(tmp), args.estates, [int(s) for s in args.seeds.split(",")], args.scale,

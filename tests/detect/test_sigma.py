@@ -101,6 +101,10 @@ def test_lists_are_or_and_selections_combine_with_and_or_not(tmp_path: Path) -> 
     assert matched(tmp_path, rows, "a:\n  cs-uri-stem: /a\nb:\n  cs-method: GET\ncondition: a and not b") \
         == {"e2", "e3"}  # e3 has no method at all: `not` of a missing field matches
     assert matched(tmp_path, rows, "s1:\n  cs-method: GET\ns2:\n  cs-method: PUT\ncondition: 1 of s*") == {"e0", "e2"}
+    # Below two `not`s a missing field still counts as not matching: e3 is in neither.
+    assert matched(tmp_path, rows, "a:\n  cs-method: GET\ncondition: not (not a)") == {"e0"}
+    assert matched(tmp_path, rows, "a:\n  cs-method: [GET, POST, PUT]\nb:\n  cs-uri-stem: /b\n"
+                                   "condition: a and not (b or not a)") == {"e0", "e2"}
 
 
 def test_a_list_of_values_matches_as_its_values_do_one_by_one(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from storewatch.detect.detection import Batch, Detection
 from storewatch.detect.engine import run_detections
 from storewatch.detect.registry import load_user_rules
 from storewatch.detect.sigma import alerts
-from storewatch.detect.sigma.compiler import Compiled
+from storewatch.detect.sigma.compiler import Compiled, projection
 from storewatch.ingest.engine import ingest
 from storewatch.store import db
 from storewatch.workspace import Workspace
@@ -103,6 +103,29 @@ def test_batched_alerts_equal_each_rule_alone_on_an_estate(estate, tmp_path: Pat
     with db.opened(estate.ws, read_only=True) as con:
         alone = assert_batched_equals_alone(con, dets)
     assert any(alone[d.id] for d in dets if d.scenario == "web_attack_scan")
+
+
+def test_fields_of_the_json_attributes_are_read_in_one_extraction_and_equal_each_read_alone() -> None:
+    def field(path: str, form: str = "lower({})") -> str:
+        return form.format(f"CAST((json_extract_string(attributes, '{path}')) AS VARCHAR)")
+
+    columns = {field("$.event_data.OriginalFileName"): "_sw0", field("$.event_data.OriginalFileName", "{}"): "_sw1",
+               field('$.event_data."Company"'): "_sw2", field("$.event_data.Nested"): "_sw3",
+               "lower(CAST((process_name) AS VARCHAR))": "_sw4"}
+    rows = [{"attributes": orjson.dumps({"event_data": {"OriginalFileName": "PsExec.exe", "Company": "O'Brien Ltd",
+                                                        "Nested": {"A": 1}}}).decode(), "process_name": "C:\\X.exe"},
+            {"attributes": orjson.dumps({"event_data": {"Company": "Sysinternals"}}).decode()},
+            {"attributes": "{}"}, {"process_name": "cmd.exe"}]
+    con = events_db(rows)
+    sql = projection(columns, "events", "event_id <> 'e9'")
+    once = con.execute(f"{sql} ORDER BY _sw_id").fetchall()
+    alone = con.execute(f"SELECT event_id, {', '.join(f'{c} AS {a}' for c, a in columns.items())} FROM events "
+                        "ORDER BY event_id").fetchall()
+    assert sql.count("json_extract_string") == 1  # the three paths, one extraction
+    assert once == alone
+    assert once[0] == ("e0", "psexec.exe", "PsExec.exe", "o'brien ltd", '{"a":1}', "c:\\x.exe")
+    assert once[1:] == [("e1", None, None, "sysinternals", None, None), ("e2", None, None, None, None, None),
+                        ("e3", None, None, None, None, "cmd.exe")]
 
 
 def test_rules_of_a_batch_keep_their_own_title_and_threshold(tmp_path: Path) -> None:

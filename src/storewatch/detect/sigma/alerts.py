@@ -23,7 +23,7 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
-from storewatch.detect.sigma.compiler import Compiled
+from storewatch.detect.sigma.compiler import Compiled, projection
 from storewatch.detect.sigma.mapping import Mapping, Source
 from storewatch.store.schema import entity_columns
 
@@ -31,7 +31,7 @@ MAX_SAMPLES = 5  # sample values per evidence field
 MAX_ENTITY_VALUES = 10  # distinct values per entity column named in an alert
 MAX_EVENT_IDS = 20
 CHUNK = 250  # rules per query: bounds its size, and what a failing query runs again one rule at a time
-JSON_FIELD = re.compile(r"attributes ->> '[^']*'")  # a field of an event's JSON attributes, in a log source's where
+JSON_FIELD = re.compile(r"attributes ->> '([^']*)'")  # a field of an event's JSON attributes, in a log source's where
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,15 @@ class Grouping:
     # Columns that, with the entity, make a habit: an entity that matched on an earlier day with the same
     # values (an admin who opens root shells on this host) is doing what it always does and is not alerted.
     habit: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A table of the fields the rules of one log source read, one row per event (`_sw_id` its id), and
+    the alias of each (projected SQL -> alias)."""
+
+    table: str
+    columns: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -71,16 +80,22 @@ def run_match(con: duckdb.DuckDBPyConnection, match: Match) -> pa.Table:
 
 def run_matches(con: duckdb.DuckDBPyConnection, matches: list[Match]) -> list[pa.Table | Exception]:
     """The alert columns of each rule of one scope, in order, or the error a rule failed with: one query per
-    log source and alert shape (CHUNK rules at most), over the scope's events read from the store once."""
+    log source and alert shape (CHUNK rules at most), over the scope's events read from the store once, and
+    the fields the rules of a log source read projected once for all its queries."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, m in enumerate(matches):
         groups[m.query_key].append(i)
     chunks = [g[n:n + CHUNK] for g in groups.values() for n in range(0, len(g), CHUNK)]
+    by_source: dict[str, list[list[int]]] = defaultdict(list)
+    for chunk in chunks:
+        by_source[matches[chunk[0]].source.where].append(chunk)
     results: dict[int, pa.Table | Exception] = {}
     with _events(con, matches, shared=len(chunks) > 1) as (table, tests):
-        for chunk in chunks:
-            rules = [matches[i] for i in chunk]
-            results.update(zip(chunk, _evaluate(con, rules, table, tests[rules[0].source.where])))
+        for where, source_chunks in by_source.items():
+            rules = [matches[i] for chunk in source_chunks for i in chunk]
+            with _projected(con, rules, table, tests[where], shared=len(source_chunks) > 1) as fields:
+                for chunk in source_chunks:
+                    results.update(zip(chunk, _evaluate(con, [matches[i] for i in chunk], table, tests[where], fields)))
     return [results[i] for i in range(len(matches))]
 
 
@@ -93,15 +108,17 @@ def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) 
     if not shared:
         yield "events", {w: w for w in wheres}
         return
-    # A Windows log is selected by a field of each record's JSON attributes: each such field is read once per
-    # event (materialized, or DuckDB would parse the JSON again for each log source that tests it).
-    fields = {f: f"_sw_json{i}" for i, f in enumerate(dict.fromkeys(JSON_FIELD.findall(" ".join(wheres))))}
+    # A Windows log is selected by fields of each record's JSON attributes: they are read in one extraction
+    # per event (materialized, or DuckDB would parse the JSON again for each log source that tests one).
+    paths = {p: n + 1 for n, p in enumerate(dict.fromkeys(JSON_FIELD.findall(" ".join(wheres))))}
+    listed = ", ".join(f"'{p}'" for p in paths)
+    extract = f", json_extract_string(attributes, [{listed}]) AS _sw_log" if paths else ""
     tests = {w: f"_sw_in{i}" for i, w in enumerate(wheres)}
-    flags = ", ".join(f"coalesce({JSON_FIELD.sub(lambda f: fields[f[0]], w)}, false) AS {tests[w]}" for w in wheres)
+    flags = ", ".join(f"coalesce({JSON_FIELD.sub(lambda f: f'_sw_log[{paths[f[1]]}]', w)}, false) AS {tests[w]}"
+                      for w in wheres)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sw_scope AS
-        WITH scope AS MATERIALIZED (SELECT *{''.join(f', {f} AS {a}' for f, a in fields.items())}
-                                    FROM events WHERE {matches[0].source.scope})
+        WITH scope AS MATERIALIZED (SELECT *{extract} FROM events WHERE {matches[0].source.scope})
         SELECT * FROM (SELECT *, {flags} FROM scope) WHERE {' OR '.join(tests.values())}""")
     try:
         yield "_sw_scope", tests
@@ -109,20 +126,39 @@ def _events(con: duckdb.DuckDBPyConnection, matches: list[Match], shared: bool) 
         con.execute("DROP TABLE IF EXISTS _sw_scope")
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str,
-              test: str) -> list[pa.Table | Exception]:
+@contextmanager
+def _projected(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, test: str,
+               shared: bool) -> Iterator[Fields | None]:
+    """The fields the rules read, projected once into a temporary table when several queries read them
+    (the rules of a log source are several chunks); else None, and each query projects its own."""
+    if not shared:
+        yield None
+        return
+    columns: dict[str, str] = {}
+    for m in matches:
+        m.compiled.project(columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sw_fields AS {projection(columns, table, test)}")
+    try:
+        yield Fields("_sw_fields", columns)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _sw_fields")
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, test: str,
+              fields: Fields | None = None) -> list[pa.Table | Exception]:
     """The rules' alerts from one query; when it fails, from one query per rule, so that only a rule at
     fault fails."""
     try:
-        return _query(con, matches, table, test)
+        return _query(con, matches, table, test, fields)
     except duckdb.Error as exc:
         if len(matches) == 1:
             return [exc]
-        return [result for m in matches for result in _evaluate(con, [m], table, test)]
+        return [result for m in matches for result in _evaluate(con, [m], table, test, fields)]
 
 
-def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, test: str) -> list[pa.Table]:
-    sql, params = alerts_query(matches, table, test)
+def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, test: str,
+           fields: Fields | None = None) -> list[pa.Table]:
+    sql, params = alerts_query(matches, table, test, fields)
     # Run as a DB-API statement: con.sql would describe the statement first, tokenizing and binding a query
     # of hundreds of rules twice (a third of the time at scale 1); the copy DuckDB warns of is of the few
     # alert rows it returns.
@@ -136,13 +172,13 @@ def _query(con: duckdb.DuckDBPyConnection, matches: list[Match], table: str, tes
     return [found.take(pa.array(rows[i], pa.int64())) for i in range(len(matches))]
 
 
-def alerts_query(matches: list[Match], events: str, test: str) -> tuple[str, dict]:
+def alerts_query(matches: list[Match], events: str, test: str, fields: Fields | None = None) -> tuple[str, dict]:
     """SQL (and its named parameters) returning the alert columns of every rule, each row with `_sw_rule`,
     the index of its rule in `matches`; the rules share a query key and read the rows of `events` (a table
-    or view) that `test` selects, those of their log source."""
+    or view) that `test` selects, those of their log source, and their fields from `fields` if given."""
     first = matches[0]
     source, group_by = first.source, first.grouping.group_by
-    columns: dict[str, str] = {}  # every rule's projected fields, once each
+    columns: dict[str, str] = dict(fields.columns) if fields else {}  # every rule's projected fields, once each
     params: dict[str, object] = {"titles": [m.title for m in matches],
                                  "min_events": [m.grouping.min_events for m in matches]}
     tests = []
@@ -163,14 +199,14 @@ def alerts_query(matches: list[Match], events: str, test: str) -> tuple[str, dic
     for name, expr in first.evidence:
         evidence += [f"'distinct_{name}', count(DISTINCT {expr})",
                      f"'sample_{name}', list(DISTINCT ({expr})::VARCHAR)[1:{MAX_SAMPLES}]"]
-    projection = "".join(f", {sql} AS {alias}" for sql, alias in columns.items())
+    src = f"SELECT * FROM {fields.table}" if fields else projection(columns, events, test)
     habit = first.grouping.habit
     habit_filter = ("QUALIFY _sw_day = min(_sw_day) OVER (PARTITION BY _sw_rule, _sw_entity, "
                     f"{', '.join(habit)})") if habit else ""
     # The lowered fields are computed once per event in a materialized step: inlined, DuckDB would
     # recompute them for every pattern a rule lists. Matching events are then joined back by id.
     sql = f"""
-        WITH src AS MATERIALIZED (SELECT event_id AS _sw_id{projection} FROM {events} WHERE {test}),
+        WITH src AS MATERIALIZED ({src}),
         hit AS (SELECT DISTINCT _sw_id, _sw_rule FROM (
           SELECT _sw_id, unnest(list_filter([{', '.join(tests)}], lambda r: r IS NOT NULL)) AS _sw_rule FROM src)),
         matched AS (

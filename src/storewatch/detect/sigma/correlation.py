@@ -17,7 +17,7 @@ from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationCondit
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType as Kind
 from sigma.rule import SigmaRule
 
-from storewatch.detect.sigma.compiler import Compiled
+from storewatch.detect.sigma.compiler import Compiled, projection
 from storewatch.detect.sigma.mapping import Mapping, Source, Unsupported
 from storewatch.store.schema import entity_columns
 
@@ -54,12 +54,11 @@ def correlation_query(corr: SigmaCorrelationRule, bases: list[Base], mapping: Ma
         columns: dict[str, str] = {}
         where, own = base.compiled.shared(f"r{i}", columns)
         params |= own
-        projection = "".join(f", {sql} AS {alias}" for sql, alias in columns.items())
         groups_sql = "".join(f", ({e})::VARCHAR AS _g{j}" for j, e in enumerate(group_exprs))
         stacked.append(f"""
           SELECT e.event_id, e.time, {i} AS _rule, ({value})::VARCHAR AS _value, e.channel, e.store_id{groups_sql}
-          FROM events e SEMI JOIN (SELECT _sw_id FROM (SELECT event_id AS _sw_id{projection} FROM events
-                                    WHERE {base.source.where}) WHERE {where}) hit ON e.event_id = hit._sw_id
+          FROM events e SEMI JOIN (SELECT _sw_id FROM ({projection(columns, "events", base.source.where)})
+                                   WHERE {where}) hit ON e.event_id = hit._sw_id
           WHERE {base.source.where}""")
     g = [f"_g{j}" for j in range(max(len(groups), 1))]
     same = lambda a, b: " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in g)  # noqa: E731
