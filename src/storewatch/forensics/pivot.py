@@ -73,7 +73,7 @@ class Expansion:
 
 def _values(rows: Sequence[tuple[str, ...]]) -> str:
     """A VALUES list of string literals from code constants (never from data)."""
-    return ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in row) + ")" for row in rows)
+    return ", ".join("(" + ", ".join(schema.sql_text(v) for v in row) + ")" for row in rows)
 
 
 def _naming(entities: str, where: str = "TRUE") -> str:

@@ -23,6 +23,7 @@ import duckdb
 from storewatch.correlate.queries import get_incident
 from storewatch.forensics import findings, pivot
 from storewatch.forensics.describe import COLUMNS, describe
+from storewatch.store import schema
 
 DEFAULT_LIMIT = 500
 
@@ -153,10 +154,9 @@ class Trace:
     def copy_events(self, path: Path, fmt: str) -> int:
         """Every event of the trace, all columns, in time order, to a file DuckDB writes: fmt PARQUET, or JSON
         (one object per line, ISO 8601 UTC times). Returns the number of events."""
-        target = str(path).replace("'", "''")
         options = COPY_OPTIONS[fmt]
         self.con.execute(f"""COPY (SELECT e.* FROM events e SEMI JOIN {self.exp.hits} h ON h.event_id = e.event_id
-                                   ORDER BY e.time, e.event_id) TO '{target}' ({options})""")
+                                   ORDER BY e.time, e.event_id) TO {schema.sql_text(str(path))} ({options})""")
         return self.con.execute(f"SELECT count(*) FROM {self.exp.hits}").fetchone()[0]
 
 

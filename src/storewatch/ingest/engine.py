@@ -507,9 +507,6 @@ _CLASS_UID = "CASE class_name " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in sc
 _EVENT_TYPES = {c.name: c.sql_type for c in schema.EVENT_COLUMNS}
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
 
 # The query per batch: the format's mapping, cast to the schema's types, with the checks every mapped
 # record gets. The record's id (for its first occurrence in the file; repeats are renumbered in Python, see
@@ -711,7 +708,7 @@ class _Writer:
                         reason = f"mapping failed: {fmt.name}: {exc}"[:300]
                         if part.num_rows > 1:
                             reason += f" (in a slice of {part.num_rows} records not told apart: too many failed)"
-                        out.append(self._run(con, part, fmt, _FAILED_MAPPING.format(error=_sql_text(reason)), fmt.name))
+                        out.append(self._run(con, part, fmt, _FAILED_MAPPING.format(error=schema.sql_text(reason)), fmt.name))
                         continue
             half = part.num_rows // 2
             todo += [part.slice(half), part.slice(0, half)]  # the first half on top: results stay in order
@@ -756,7 +753,7 @@ class _Writer:
             names = con.sql(f"SELECT * FROM ({mapping}) LIMIT 0").columns
             cols = [c for c in names if c in _EVENT_TYPES and c not in schema.PROVENANCE and c != "class_uid"]
             columns = "".join(f"CAST(m.{c} AS {_EVENT_TYPES[c]}) AS {c}, " for c in cols)
-            sql = self._sql[mapping] = _MAP_SQL.format(mapping=mapping, columns=columns, channel=_sql_text(fmt.channel))
+            sql = self._sql[mapping] = _MAP_SQL.format(mapping=mapping, columns=columns, channel=schema.sql_text(fmt.channel))
         return sql
 
 
@@ -800,7 +797,7 @@ class _Store:
         # the ids this run wrote, kept in a temporary table: scanning every segment again at each flush
         # made a large first ingest quadratic.
         before = segments.files(ws)
-        source = (f"read_parquet([{', '.join(_sql_text(str(p)) for p in before)}], union_by_name = true)" if before
+        source = (f"read_parquet([{', '.join(schema.sql_text(str(p)) for p in before)}], union_by_name = true)" if before
                   else "(SELECT NULL::VARCHAR AS event_id WHERE false)")
         self.con.execute(f"CREATE TEMP VIEW _stored_before AS SELECT event_id FROM {source}")
         self.con.execute("CREATE TEMP TABLE _run_ids (event_id VARCHAR)")

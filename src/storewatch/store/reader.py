@@ -75,7 +75,7 @@ def _open(ws: Workspace, path: Path | None) -> duckdb.DuckDBPyConnection:
 def _copy_tables(con: duckdb.DuckDBPyConnection, source: Path) -> bool:
     """Copy every table of `source` but a legacy `events` table into memory, which stays attached and is
     read through a view instead (too large to copy). Returns whether there was one."""
-    con.execute(f"ATTACH '{str(source).replace(chr(39), chr(39) * 2)}' AS sw_source (READ_ONLY)")
+    con.execute(f"ATTACH {schema.sql_text(str(source))} AS sw_source (READ_ONLY)")
     tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'sw_source' "
                                         "AND schema_name = 'main'").fetchall()]
     for table in tables:

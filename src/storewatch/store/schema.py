@@ -146,6 +146,12 @@ def pii_columns() -> dict[str, str]:
     return {c.name: c.pii for c in EVENT_COLUMNS if c.pii}
 
 
+def sql_text(value: str) -> str:
+    """`value` as a SQL string literal (quotes doubled), for the paths and constants the store's
+    statements name; DuckDB takes no parameters in ATTACH, COPY ... TO or a view's file list."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def create_table_sql(table: str, columns: tuple[Column, ...] = EVENT_COLUMNS) -> str:
     cols = ",\n  ".join(f"{c.name} {c.sql_type}" for c in columns)
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"

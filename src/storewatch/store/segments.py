@@ -224,10 +224,10 @@ def view_sql(ws: Workspace, temp: bool = True) -> str:
     """The `events` view over every segment. Columns are listed by name, so segments written with an
     older schema (fewer columns) read with NULLs in the columns they lack. Temporary on a connection to
     the store (a moved workspace still finds its segments); a reader's in-memory database keeps it."""
-    glob = str(folder(ws) / "*.parquet").replace("'", "''")
+    glob = schema.sql_text(str(folder(ws) / "*.parquet"))
     cols = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
     return (f"CREATE OR REPLACE {'TEMP ' if temp else ''}VIEW events AS "
-            f"SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)")
+            f"SELECT {cols} FROM read_parquet({glob}, union_by_name = true)")
 
 
 def has_legacy_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -245,8 +245,7 @@ def migrate_table(con: duckdb.DuckDBPyConnection, ws: Workspace) -> bool:
     if not target.exists():
         folder(ws).mkdir(parents=True, exist_ok=True)
         tmp = _tmp_for(target)
-        path = str(tmp).replace("'", "''")
-        con.execute(f"COPY (SELECT * FROM main.events) TO '{path}' "
+        con.execute(f"COPY (SELECT * FROM main.events) TO {schema.sql_text(str(tmp))} "
                     f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
         sync_rename(tmp, target)
     con.execute("DROP VIEW IF EXISTS main.event_entities")

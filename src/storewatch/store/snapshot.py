@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from storewatch.store.schema import sql_text
 from storewatch.store.segments import sync_rename
 from storewatch.workspace import Workspace
 
@@ -52,7 +53,7 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace) -> Path:
     target = where / f"{time.time_ns():020d}{SUFFIX}"
     tmp = where / f".{target.name}.{secrets.token_hex(4)}.tmp"
     source = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS sw_snapshot")
+    con.execute(f"ATTACH {sql_text(str(tmp))} AS sw_snapshot")
     try:
         con.execute(f'COPY FROM DATABASE "{source}" TO sw_snapshot')
     finally:

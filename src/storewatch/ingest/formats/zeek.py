@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 import yaml
 
 from storewatch.store import schema
+from storewatch.store.schema import sql_text
 
 Ref = Callable[[str, bool], str]  # (Zeek field name, want its JSON value) -> SQL expression
 
@@ -25,9 +26,6 @@ _BARE = re.compile(r"^[A-Za-z_@][\w.@-]*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_@][\w.@-]*)(:json)?\}")
 _CASTS = {"INTEGER": "INTEGER", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE"}
 
-
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from storewatch.ingest.formats import zeek
 from storewatch.ingest.formats.base import Format
-from storewatch.ingest.formats.zeek import sql_text
+from storewatch.store.schema import sql_text
 
 # A conn.log whose header was lost: Zeek's default conn columns.
 DEFAULT_FIELDS = ("ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration orig_bytes resp_bytes conn_state "
