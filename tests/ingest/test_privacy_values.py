@@ -9,6 +9,7 @@ with a scan of every value of every table of the workspace.
 from __future__ import annotations
 
 import html
+import json
 import re
 import urllib.parse
 from pathlib import Path
@@ -21,7 +22,7 @@ from hypothesis import assume, given, settings, strategies as st
 from storewatch import audit
 from storewatch.detect.engine import detect
 from storewatch.ingest.privacy import TOKEN_PATTERN, card_network
-from storewatch.ingest.values import ValueScrubber, prefiltered
+from storewatch.ingest.values import RECORD_GUARD, ValueScrubber, prefiltered
 from storewatch.learn.feedback import record_feedback
 from storewatch.store import db
 from tests.ingest.test_privacy import BARE, grouped, pans
@@ -174,6 +175,48 @@ def test_the_table_pass_masks_what_the_value_check_finds(rows: list[str]) -> Non
     table, counts = values.table(pa.table({"v": rows, "n": list(range(len(rows)))}))
     assert table["v"].to_pylist() == [c for c, _ in by_value]
     assert (list(counts) if counts is not None else [0] * len(rows)) == [n for _, n in by_value]
+
+
+def _guarded(line: str) -> bool:
+    return pc.match_substring_regex(pa.array([line]), RECORD_GUARD)[0].as_py()
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), pan=pans(), prefix=st.text(max_size=20), suffix=st.text(max_size=20))
+def test_the_record_guard_lets_through_every_record_whose_values_hold_a_card(data, pan: str, prefix: str,
+                                                                            suffix: str) -> None:
+    """The table pass reads only the rows whose record text passes `RECORD_GUARD`: a value with a card must
+    never come from a record that fails it, however the record wrote the value (as it is, as a JSON string
+    with or without ASCII escapes, as XML text) or cut it out of a longer token."""
+    card = data.draw(written(pan))
+    assume(not prefix.rstrip()[-1:].isdigit() and not suffix.lstrip()[:1].isdigit())
+    value = f"{prefix} {card} {suffix}"
+    for line in (value, json.dumps({"v": value}), json.dumps({"v": value}, ensure_ascii=False),
+                 f"<e a=\"{html.escape(value)}\">{html.escape(value)}</e>", f"user=x{pan}", '"'.join(grouped(pan, "\0").split("\0"))):
+        assert _guarded(line), line
+
+
+@pytest.mark.parametrize("line", [
+    '{"ts":1794787212.930537,"uid":"Cd7714a034e16d5c35","id.orig_h":"10.233.2.11","duration":0.478972}',
+    '203.0.113.9 - - [08/Dec/2026:00:43:29 +0000] "GET /item/1234/5678?page=2 HTTP/1.1" 200 512 "-" "Mozilla/5.0"',
+    "Dec  8 00:43:29 host sshd[12345]: Accepted publickey for deploy from 10.0.0.5 port 50022 ssh2",
+])
+def test_the_record_guard_skips_ordinary_records(line: str) -> None:
+    """Records of the busy logs (Zeek's epoch times with fractions, access logs, sshd) skip the table pass."""
+    assert not _guarded(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(mixed_values, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=12))
+def test_the_guarded_table_pass_equals_the_full_one(rows: list[str]) -> None:
+    """With the records given (here each row's value is its record), the table pass masks exactly what it
+    masks reading every row."""
+    table = pa.table({"v": rows, "n": list(range(len(rows)))})
+    full, full_counts = values.table(table)
+    guarded, counts = values.table(table, records=pa.array(rows))
+    assert guarded["v"].to_pylist() == full["v"].to_pylist()
+    assert (list(counts) if counts is not None else [0] * len(rows)) == (
+        list(full_counts) if full_counts is not None else [0] * len(rows))
 
 
 # --- end to end: every reader family, every table ---------------------------------------------------------

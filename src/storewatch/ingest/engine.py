@@ -543,7 +543,7 @@ class _FileTarget:
         their ids stay distinct and stable, so nothing is lost.)"""
         h = mapped["_h"].to_numpy()
         earlier, ordered = self.seen, np.sort(h)
-        self.seen = [*earlier, ordered]
+        self.seen = _merged([*earlier, ordered])
         # The usual batch repeats nothing: one sort and a search per earlier batch tell, without the
         # inverse and counts of np.unique (most of this method's time, on the thread that feeds the mappers).
         if not (ordered[1:] == ordered[:-1]).any() and not any(_meets(seen, ordered) for seen in earlier):
@@ -569,6 +569,16 @@ class _FileTarget:
         flags[list(ids)] = True
         col = pc.replace_with_mask(mapped["event_id"].combine_chunks(), pa.array(flags), pa.array([ids[r] for r in sorted(ids)], pa.string()))
         return mapped.set_column(mapped.schema.get_field_index("event_id"), "event_id", col)
+
+
+def _merged(runs: list[np.ndarray]) -> list[np.ndarray]:
+    """Sorted runs kept as a binary counter: a run merges into the one before it while it is at least as
+    long, so a file's n hashes lie in O(log n) runs and a batch searches those, not one run per earlier
+    batch (which grew quadratically with the file: a 280,000-line access log searched 28 runs per batch)."""
+    while len(runs) > 1 and len(runs[-1]) >= len(runs[-2]):
+        last = runs.pop()
+        runs[-1] = np.sort(np.concatenate((runs[-1], last)), kind="stable")
+    return runs
 
 
 def _meets(ordered: np.ndarray, values: np.ndarray) -> bool:
@@ -731,7 +741,7 @@ class _Writer:
             out = out.append_column(column, values)
         # The second scrubbing pass: card numbers that parsing decoded (escapes, character references,
         # CDATA) or wrote with separators the raw pass does not take, in every value and the quarantine's.
-        out, pans = self.values.table(out, skip=("event_id",))
+        out, pans = self.values.table(out, skip=("event_id",), records=batch["line"])
         return out.append_column("_pans", pa.array(pans) if pans is not None else pa.nulls(out.num_rows, pa.int64()))
 
     def _relation(self, con: duckdb.DuckDBPyConnection, query: str) -> duckdb.DuckDBPyRelation:
