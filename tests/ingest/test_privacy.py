@@ -301,3 +301,20 @@ def test_no_pan_anywhere_in_the_workspace(tmp_path: Path, run, ws, query) -> Non
     assert sum("last4=1111" in (r["url_query"] or "") for r in rows) == 2
     raw = query("SELECT raw FROM quarantine")
     assert all("[PAN:last4=" in r["raw"] for r in raw)
+
+
+@pytest.mark.parametrize("line,cards", [
+    (b"GET /N5762/adj/home;tile=1;sz=728x90;ord=6795061899455057? HTTP/1.1", 0),  # DoubleClick's cache-buster
+    (b"GET /pagead/ads?correlator=4111111111111111&output=html HTTP/1.1", 0),
+    (b"GET /b.gif?random=5555555555554444&cb=378282246310005 HTTP/1.1", 0),
+    (b"GET /api/items?_=4111111111111111 HTTP/1.1", 0),  # jQuery's cache-buster
+    (b"GET /pay?card=4111111111111111 HTTP/1.1", 1),  # the look-alikes: any other key
+    (b"GET /pay?word=4111111111111111 HTTP/1.1", 1),
+    (b"GET /pay?record=4111111111111111 HTTP/1.1", 1),  # a key ending in `ord` is not `ord`
+    (b"GET /ad;ord=4111 1111 1111 1111 HTTP/1.1", 1),  # grouped as printed: still a card
+])
+def test_cache_buster_nonces_are_not_cards(line: bytes, cards: int) -> None:
+    """A contiguous number right after a cache-buster key (card_networks.yml `random_keys`) is a nonce."""
+    clean, found = scrub(line)
+    assert found == cards
+    assert (clean == line) == (cards == 0)

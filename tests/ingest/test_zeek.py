@@ -402,3 +402,20 @@ def test_real_logs_of_other_sensors_match_their_raw_rows(run, query, tmp_path: P
             zeek_time(float(raw["ts"])), raw["id.orig_h"], raw["id.resp_h"], int(raw["id.resp_p"]), raw["conn_state"])
         assert row["protocol"] == (raw["proto"] if raw["service"] == "-" else raw["service"])  # the service, else the transport
         assert row["bytes_in"] == (None if raw["resp_bytes"] == "-" else int(raw["resp_bytes"]))
+
+
+def test_real_http_log_with_ad_cache_busters_is_stored_as_written(run, query) -> None:
+    # lnav's 2011 http.log: DoubleClick `ord=` and `random=` nonces, some Luhn-valid with a card network's
+    # prefix (`ord=6795061899455057`, 7 rows), are kept verbatim: no card number is replaced in it.
+    report = run(REAL / "lnav-bro-http.log")
+    accounted(report, 1.0)
+    assert [f.pans_scrubbed for f in report.files] == [0]
+    http = stored(query, "lnav-bro-http.log")
+    raws = tsv_rows(REAL / "lnav-bro-http.log")
+    assert len(http) == len(raws) == 197
+    for raw in raws:
+        row = http[raw["_line"]]
+        uri = row["url_path"] + (f"?{row['url_query']}" if row["url_query"] is not None else "")
+        assert (row["class_name"], row["src_ip"], row["dst_ip"], row["http_method"], row["url_host"], uri) == (
+            "HTTP Activity", raw["id.orig_h"], raw["id.resp_h"], raw["method"], raw["host"], raw["uri"])
+    assert sum(";ord=6795061899455057" in r["url_path"] + (r["url_query"] or "") for r in http.values()) == 7

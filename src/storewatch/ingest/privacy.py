@@ -72,8 +72,9 @@ def luhn_valid(digits: bytes | str) -> bool:
     return total % 10 == 0
 
 
-def _load_networks() -> tuple[dict[bytes, dict[int, str]], int, frozenset[int]]:
-    """Prefix -> {length: network}, the longest prefix, and the lengths a bare number may have."""
+def _load_networks() -> tuple[dict[bytes, dict[int, str]], int, frozenset[int], re.Pattern[bytes]]:
+    """Prefix -> {length: network}, the longest prefix, the lengths a bare number may have, and the
+    parameters (`random_keys`) whose contiguous numbers are nonces."""
     table: dict[bytes, dict[int, str]] = {}
     doc = yaml.safe_load((Path(__file__).with_name("card_networks.yml")).read_text(encoding="utf-8"))
     for net in doc["networks"]:
@@ -83,10 +84,12 @@ def _load_networks() -> tuple[dict[bytes, dict[int, str]], int, frozenset[int]]:
                 entry = table.setdefault(str(p).zfill(len(low)).encode(), {})
                 for n in net["lengths"]:
                     entry.setdefault(n, net["name"])
-    return table, max(map(len, table)), frozenset(doc["bare_lengths"])
+    keys = b"|".join(re.escape(k.encode()) for k in doc["random_keys"])
+    nonce = re.compile(rb"(?:^|[?&;,\s\"'])(?:" + keys + rb")=\Z", re.IGNORECASE)
+    return table, max(map(len, table)), frozenset(doc["bare_lengths"]), nonce
 
 
-NETWORKS, _LONGEST_PREFIX, BARE_LENGTHS = _load_networks()
+NETWORKS, _LONGEST_PREFIX, BARE_LENGTHS, _NONCE_KEY = _load_networks()
 
 
 @lru_cache(maxsize=65536)
@@ -183,6 +186,8 @@ def _card_at(line: bytes, base: int, groups: list[tuple[int, int]], seps: list[b
         bare = len(shape) == 1 and len(digits) not in BARE_LENGTHS
         if bare and not lenient and not _card_word_before(line, start):
             continue
+        if len(shape) == 1 and not lenient and _NONCE_KEY.search(line, max(0, start - 16), start):
+            continue  # a cache-buster's random number (`ord=`), see card_networks.yml
         return j, digits
     return None
 
