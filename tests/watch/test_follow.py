@@ -39,6 +39,22 @@ class Passes:
         return Watch(self.ws, self.paths, Options(once=True, **self.options), log).run()
 
 
+@pytest.fixture
+def logs(tmp_path) -> Path:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    return folder
+
+
+def first_pass(ws, folder: Path, name: str, text: str, **options) -> tuple[Path, Passes]:
+    """A file written into the followed folder, and a first pass over it."""
+    log = folder / name
+    write(log, text)
+    step = Passes(ws, [folder], **options)
+    step()
+    return log, step
+
+
 def stored(ws, where: str = "true") -> list[tuple]:
     with reader.opened(ws) as con:
         return con.execute(f"SELECT url_path, source_line, source_file FROM events WHERE {where} "
@@ -49,13 +65,8 @@ def paths_of(ws) -> list[str]:
     return sorted(r[0] for r in stored(ws))
 
 
-def test_appended_lines_are_read_once_and_a_partial_line_waits(ws, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "access.log"
-    write(log, line(1) + line(2) + line(3)[:30])
-    step = Passes(ws, [logs])
-    step()
+def test_appended_lines_are_read_once_and_a_partial_line_waits(ws, logs):
+    log, step = first_pass(ws, logs, "access.log", line(1) + line(2) + line(3)[:30])
     assert paths_of(ws) == ["/item/1", "/item/2"]
     write(log, line(3)[30:] + line(4))
     step()
@@ -67,16 +78,11 @@ def test_appended_lines_are_read_once_and_a_partial_line_waits(ws, tmp_path):
     assert sum(r[0] for r in run) == 4 and sum(r[1] for r in run) == 4
 
 
-def test_repeated_lines_get_the_ids_a_whole_read_gives(ws, tmp_path):
+def test_repeated_lines_get_the_ids_a_whole_read_gives(ws, logs):
     """Identical lines are distinct records (their occurrence number in the file), across reads and
     restarts; the ids are those `ingest` gives the whole file, so ingesting it afterwards adds nothing."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "access.log"
     same = line(7, "/same")
-    write(log, same + same + line(1))
-    step = Passes(ws, [logs])
-    step()
+    log, step = first_pass(ws, logs, "access.log", same + same + line(1))
     write(log, same + line(2) + same)
     step()
     assert paths_of(ws).count("/same") == 4
@@ -84,13 +90,8 @@ def test_repeated_lines_get_the_ids_a_whole_read_gives(ws, tmp_path):
     assert report.totals["stored"] == 0 and report.totals["duplicates"] == 6
 
 
-def test_rotation_by_rename_keeps_reading_the_renamed_file(ws, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "access.log"
-    write(log, line(1) + line(2))
-    step = Passes(ws, [logs])
-    step()
+def test_rotation_by_rename_keeps_reading_the_renamed_file(ws, logs):
+    log, step = first_pass(ws, logs, "access.log", line(1) + line(2))
     write(log, line(3))
     log.rename(logs / "access.log.1")  # logrotate's rename; the server writes on into the old file
     write(logs / "access.log.1", line(4))
@@ -111,13 +112,8 @@ def test_rotation_by_rename_keeps_reading_the_renamed_file(ws, tmp_path):
     assert gz == (4, 4, 0)  # read once (the second pass read nothing), every record a duplicate
 
 
-def test_copy_truncate_loses_nothing_written_before_the_copy(ws, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "app.log"
-    write(log, line(1) + line(2))
-    step = Passes(ws, [logs])
-    step()
+def test_copy_truncate_loses_nothing_written_before_the_copy(ws, logs):
+    log, step = first_pass(ws, logs, "app.log", line(1) + line(2))
     write(log, line(3))  # written after the last look, before logrotate's copy
     shutil.copy(log, logs / "app.log.1")
     with open(log, "r+") as fh:
@@ -128,13 +124,8 @@ def test_copy_truncate_loses_nothing_written_before_the_copy(ws, tmp_path):
     assert any(e == "file_restarted" and f["reason"] == "truncated" for e, f in step.events)
 
 
-def test_a_restart_resumes_from_the_checkpoint_and_a_crash_before_commit_doubles_nothing(ws, tmp_path, monkeypatch):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    log = logs / "access.log"
-    write(log, line(1) + line(1) + line(2))
-    step = Passes(ws, [logs])
-    step()
+def test_a_restart_resumes_from_the_checkpoint_and_a_crash_before_commit_doubles_nothing(ws, logs, monkeypatch):
+    log, step = first_pass(ws, logs, "access.log", line(1) + line(1) + line(2))
     write(log, line(3) + line(1))
 
     def crash(*_):  # the events of the pass are in place, its checkpoint never commits
@@ -152,14 +143,9 @@ def test_a_restart_resumes_from_the_checkpoint_and_a_crash_before_commit_doubles
     assert cp == [(log.stat().st_size, 6, 5)]
 
 
-def test_multi_line_records_are_not_split_between_reads(ws, tmp_path):
-    logs = tmp_path / "db"
-    logs.mkdir()
-    log = logs / "postgresql.log"
+def test_multi_line_records_are_not_split_between_reads(ws, logs):
     first = "2026-11-16 00:40:11.409 UTC [40175] shop_app@shopdb LOG:  statement: SELECT id\n"
-    write(log, first + "\tFROM customers\n")
-    step = Passes(ws, [logs], quiet=3600.0)
-    step()
+    log, step = first_pass(ws, logs, "postgresql.log", first + "\tFROM customers\n", quiet=3600.0)
     with reader.opened(ws) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0  # the record may still grow
     write(log, "\tWHERE id = 1\n" + "2026-11-16 00:41:00.000 UTC [40176] shop_app@shopdb LOG:  statement: SELECT 1\n")
@@ -172,9 +158,7 @@ def test_multi_line_records_are_not_split_between_reads(ws, tmp_path):
         assert sorted(r[0] for r in con.execute("SELECT source_line FROM events").fetchall()) == [1, 4]
 
 
-def test_a_file_that_vanishes_or_cannot_be_read_is_counted_not_fatal(ws, tmp_path, monkeypatch):
-    logs = tmp_path / "logs"
-    logs.mkdir()
+def test_a_file_that_vanishes_or_cannot_be_read_is_counted_not_fatal(ws, logs, monkeypatch):
     write(logs / "access.log", line(1))
     write(logs / "secret.log", line(2))
     ghost = logs / "ghost.log"

@@ -71,10 +71,11 @@ class StatusLine:
     def update(self, totals) -> None:
         if self._live is None:
             return
-        problems = sum(totals.problems.values())
-        line = (f"{totals.files} files · {totals.stored:,} stored · {totals.quarantined:,} quarantined · "
-                f"{totals.duplicates:,} duplicates · {totals.alerts} alerts · {totals.incidents} incidents "
-                f"({totals.new_incidents} new) · {problems} file problems · pass {totals.last_pass_seconds:.1f}s")
+        t = totals.as_dict()
+        line = (f"{t['files']} files · {t.get('stored', 0):,} stored · {t.get('quarantined', 0):,} quarantined · "
+                f"{t.get('duplicates', 0):,} duplicates · {t['alerts']} alerts · {t['incidents']} incidents "
+                f"({t.get('new_incidents', 0)} new) · {sum(t['problems'].values())} file problems · "
+                f"pass {t['last_pass_seconds']:.1f}s")
         self._live.update(Text(line), refresh=True)
 
 

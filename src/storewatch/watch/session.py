@@ -16,6 +16,7 @@ SIGINT and SIGTERM end the loop after the pass under way (committed, published);
 from __future__ import annotations
 
 import signal
+from collections import Counter
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from storewatch.detect import incremental
+from storewatch.detect.engine import DetectReport
 from storewatch.detect.registry import load_detections
 from storewatch.ingest import engine
 from storewatch.ingest.privacy import make_scrubber
@@ -43,17 +45,16 @@ Log = Callable[..., None]
 class Totals:
     """What the session did so far, for the status line and the log."""
 
-    passes: int = 0
-    read: int = 0
-    stored: int = 0
-    quarantined: int = 0
-    duplicates: int = 0
-    alerts: int = 0
-    incidents: int = 0
-    new_incidents: int = 0
+    counts: Counter = field(default_factory=Counter)  # passes, read, stored, quarantined, duplicates, new_incidents
+    detected: DetectReport | None = None  # the last detection pass
     files: int = 0
     problems: dict[str, int] = field(default_factory=dict)
     last_pass_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        last = self.detected
+        return {**self.counts, "alerts": last.alerts if last else 0, "incidents": last.incidents if last else 0,
+                "files": self.files, "problems": self.problems, "last_pass_seconds": self.last_pass_seconds}
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Watch:
                     break
                 if not stored:
                     self.stopping.wait(max(self.options.interval - (time.monotonic() - began), 0.05))
-            self.log("watch_stopped", **vars(self.totals))
+            self.log("watch_stopped", **self.totals.as_dict())
             return self.totals
         finally:
             con.close()
@@ -137,19 +138,18 @@ class Watch:
         for cp in gone:
             checkpoints.forget_numbering(self.ws, cp)
         t = {k: sum(getattr(r, k) for r in reports) for k in ("read", "stored", "quarantined", "duplicates")}
-        for k, v in t.items():
-            setattr(self.totals, k, getattr(self.totals, k) + v)
+        self.totals.counts.update(t)
         detected = None
         if t["stored"] and self.options.detect:
             detected = incremental.detect_pass(con, self.ws, detections, self.options.window)
         snapshot.publish(con, self.ws)
-        self.totals.passes += 1
+        self.totals.counts["passes"] += 1
         self.totals.files = len(self.follower.known)
         self.totals.last_pass_seconds = round(time.monotonic() - began, 3)
         fields = {"files_read": len(reads), **t, "seconds": self.totals.last_pass_seconds}
         if detected is not None:
-            self.totals.alerts, self.totals.incidents = detected.alerts, detected.incidents
-            self.totals.new_incidents += detected.new_incidents
+            self.totals.detected = detected
+            self.totals.counts["new_incidents"] += detected.new_incidents
             fields |= {"alerts": detected.alerts, "incidents": detected.incidents,
                        "new_incidents": detected.new_incidents, "detect_seconds": detected.seconds}
             for e in detected.errors:
