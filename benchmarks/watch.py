@@ -110,7 +110,8 @@ def stream(estate: Path, work: Path, rate: int, seconds: float, rotate: float, w
         while not done.is_set():
             seen = 0
             try:
-                if (home / "snapshots").exists():
+                if any((home / "snapshots").glob("*.duckdb")):  # (a new store: before watch's first snapshot,
+                    # a reader is told to retry, see docs/operations.md)
                     with reader.opened(ws) as con:
                         seen = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
             except Exception as exc:  # what the contract forbids: counted and shown

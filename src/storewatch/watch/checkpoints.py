@@ -84,15 +84,16 @@ def load(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, int], Checkpoint]:
 
 def numbering(ws: Workspace, cp: Checkpoint) -> list[np.ndarray]:
     """The file's record hashes the checkpoint counts (the rest of the file, written by a pass that did
-    not commit, is cut off), as one sorted array."""
+    not commit, is cut off), as one sorted array; none when the file is missing or short."""
     path = _seen_path(ws, cp)
     if not cp.hashes:
         path.unlink(missing_ok=True)
         return []
+    if not path.exists() or path.stat().st_size < cp.hashes * 8:  # (removed with a file restarted just
+        return []  # before a crash, which restarts again; or lost)
     with open(path, "r+b") as fh:
         fh.truncate(cp.hashes * 8)
-        hashes = np.fromfile(fh, np.uint64, cp.hashes)
-    return [np.sort(hashes)]
+        return [np.sort(np.fromfile(fh, np.uint64, cp.hashes))]
 
 
 def extend_numbering(ws: Workspace, cp: Checkpoint, new: list[np.ndarray]) -> None:

@@ -71,6 +71,7 @@ class Follower:
     _formats: dict[tuple[int, int], Format] = field(default_factory=dict)
     _changed: dict[tuple[int, int], tuple[int, float, float]] = field(default_factory=dict)  # size, mtime, since
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    behind: bool = False  # the last look left something to read for the next (its budget was spent)
 
     def look(self) -> tuple[list[Read], list[Checkpoint]]:
         """What to read now, and the checkpoints of files that are gone (to forget)."""
@@ -96,6 +97,7 @@ class Follower:
             if read is not None:
                 reads.append(read)
                 left -= max(read.stop - read.cp.offset, 0) if read.cp.kind == "tail" else read.size
+        self.behind = left <= 0
         gone = [cp for key, cp in self.known.items() if key not in present]
         for cp in gone:
             self.log("file_gone", path=cp.path, offset=cp.offset)
@@ -115,14 +117,12 @@ class Follower:
             else:
                 source = engine.read_files([read.path], scrub, values)
             started = False
-            try:
+            try:  # (a whole read accounts for its own failures: `read_files` quarantines a record saying why)
                 for item in source:
                     started = started or item[0] == "start"
-                    if item[0] == "end" and read.cp.kind == "whole" and any("not read to its end" in n for n in item[1].notes):
-                        read.failed = "; ".join(item[1].notes)
                     yield item
-            except OSError as exc:
-                read.failed = f"{exc.__class__.__name__}: {exc.strerror or exc}"
+            except Exception as exc:  # vanished or unreadable since the look, or a reader's bug: this file's problem
+                read.failed = f"{exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}"
                 if started:
                     yield "end", _report_of(read), 0
             if read.failed:
@@ -185,6 +185,10 @@ class Follower:
                 self._formats[cp.key] = fmt
             if cp.seen is None:
                 cp.seen = checkpoints.numbering(self.ws, cp)
+                if cp.hashes and not cp.seen:
+                    self._problem("numbering_lost", path, "the record numbering under <home>/watch/ is missing: "
+                                  "lines repeated later in this file may be taken for duplicates")
+                    cp.hashes = 0
             return self._tail(cp, path, st, quiet, budget)
         if cp.kind == "whole" and quiet and (st.st_size, st.st_mtime) != (cp.size, cp.mtime):
             return Read(cp, path, size=st.st_size, mtime=st.st_mtime)
@@ -215,7 +219,11 @@ class Follower:
             return None
         fmt = self._formats[cp.key]
         with open(path, "rb") as fh:
-            stop = _last_newline(fh, cp.offset, min(st.st_size, cp.offset + max(budget, MAX_LINE_BYTES)))
+            stop = _last_newline(fh, cp.offset, min(st.st_size, cp.offset + budget))
+            if stop is None and st.st_size > cp.offset + budget:  # one line longer than the budget
+                stop = _last_newline(fh, cp.offset, min(st.st_size, cp.offset + MAX_LINE_BYTES))
+            if stop is None and st.st_size >= cp.offset + MAX_LINE_BYTES:  # no newline in sight: cut, so
+                stop = cp.offset + MAX_LINE_BYTES  # the file moves on (the engine quarantines the piece)
             if stop is None:
                 return None
             if fmt.continuation is not None:

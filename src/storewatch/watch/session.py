@@ -39,6 +39,7 @@ from storewatch.watch.follow import Follower
 from storewatch.workspace import Workspace
 
 Log = Callable[..., None]
+CATCH_UP_SECONDS = 10.0  # a follower behind (more to read than a batch) stores this long before detecting
 
 
 @dataclass
@@ -109,12 +110,47 @@ class Watch:
 
     def _pass(self, con: duckdb.DuckDBPyConnection, run_id: int, started: datetime, scrub, values,
               detections: list) -> bool:
-        """One look and what follows it; whether anything was read."""
+        """Batches until the files are caught up (each committed on its own: memory stays bounded by a
+        batch), then one detection and one snapshot for them all; whether anything was read. Catching up
+        first keeps a slow detection from holding back a backlog: it runs once per `CATCH_UP_SECONDS`
+        at most while the follower is behind."""
         began = time.monotonic()
-        reads, gone = self.follower.look()
-        self.totals.problems = dict(self.follower.problems)
-        if not reads and not gone:
+        t: Counter = Counter()
+        while True:
+            reads, gone = self.follower.look()
+            self.totals.problems = dict(self.follower.problems)
+            if not reads and not gone:
+                break
+            t.update(self._batch(con, run_id, started, reads, gone, scrub, values))
+            t["files_read"] += len(reads)
+            if not self.follower.behind or self.stopping.is_set() or time.monotonic() - began > CATCH_UP_SECONDS:
+                break
+        if not t:
             return False
+        detected = None
+        if t["stored"] and self.options.detect:
+            detected = incremental.detect_pass(con, self.ws, detections, self.options.window)
+        snapshot.publish(con, self.ws)
+        self.totals.counts["passes"] += 1
+        self.totals.files = len(self.follower.known)
+        self.totals.last_pass_seconds = round(time.monotonic() - began, 3)
+        fields = {"files_read": 0, "batches": 0, "read": 0, "stored": 0, "quarantined": 0, "duplicates": 0, **t,
+                  "seconds": self.totals.last_pass_seconds}
+        if detected is not None:
+            self.totals.detected = detected
+            self.totals.counts["new_incidents"] += detected.new_incidents
+            fields |= {"alerts": detected.alerts, "incidents": detected.incidents,
+                       "new_incidents": detected.new_incidents, "detect_seconds": detected.seconds}
+            for e in detected.errors:
+                self.log("detection_failed", **e)
+        self.log("pass", **fields)
+        if detected is not None:
+            incremental.run_after_pass(self.ws, detected, self.log)
+        return bool(t["files_read"])
+
+    def _batch(self, con: duckdb.DuckDBPyConnection, run_id: int, started: datetime, reads: list, gone: list,
+               scrub, values) -> Counter:
+        """Store what the planned reads gained; commit the accounting and checkpoints in one transaction."""
         reports = engine.store_items(con, self.follower.items(reads, scrub, values), self.ws, self.options.tz, run_id)
         done = []
         for read in reads:
@@ -137,27 +173,10 @@ class Watch:
             raise
         for cp in gone:
             checkpoints.forget_numbering(self.ws, cp)
-        t = {k: sum(getattr(r, k) for r in reports) for k in ("read", "stored", "quarantined", "duplicates")}
+        t = Counter({k: sum(getattr(r, k) for r in reports) for k in ("read", "stored", "quarantined", "duplicates")})
         self.totals.counts.update(t)
-        detected = None
-        if t["stored"] and self.options.detect:
-            detected = incremental.detect_pass(con, self.ws, detections, self.options.window)
-        snapshot.publish(con, self.ws)
-        self.totals.counts["passes"] += 1
-        self.totals.files = len(self.follower.known)
-        self.totals.last_pass_seconds = round(time.monotonic() - began, 3)
-        fields = {"files_read": len(reads), **t, "seconds": self.totals.last_pass_seconds}
-        if detected is not None:
-            self.totals.detected = detected
-            self.totals.counts["new_incidents"] += detected.new_incidents
-            fields |= {"alerts": detected.alerts, "incidents": detected.incidents,
-                       "new_incidents": detected.new_incidents, "detect_seconds": detected.seconds}
-            for e in detected.errors:
-                self.log("detection_failed", **e)
-        self.log("pass", **fields)
-        if detected is not None:
-            incremental.run_after_pass(self.ws, detected, self.log)
-        return bool(reads)
+        t["batches"] = 1
+        return t
 
 
 def _account(con: duckdb.DuckDBPyConnection, run_id: int, started: datetime, reports: list[engine.FileReport]) -> None:
