@@ -329,8 +329,10 @@ def line_format(head: bytes) -> Format | None:
     lines = text_head.splitlines()
     if documents.json_layout(text_head) == "document" and not sniff.claims_first_line(lines, LINE_FORMATS):
         return None
+    # (A `whole_file` format is followed too: its mapping's window over lines, sysklogd's `last message
+    # repeated`, then sees each read's lines, as the lines of a file read whole at that moment.)
     fmt = sniff.best_line_format(lines, LINE_FORMATS)
-    if fmt is None or fmt.whole_file:
+    if fmt is None:
         return None
     return fmt.specialize(text_head) if fmt.specialize else fmt
 
