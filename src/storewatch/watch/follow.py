@@ -27,7 +27,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +57,9 @@ class Read:
     mtime: float = 0.0
     failed: str | None = None
     numbered: int = 0  # arrays of `cp.seen` before the read: what the read added comes after
+    head_len: int = 0  # the fingerprint of what was read, taken from the file read
+    head_md5: str = ""
+    fh: BinaryIO | None = field(default=None, repr=False)  # the file as opened by the look, until read
 
 
 @dataclass
@@ -79,22 +82,33 @@ class Follower:
         present: set[tuple[int, int]] = set()
         left = self.budget
         now = time.monotonic()
-        for path in self._files():
+        for listed in self._files():
+            # Everything below works on the file opened here, through its descriptor: a rotation that
+            # renames or replaces `listed` meanwhile cannot make one file's offsets apply to another.
+            fh = None
             try:
-                st = os.stat(path)
+                fh = open(listed, "rb")
+                st = os.fstat(fh.fileno())
                 if not stat.S_ISREG(st.st_mode):
+                    fh.close()
                     continue
                 key = (st.st_dev, st.st_ino)
                 present.add(key)
-                cp = self._identify(path, key, st)
+                path = _opened(fh)
+                cp = self._identify(listed, path, key, st)
                 read = self._plan(cp, path, st, now, left) if left > 0 else None
             except FileNotFoundError:
-                self._problem("vanished", path, "file vanished before it was read")
+                self._problem("vanished", listed, "file vanished before it was read")
                 continue
             except OSError as exc:
-                self._problem("unreadable", path, f"{exc.__class__.__name__}: {exc.strerror or exc}")
+                if fh is not None:
+                    fh.close()
+                self._problem("unreadable", listed, f"{exc.__class__.__name__}: {exc.strerror or exc}")
                 continue
-            if read is not None:
+            if read is None:
+                fh.close()
+            else:
+                read.fh = fh
                 reads.append(read)
                 left -= max(read.stop - read.cp.offset, 0) if read.cp.kind == "tail" else read.size
         self.behind = left <= 0
@@ -125,20 +139,18 @@ class Follower:
                 read.failed = f"{exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}"
                 if started:
                     yield "end", _report_of(read), 0
+            read.fh.close()
             if read.failed:
-                self._problem("read_failed", read.path, read.failed)
+                self._problem("read_failed", Path(read.cp.path), read.failed)
 
     def advance(self, read: Read) -> None:
         """Move a checkpoint past a read that went through (before its commit)."""
         cp = read.cp
         if cp.kind == "tail":
             cp.offset, cp.line_no = read.stop, cp.line_no + read.lines
-            cp.head_len = min(cp.offset, checkpoints.HEAD_BYTES)
-            cp.head_md5 = checkpoints.head_digest(read.path, cp.head_len) or cp.head_md5
         else:
             cp.size, cp.mtime = read.size, read.mtime
-            cp.head_len = min(read.size, checkpoints.HEAD_BYTES)
-            cp.head_md5 = checkpoints.head_digest(read.path, cp.head_len) or cp.head_md5
+        cp.head_len, cp.head_md5 = read.head_len, read.head_md5
 
     def _files(self) -> Iterator[Path]:
         inbox = self.ws.home / "inbox"
@@ -151,22 +163,23 @@ class Follower:
             else:
                 yield found
 
-    def _identify(self, path: Path, key: tuple[int, int], st: os.stat_result) -> Checkpoint:
-        """The file's checkpoint: the known one when the file is still the file checkpointed, else a new one."""
+    def _identify(self, listed: Path, path: Path, key: tuple[int, int], st: os.stat_result) -> Checkpoint:
+        """The file's checkpoint: the known one when the file is still the file checkpointed, else a new one.
+        `listed`: its name; `path`: the file as opened."""
         cp = self.known.get(key)
         if cp is not None:
             shrunk = cp.kind == "tail" and st.st_size < cp.offset
             if shrunk or (cp.head_len and checkpoints.head_digest(path, cp.head_len) != cp.head_md5):
-                self.log("file_restarted", path=str(path), offset=cp.offset, size=st.st_size,
+                self.log("file_restarted", path=str(listed), offset=cp.offset, size=st.st_size,
                          reason="truncated" if shrunk else "content replaced")
                 checkpoints.forget_numbering(self.ws, cp)
                 cp = None
                 self._formats.pop(key, None)
         if cp is None:
-            cp = self.known[key] = Checkpoint(key[0], key[1], str(path), seen=[])
-        if cp.path != str(path):
-            self.log("file_renamed", path=str(path), was=cp.path, offset=cp.offset)
-            cp.path = str(path)
+            cp = self.known[key] = Checkpoint(key[0], key[1], str(listed), seen=[])
+        if cp.path != str(listed):
+            self.log("file_renamed", path=str(listed), was=cp.path, offset=cp.offset)
+            cp.path = str(listed)
         return cp
 
     def _plan(self, cp: Checkpoint, path: Path, st: os.stat_result, now: float, budget: int) -> Read | None:
@@ -186,12 +199,12 @@ class Follower:
             if cp.seen is None:
                 cp.seen = checkpoints.numbering(self.ws, cp)
                 if cp.hashes and not cp.seen:
-                    self._problem("numbering_lost", path, "the record numbering under <home>/watch/ is missing: "
+                    self._problem("numbering_lost", Path(cp.path), "the record numbering under <home>/watch/ is missing: "
                                   "lines repeated later in this file may be taken for duplicates")
                     cp.hashes = 0
             return self._tail(cp, path, st, quiet, budget)
         if cp.kind == "whole" and quiet and (st.st_size, st.st_mtime) != (cp.size, cp.mtime):
-            return Read(cp, path, size=st.st_size, mtime=st.st_mtime)
+            return _fingerprinted(Read(cp, path, size=st.st_size, mtime=st.st_mtime), st.st_size)
         return None
 
     def _decide(self, cp: Checkpoint, path: Path, st: os.stat_result, quiet: bool) -> None:
@@ -232,13 +245,27 @@ class Follower:
                     return None
             fh.seek(cp.offset)
             lines = _count_lines(fh, stop - cp.offset)
-        return Read(cp, path, stop=stop, lines=lines)
+        return _fingerprinted(Read(cp, path, stop=stop, lines=lines), stop)
 
     def _problem(self, kind: str, path: Path, reason: str) -> None:
         self.problems[kind] = self.problems.get(kind, 0) + 1
         if (str(path), reason) not in self._reported:  # logged once, counted every time
             self._reported.add((str(path), reason))
             self.log("file_problem", problem=kind, path=str(path), reason=reason)
+
+
+def _opened(fh: BinaryIO) -> Path:
+    """A name for the file `fh` is open on that stays that file whatever is renamed meanwhile (and that
+    `storewatch.ingest` resolves to the file's current name)."""
+    fd_dir = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    return Path(fd_dir, str(fh.fileno()))
+
+
+def _fingerprinted(read: Read, upto: int) -> Read:
+    """The read with the fingerprint of the file's first bytes up to `upto` (what the checkpoint covers)."""
+    read.head_len = min(upto, checkpoints.HEAD_BYTES)
+    read.head_md5 = checkpoints.head_digest(read.path, read.head_len) or ""
+    return read
 
 
 def _plain(head: bytes) -> bool:
@@ -288,4 +315,4 @@ def _count_lines(fh, length: int) -> int:
 
 
 def _report_of(read: Read) -> engine.FileReport:
-    return engine.FileReport(str(read.path), "unknown", notes=[f"read failed: {read.failed}"])
+    return engine.FileReport(read.cp.path, "unknown", notes=[f"read failed: {read.failed}"])
