@@ -9,6 +9,7 @@ share a batch key (the Sigma rules of one product's events) are handed to their 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -137,17 +138,26 @@ def _with_metadata(con: duckdb.DuckDBPyConnection, det: Detection, table: pa.Tab
         ).to_arrow_table()
 
 
-def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, started: float) -> tuple[int, int]:
-    """Replace the alert set with this run's, keeping when each alert was first raised. Returns (all, new)."""
+def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, started: float,
+                 since: datetime | None = None) -> tuple[int, int]:
+    """Replace the alert set with this run's, keeping when each alert was first raised. Returns (all, new).
+    With `since` (a run over the events from then on: `storewatch watch`), only the alerts that could
+    come from those events (last seen since then) are replaced; earlier ones stay as they were."""
     con.execute("BEGIN")
     try:
         existing = dict(con.execute("SELECT alert_id, detected_at FROM alerts").fetchall())
-        con.execute("DELETE FROM alerts")
+        if since is None:
+            con.execute("DELETE FROM alerts")
+        else:
+            con.execute("DELETE FROM alerts WHERE last_seen >= ?", [since])
         if candidates is None or candidates.num_rows == 0:
+            total = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
             con.execute("COMMIT")
-            return 0, 0
+            return total, 0
         rendered = render_alert_summaries(candidates)
         with db.registered(con, _alerts=rendered):
+            if since is not None:  # an alert of both: the run's, which saw only the newer events
+                con.execute("DELETE FROM alerts WHERE alert_id IN (SELECT alert_id FROM _alerts)")
             con.execute(
                 """
                 INSERT INTO alerts BY NAME
@@ -163,36 +173,44 @@ def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, st
     except Exception:
         con.execute("ROLLBACK")
         raise
-    new = total - len(existing.keys() & set(rendered.column("alert_id").to_pylist()))
+    new = len(set(rendered.column("alert_id").to_pylist()) - existing.keys())
     return total, new
 
 
 def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Optional[Path] = None) -> DetectReport:
     """Run every detection, store the alerts, correlate them into incidents; one call per `storewatch detect`."""
-    started = time.time()
     with db.opened(ws) as con:
-        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
-        report = DetectReport(run_id=run_id)
-        for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
-            con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
         detections, load_errors = load_detections(ws, rules_dir)
-        report.errors.extend(load_errors)
-        report.detections = len(detections)
-        candidates, report.per_detection, errors = run_detections(con, detections, progress)
-        report.errors.extend(errors)
-        if candidates is not None:
-            candidates, report.suppressed = apply_suppressions(con, candidates)
-        report.alerts, report.new_alerts = store_alerts(con, candidates, started)
-        report.incidents, report.new_incidents = correlate(con, now=started)
-        report.seconds = round(time.time() - started, 2)
-        con.execute(
-            "INSERT INTO detect_runs VALUES (?, to_timestamp(?), to_timestamp(?), ?, ?, ?, ?, ?, ?)",
-            [run_id, started, time.time(), report.detections, report.alerts, report.new_alerts,
-             report.incidents, report.new_incidents, _json(report.errors)],
-        )
+        report = detect_in(con, ws, detections, progress, load_errors=load_errors)
     if report.suppressed:
-        audit.append(ws, "detect.suppressed", {"run_id": run_id, "alerts": report.suppressed},
+        audit.append(ws, "detect.suppressed", {"run_id": report.run_id, "alerts": report.suppressed},
                      "analyst marked the pattern a false positive", "alerts not raised")
+    return report
+
+
+def detect_in(con: duckdb.DuckDBPyConnection, ws: Workspace, detections: list[Detection],
+              progress: Optional[Progress] = None, since: datetime | None = None,
+              load_errors: Iterable[dict] = ()) -> DetectReport:
+    """Run `detections` over the store `con` writes, store the alerts, correlate them into incidents and
+    record the run. With `since`, the caller has limited the `events` view to the events from then on
+    (`storewatch.detect.incremental`) and only the alerts those events can raise are replaced."""
+    started = time.time()
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
+    report = DetectReport(run_id=run_id, detections=len(detections), errors=list(load_errors))
+    for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
+        con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
+    candidates, report.per_detection, errors = run_detections(con, detections, progress)
+    report.errors.extend(errors)
+    if candidates is not None:
+        candidates, report.suppressed = apply_suppressions(con, candidates)
+    report.alerts, report.new_alerts = store_alerts(con, candidates, started, since)
+    report.incidents, report.new_incidents = correlate(con, now=started)
+    report.seconds = round(time.time() - started, 2)
+    con.execute(
+        "INSERT INTO detect_runs VALUES (?, to_timestamp(?), to_timestamp(?), ?, ?, ?, ?, ?, ?)",
+        [run_id, started, time.time(), report.detections, report.alerts, report.new_alerts,
+         report.incidents, report.new_incidents, _json(report.errors)],
+    )
     return report
 
 

@@ -3,7 +3,7 @@
 A pipeline of threads, so that Python work (reading, scrubbing, parsing) overlaps with DuckDB and Arrow
 work, which run outside the GIL:
 
-1. reader (`_read_files`): per file, sniff the format from content and stream scrubbed Arrow batches of
+1. reader (`read_files`): per file, sniff the format from content and stream scrubbed Arrow batches of
    lines (or of document records), a block at a time, up to `PREFETCH_BYTES` ahead of the mapping;
 2. mappers (`_Writer`, `MAPPERS` threads fed by the calling thread): run the format's SQL mapping over
    the batches, several small files of one format at once, check every record (timestamp, parse errors)
@@ -161,7 +161,7 @@ def ingest(paths: Iterable[Path], ws: Workspace, tz: str = "UTC", progress: Prog
         progress = _overall(progress, sum(_size(f) for f in files))
     # Reading starts at once, while the store is opened.
     with memory.reused_memory(), memory.old_objects_left_alone(), \
-            _ReadAhead(_read_files(files, scrub, values), PREFETCH_BYTES) as items:
+            _ReadAhead(read_files(files, scrub, values), PREFETCH_BYTES) as items:
         return _ingest(items, len(files), ws, tz, progress)
 
 
@@ -189,6 +189,30 @@ def _overall(progress: Progress, grand_total: int) -> Progress:
 
 def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress: Progress | None) -> IngestReport:
     con = db.connect(ws)
+    try:
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
+        started = datetime.now(timezone.utc)
+        report = IngestReport(run_id, store_items(con, items, ws, tz, run_id, progress))
+        t = report.totals
+        con.execute(
+            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, started, datetime.now(timezone.utc), file_count, t["read"], t["stored"], t["quarantined"], t["duplicates"]],
+        )
+        if report.files:  # (an empty folder is a run with no files); one insert, not one statement per file
+            with db.registered(con, _files=pa.Table.from_pylist([r.as_dict() for r in report.files])):
+                con.execute("INSERT INTO ingest_files SELECT ?, source_file, source_format, read, stored, quarantined, "
+                            "duplicates, pans_scrubbed, notes FROM _files", [run_id])
+        snapshot.publish(con, ws)  # the run's accounting and quarantine, for readers
+        return report
+    finally:
+        con.close()
+
+
+def store_items(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], ws: Workspace, tz: str, run_id: int,
+                progress: Progress | None = None) -> list[FileReport]:
+    """Map, check and store the items of `read_files` (or of any reader speaking its protocol, such as
+    `storewatch watch`'s follower) as run `run_id`; the reports say what became of every record. The
+    caller writes the run's accounting: `ingest` as a run of its own, `watch` with its checkpoints."""
     settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads'), "
                            "current_setting('enable_external_file_cache')").fetchall()[0]
     try:
@@ -198,8 +222,6 @@ def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT_MB}MB'")
         con.execute(f"SET threads = {THREADS}")
         con.execute("SET enable_external_file_cache = false")  # segments read for the duplicate check
-        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
-        started = datetime.now(timezone.utc)
         writer = _Writer(con, ws, run_id, tz)
         try:
             reports = _ingest_files(con, items, progress, writer)
@@ -211,24 +233,12 @@ def _ingest(items: _ReadAhead, file_count: int, ws: Workspace, tz: str, progress
         for r in reports:
             if r.source_format != "stix":
                 r.duplicates = r.read - r.stored - r.quarantined
-        report = IngestReport(run_id, reports)
-        t = report.totals
-        con.execute(
-            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started, datetime.now(timezone.utc), file_count, t["read"], t["stored"], t["quarantined"], t["duplicates"]],
-        )
-        if reports:  # (an empty folder is a run with no files); one insert, not one statement per file
-            with db.registered(con, _files=pa.Table.from_pylist([r.as_dict() for r in reports])):
-                con.execute("INSERT INTO ingest_files SELECT ?, source_file, source_format, read, stored, quarantined, "
-                            "duplicates, pans_scrubbed, notes FROM _files", [run_id])
-        snapshot.publish(con, ws)  # the run's accounting and quarantine, for readers
-        return report
+        return reports
     finally:
         # The settings belong to the database, which other connections of this process may share.
         con.execute(f"SET memory_limit = '{settings[0]}'")
         con.execute(f"SET threads = {settings[1]}")
         con.execute(f"SET enable_external_file_cache = {settings[2]}")
-        con.close()
 
 
 def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progress: Progress | None,
@@ -240,9 +250,9 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     total = 0
     for kind, report, *rest in items:
         if kind == "start":
-            fmt, year_ref, total = rest
+            fmt, year_ref, total, *seen = rest  # (a follower brings the file's numbering so far)
             reports.append(report)
-            target = _FileTarget(report, fmt, year_ref)
+            target = _FileTarget(report, fmt, year_ref, *seen)
         elif kind == "batch":
             batch, done = rest
             report.read += batch.num_rows
@@ -262,7 +272,7 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, items: Iterable[tuple], progre
     return reports
 
 
-def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub, values: ValueScrubber) -> Iterator[tuple]:
+def read_files(files: list[Path | archives.ZipMember | Skipped], scrub, values: ValueScrubber) -> Iterator[tuple]:
     """Per file: ("start", report, format, year reference, size), ("batch", report, table, bytes read)...,
     ("end", report, card numbers replaced by the reader); or ("intel", report, rows, errors) for STIX bundles (parsed here, off the thread that
     feeds the mappers), ("none", report) when unreadable.
@@ -290,6 +300,43 @@ def _read_files(files: list[Path | archives.ZipMember | Skipped], scrub, values:
             yield "end", report, 0
 
 
+def read_range(path: Path, fmt: Format, start: int, stop: int, first_line: int, seen: list[np.ndarray],
+               scrub, values: ValueScrubber) -> Iterator[tuple]:
+    """The items (see `read_files`) of the lines of a plain file between two byte offsets, read as `fmt`:
+    what a followed file gained (`storewatch watch`). `start` is the offset of line `first_line`, `stop`
+    the end of a complete line (or record); `seen`, the file's record numbering so far, goes on in place,
+    so a record gets the id it would get were the whole file read at once."""
+    name, in_name = _display_name(path, scrub, values)
+    report = FileReport(name, fmt.name, pans_scrubbed=in_name)
+    stream = ScrubbedStream(path, scrub, start=start, stop=stop, first_line=first_line)
+    yield "start", report, fmt, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), stop - start, seen
+    for batch in _line_batches(stream, fmt):
+        if batch.num_rows:
+            yield "batch", report, batch, stream.raw_pos
+    report.notes += stream.notes
+    yield "end", report, stream.pans
+
+
+def line_format(head: bytes) -> Format | None:
+    """The line format a file is read in when its first bytes are `head` (as `_plan` decides, specialized
+    for the file), or None when it is read otherwise (a document, compressed, binary, intel, of no known
+    format): a file read line by line can be followed as it grows; the others are read whole."""
+    if sniff.is_binary(head) or any(fmt.magic and head.startswith(fmt.magic) for fmt in DOCUMENT_FORMATS):
+        return None
+    text_head = documents.head_text(head)
+    if intel.looks_like(text_head) or any(sniff.safe_looks_like(fmt, text_head) for fmt in DOCUMENT_FORMATS):
+        return None
+    lines = text_head.splitlines()
+    if documents.json_layout(text_head) == "document" and not sniff.claims_first_line(lines, LINE_FORMATS):
+        return None
+    # (A `whole_file` format is followed too: its mapping's window over lines, sysklogd's `last message
+    # repeated`, then sees each read's lines, as the lines of a file read whole at that moment.)
+    fmt = sniff.best_line_format(lines, LINE_FORMATS)
+    if fmt is None:
+        return None
+    return fmt.specialize(text_head) if fmt.specialize else fmt
+
+
 def _display_name(path: Path | archives.ZipMember | Skipped, scrub, values: ValueScrubber) -> tuple[str, int]:
     """The name a file is reported and stored under: absolute, scrubbed (both passes), and text even when
     the file system's name is not UTF-8 (its odd bytes written as `\\xff`); and the card numbers replaced."""
@@ -309,7 +356,7 @@ def _display_name(path: Path | archives.ZipMember | Skipped, scrub, values: Valu
 
 def _read_file(path: Path | archives.ZipMember | Skipped, report: FileReport, scrub,
                values: ValueScrubber) -> Iterator[tuple]:
-    """The items of one file (see `_read_files`)."""
+    """The items of one file (see `read_files`)."""
     if not path.exists() or not path.is_file():
         report.notes.append(getattr(path, "problem", None) or ("not found" if not path.exists() else "not a regular file"))
         yield "none", report
@@ -531,9 +578,12 @@ class _FileTarget:
     """A file on its way into the store: its report, format, and the line hashes of its earlier batches
     (for numbering repeated records across batches)."""
 
-    def __init__(self, report: FileReport, fmt: Format, year_ref: datetime):
+    def __init__(self, report: FileReport, fmt: Format, year_ref: datetime, seen: list[np.ndarray] | None = None):
         self.report, self.fmt, self.year_ref = report, fmt, year_ref
-        self.seen: list[np.ndarray] = []  # sorted 64-bit hashes of the records mapped so far
+        # sorted 64-bit hashes of the records mapped so far; given, it is extended in place (a followed
+        # file's numbering goes on from one read of it to the next)
+        self.seen: list[np.ndarray] = seen if seen is not None else []
+        self.shared = seen is not None
 
     def number(self, mapped: pa.Table, batch: pa.Table) -> pa.Table:
         """Give repeated records their occurrence number in the file: the k-th identical record (k from 0,
@@ -542,8 +592,11 @@ class _FileTarget:
         repeats cost Python work. (Two different texts with the same 64-bit hash would number each other:
         their ids stay distinct and stable, so nothing is lost.)"""
         h = mapped["_h"].to_numpy()
-        earlier, ordered = self.seen, np.sort(h)
-        self.seen = _merged([*earlier, ordered])
+        earlier, ordered = list(self.seen), np.sort(h)
+        if self.shared:  # a follower's numbering grows by one run per batch: it saves the runs a pass added
+            self.seen.append(ordered)
+        else:
+            self.seen[:] = _merged([*earlier, ordered])
         # The usual batch repeats nothing: one sort and a search per earlier batch tell, without the
         # inverse and counts of np.unique (most of this method's time, on the thread that feeds the mappers).
         if not (ordered[1:] == ordered[:-1]).any() and not any(_meets(seen, ordered) for seen in earlier):

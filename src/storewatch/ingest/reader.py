@@ -82,6 +82,12 @@ class ScrubbedStream:
     pans: int = 0
     raw_pos: int = 0  # bytes consumed from disk, for progress
     long_lines: dict[int, int] = field(default_factory=dict)  # offset -> length of lines not read
+    # A byte range of a plain file (`storewatch watch` reads what a followed file gained): where to start,
+    # where to stop (None: its end), the number of the line at `start`, and the lines read so far.
+    start: int = 0
+    stop: int | None = None
+    first_line: int = 1
+    lines: int = 0
 
     def blocks(self) -> Iterator[tuple[int, bytes | bytearray]]:
         """(offset, block) pairs, scrubbed; each block ends at a newline except possibly the last."""
@@ -93,11 +99,12 @@ class ScrubbedStream:
         as batches of records, each the lines of one record joined (see `Continuation`). A line longer
         than `MAX_LINE_BYTES` is not read: its first `LONG_LINE_HEAD` bytes stand for it, with the reason
         in a `_read_error` column (a record is quarantined, not mapped, when that column holds a reason)."""
-        line_no = 1
+        line_no = self.first_line
         joiner = _Joiner(continuation) if continuation is not None else None
         for offset, block in self.raw_blocks(skip_long_lines=True):
             batch = line_batch(block, line_no, offset, self.scrub, keep_blank=joiner is not None)
             line_no += batch.seen
+            self.lines += batch.seen
             self.pans += batch.pans
             batch.table = self._mark_long_lines(batch.table)
             if joiner is not None:
@@ -117,7 +124,7 @@ class ScrubbedStream:
         A line that grows past `MAX_LINE_BYTES` is never held whole: with `skip_long_lines` it is read on
         to its end and only its head is passed on, as a line of its own at the line's offset (noted in
         `long_lines`); without (documents, which may well be one line), it is cut there into blocks."""
-        offset, carry = 0, b""
+        offset, carry = self.start, b""
         skipped: list | None = None  # a line too long to keep: [offset, head, bytes so far]
         for data in self._decoded_chunks(lambda: carry):
             if skipped is not None:
@@ -183,6 +190,10 @@ class ScrubbedStream:
             with open_raw(self.path) as raw:
                 decoder = _utf16_decoder(raw.peek(2)[:2]) if hasattr(raw, "peek") else None
                 direct = isinstance(raw, io.BufferedReader) and decoder is None
+                if self.start or self.stop is not None:
+                    if not direct:
+                        raise ValueError("a byte range is read from plain files only")
+                    raw.seek(self.start)
                 read = getattr(raw, "read1", raw.read)
                 limit = FIRST_BLOCK_BYTES  # a small first block lets the next stages start sooner
                 while True:
@@ -190,7 +201,11 @@ class ScrubbedStream:
                     if direct:
                         # no larger than what is left of the file (a small file read into a 16 MB
                         # buffer paid for zeroing it), and never so small that growth goes unseen
-                        want = min(limit, max(os.fstat(raw.fileno()).st_size - raw.tell(), 1 << 16))
+                        want = (min(limit, max(os.fstat(raw.fileno()).st_size - raw.tell(), 1 << 16))
+                                if self.stop is None else min(limit, self.stop - raw.tell()))
+                        if want <= 0:
+                            chunk = None
+                            break
                         chunk = bytearray(len(head) + want)
                         chunk[: len(head)] = head
                         got = raw.readinto(memoryview(chunk)[len(head):])

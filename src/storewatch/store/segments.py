@@ -220,14 +220,16 @@ def _drop_replaced(merged: Path) -> None:
         (merged.parent / name).unlink(missing_ok=True)
 
 
-def view_sql(ws: Workspace, temp: bool = True) -> str:
+def view_sql(ws: Workspace, temp: bool = True, since: str | None = None) -> str:
     """The `events` view over every segment. Columns are listed by name, so segments written with an
     older schema (fewer columns) read with NULLs in the columns they lack. Temporary on a connection to
-    the store (a moved workspace still finds its segments); a reader's in-memory database keeps it."""
+    the store (a moved workspace still finds its segments); a reader's in-memory database keeps it.
+    `since` (an ISO time) limits it to the events from then on: `watch`'s detection window."""
     glob = schema.sql_text(str(folder(ws) / "*.parquet"))
     cols = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" for c in schema.EVENT_COLUMNS)
     return (f"CREATE OR REPLACE {'TEMP ' if temp else ''}VIEW events AS "
-            f"SELECT {cols} FROM read_parquet({glob}, union_by_name = true)")
+            f"SELECT {cols} FROM read_parquet({glob}, union_by_name = true)"
+            + (f" WHERE time >= {schema.sql_text(since)}::TIMESTAMPTZ" if since is not None else ""))
 
 
 def has_legacy_table(con: duckdb.DuckDBPyConnection) -> bool:
