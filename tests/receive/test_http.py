@@ -79,6 +79,9 @@ def test_auth0_batch_becomes_one_event_per_line(spool) -> None:
     c = client(spool)
     assert c.post("/webhooks/auth0", content=AUTH0_BATCH, headers={"Authorization": AUTH0_TOKEN}).json() == {"accepted": 2}
     assert [(e["type"], e["log_id"]) for e in spooled(spool, "auth0")] == [("fp", "90020261208010000"), ("s", "90020261208010001")]
+    lines = b"\n".join(orjson.dumps(e) for e in orjson.loads(AUTH0_BATCH))  # the stream's "JSON lines" format
+    assert c.post("/webhooks/auth0", content=lines, headers={"Authorization": AUTH0_TOKEN}).json() == {"accepted": 2}
+    assert len(spooled(spool, "auth0")) == 4
     wrong = c.post("/webhooks/auth0", content=AUTH0_BATCH, headers={"Authorization": "Bearer " + JSONL_TOKEN})
     assert (wrong.status_code, wrong.json()["detail"]) == (401, "wrong token (Auth0 log stream)")
 

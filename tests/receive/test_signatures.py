@@ -58,6 +58,7 @@ def test_shopify_hmac_is_base64_of_the_raw_body() -> None:
 def test_tokens_bare_or_bearer() -> None:
     check_token("Zq3vN8xW2mK7pL4r", "Zq3vN8xW2mK7pL4r", "x")
     check_token("Bearer Zq3vN8xW2mK7pL4r", "Zq3vN8xW2mK7pL4r", "x")
+    check_token("Bearer Zq3vN8xW2mK7pL4r", "Bearer Zq3vN8xW2mK7pL4r", "x")  # configured as Auth0 sends it
     for header in (None, "Bearer Zq3vN8xW2mK7pL4", "Zq3vN8xW2mK7pL4rX"):
         with pytest.raises(Refused):
             check_token(header, "Zq3vN8xW2mK7pL4r", "x")

@@ -59,13 +59,17 @@ def check_shopify(payload: bytes, header: str | None, secrets: list[str]) -> Non
 
 
 def check_token(header: str | None, token: str, what: str) -> None:
-    """`Refused` unless the Authorization header is the token, bare or as `Bearer <token>`."""
+    """`Refused` unless the Authorization header is the token, bare or as `Bearer <token>` (Auth0 sends the
+    stream's "Authorization Token" verbatim, so it may be configured with or without the word)."""
     if not header:
         raise Refused(401, f"no Authorization header ({what})")
-    given = header.strip()
-    given = given[7:].strip() if given[:7].lower() == "bearer " else given
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not hmac.compare_digest(_bare(header).encode(), _bare(token).encode()):
         raise Refused(401, f"wrong token ({what})")
+
+
+def _bare(value: str) -> str:
+    value = value.strip()
+    return value[7:].strip() if value[:7].lower() == "bearer " else value
 
 
 class SeenRecently:

@@ -137,6 +137,7 @@ class Spool:
             fh = self._files[source] = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
             if fh.tell() and not _ends_with_newline(path):
                 fh.write(b"\n")  # a line cut by a crash stays a line of its own, not the start of the next
+                self.size += 1
         return fh
 
     def _rotate(self, source: str) -> None:
