@@ -120,13 +120,7 @@ class Endpoints:
     def jsonl(self, request: Request, body: bytes) -> tuple[list[str], list[str]]:
         check_token(request.headers.get("authorization"), self.config.jsonl_token or "", "JSON lines")
         lines = []
-        for n, raw in enumerate(body.splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise Refused(400, f"line {n}: invalid JSON: {exc.msg}") from None
+        for n, value in _json_lines(body, ""):
             if not isinstance(value, dict):
                 raise Refused(400, f"line {n}: not a JSON object")
             lines.append(_line(value))
@@ -175,14 +169,18 @@ def _json_values(body: bytes, what: str) -> list:
         value = orjson.loads(body)
         return value if isinstance(value, list) else [value]
     except orjson.JSONDecodeError:
-        pass
+        return [value for _, value in _json_lines(body, f"{what}: ")]
+
+
+def _json_lines(body: bytes, what: str) -> list[tuple[int, object]]:
+    """Each non-blank line's JSON value, with its line number; `Refused` at the first that is not JSON."""
     values = []
     for n, raw in enumerate(body.splitlines(), 1):
         if raw.strip():
             try:
-                values.append(orjson.loads(raw))
+                values.append((n, orjson.loads(raw)))
             except orjson.JSONDecodeError as exc:
-                raise Refused(400, f"{what}: line {n}: invalid JSON: {exc.msg}") from None
+                raise Refused(400, f"{what}line {n}: invalid JSON: {exc.msg}") from None
     return values
 
 

@@ -161,7 +161,13 @@ class Receiver:
                     while self.spool.too_full():
                         await asyncio.sleep(PAUSE)  # not reading: the kernel's window holds the sender back
                 data = await reader.read(READ_SIZE)
-                self.take(framer.feed(data) if data else framer.close(), peer)
+                frames = framer.feed(data) if data else framer.close()
+                try:
+                    self.take(frames, peer)
+                except OSError as exc:  # the disk refused: count what is lost and stop reading this sender
+                    self.counters.dropped["syslog-tcp: spool write failed"] += len(frames)
+                    log.error("spool write failed source=syslog-tcp peer=%s error=%s", peer, exc)
+                    break
                 if not data:
                     break
         except (ConnectionError, OSError) as exc:
