@@ -9,7 +9,7 @@ from storewatch.receive.config import ReceiveConfig
 from storewatch.receive.http import create_app
 from storewatch.receive.spool import Limits
 from tests.receive.conftest import (
-    AUTH0_BATCH, AUTH0_TOKEN, CONFIG, JSONL_TOKEN, SHOPIFY_ORDER, shopify_headers, stripe_event, stripe_headers,
+    AUTH0_BATCH, AUTH0_TOKEN, CONFIG, JSONL_TOKEN, SHOPIFY_ORDER, STRIPE_SECRET, shopify_headers, stripe_event, stripe_headers,
 )
 
 NOW = 1_796_000_100
@@ -42,7 +42,8 @@ def test_stripe_event_spooled_once_replays_refused_retries_answered(spool) -> No
     assert counters.refused["stripe: replayed: this signature was already received"] == 1 and counters.pans_scrubbed == 1
 
 
-def test_stripe_refusals_are_counted_with_their_reason_and_nothing_spooled(spool) -> None:
+def test_stripe_refusals_are_counted_with_their_reason_and_nothing_spooled(spool, caplog) -> None:
+    caplog.set_level("WARNING", logger="storewatch.receive")
     c, body = client(spool), stripe_event("evt_2")
     cases = [({}, "no Stripe-Signature header"),
              (stripe_headers(body, NOW, secret="whsec_forged"), "Stripe signature does not match"),
@@ -51,7 +52,9 @@ def test_stripe_refusals_are_counted_with_their_reason_and_nothing_spooled(spool
         answer = c.post("/webhooks/stripe", content=body, headers=headers)
         assert (answer.status_code, answer.json()["detail"]) == (401, reason)
         assert spool.counters.refused[f"stripe: {reason}"] == 1
+        assert f"reason={reason!r}" in caplog.text and "peer=198.51.100.1" in caplog.text
     assert spooled(spool, "stripe") == []
+    assert STRIPE_SECRET not in caplog.text and "v1=" not in caplog.text  # neither the secret nor a signature
 
 
 def test_a_signed_but_broken_body_is_quarantined_with_its_reason(spool) -> None:
