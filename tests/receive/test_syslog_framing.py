@@ -100,3 +100,12 @@ def test_what_is_not_a_message() -> None:
                           (b"  \r\n", "empty message")):
         result = spool_line(frame, "h", NOW)
         assert isinstance(result, Malformed) and result.reason == reason
+
+
+def test_pending_is_what_a_stop_would_cut_short() -> None:
+    framer = Framer(max_frame=100)
+    framer.feed(counted(B) + b"99 <13>cut")
+    assert framer.pending() == b"99 <13>cut"
+    dropping = Framer(max_frame=100)
+    assert isinstance(dropping.feed(b"<13>" + b"y" * 150)[0], Malformed)
+    assert dropping.pending() == b""  # an oversized line being dropped is already counted, not pending

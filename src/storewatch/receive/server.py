@@ -133,6 +133,7 @@ class Receiver:
             ip = ipaddress.ip_address(peer)
         except ValueError:
             return False
+        ip = getattr(ip, "ipv4_mapped", None) or ip  # an IPv4 sender seen on an IPv6 socket
         return ip.is_loopback or any(ip in net for net in self.config.syslog_allow)
 
     def take(self, frames: list[bytes | Malformed], peer: str) -> None:
@@ -151,12 +152,12 @@ class Receiver:
         task = asyncio.current_task()
         self._connections.add(task)
         peer = (writer.get_extra_info("peername") or ("-",))[0]
+        framer = Framer()
         try:
             if not self._allowed(peer):
                 self.counters.refused[f"syslog-tcp: sender {peer} not in receive.syslog_allow"] += 1
                 log.warning("refused source=syslog-tcp peer=%s reason='not in receive.syslog_allow'", peer)
                 return
-            framer = Framer()
             while True:
                 if why := self.spool.too_full():
                     self.counters.paused["syslog-tcp"] += 1
@@ -175,6 +176,10 @@ class Receiver:
                     break
         except (ConnectionError, OSError) as exc:
             log.warning("connection source=syslog-tcp peer=%s ended: %s", peer, exc)
+        except asyncio.CancelledError:  # the receiver stops: a frame cut short is kept aside, not lost
+            if rest := framer.pending():
+                self.spool.quarantine("syslog", "receiver stopped before the frame was complete", rest, peer)
+            raise
         finally:
             self._connections.discard(task)
             writer.close()

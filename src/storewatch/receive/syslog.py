@@ -84,6 +84,10 @@ class Framer:
             out.append(frame)
         return out
 
+    def pending(self) -> bytes:
+        """The bytes of a frame not yet complete (none while dropping an oversized one)."""
+        return b"" if self._skip or self._discarding else bytes(self._buf)
+
     def close(self) -> list[bytes | Malformed]:
         """What is left when the stream ends: a last line without its newline is a message (rsyslog takes
         it too); a counted frame cut short is not."""
