@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import orjson
 
-from storewatch.ingest.formats.base import Format
+if TYPE_CHECKING:  # the formats import this module's helpers: importing them here would be circular
+    from storewatch.ingest.formats.base import Format
 
 SAMPLE_RECORDS = 50
 

@@ -32,7 +32,8 @@ WITH o AS (
       "city": "VARCHAR", "zip": "VARCHAR", "country_code": "VARCHAR", "phone": "VARCHAR"},
     "shippingAddress": {"firstName": "VARCHAR", "lastName": "VARCHAR", "address1": "VARCHAR", "address2": "VARCHAR",
       "city": "VARCHAR", "zip": "VARCHAR", "countryCodeV2": "VARCHAR", "phone": "VARCHAR"},
-    "billingAddress": {"countryCodeV2": "VARCHAR"}}') END AS j
+    "billingAddress": {"countryCodeV2": "VARCHAR"},
+    "X-Shopify-Topic": "VARCHAR", "X-Shopify-Shop-Domain": "VARCHAR"}') END AS j
   FROM (SELECT line_no, line, json_valid(line) AS ok FROM batch)
 ), a AS (
   SELECT *,
@@ -87,7 +88,8 @@ SELECT
   lower(j.payment_details.credit_card_company) AS card_brand,
   CASE WHEN object = 'order' THEN coalesce(j.id, j.name) ELSE j.order_id END AS order_id,
   CASE WHEN object = 'order' THEN coalesce(j.checkout_token, j.token) ELSE j.id END AS transaction_id,
-  CASE WHEN object = 'order' THEN
+  -- a webhook spooled by `storewatch receive` carries its topic and shop as keys (the headers they came in)
+  json_merge_patch(CASE WHEN object = 'order' THEN
     json_object('name', j.name,
                 'discount_codes', CASE WHEN ok THEN coalesce(j.discountCodes, json_extract_string(j.discount_codes, '$[*].code'), []) END,
                 'total_discounts', try_cast(j.total_discounts AS DOUBLE),
@@ -105,5 +107,5 @@ SELECT
                 'refund_line_items', CASE WHEN j.refund_line_items IS NOT NULL THEN json_array_length(j.refund_line_items) END,
                 'credit_card_bin', j.payment_details.credit_card_bin, 'avs_result_code', j.payment_details.avs_result_code,
                 'cvv_result_code', j.payment_details.cvv_result_code)
-  END AS attributes
+  END, json_object('shopify_topic', j."X-Shopify-Topic", 'shop_domain', j."X-Shopify-Shop-Domain")) AS attributes
 FROM a
