@@ -28,7 +28,9 @@ MAX_FORM_BYTES = 4096
 
 def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     guard = request.app.state.guard
-    return templates.TemplateResponse(request, name, {"signed_in": bool(guard.token), **context}, status_code=status)
+    who = getattr(request.state, "principal", None)
+    return templates.TemplateResponse(request, name, {"signed_in": guard.protected, "who": who, **context},
+                                      status_code=status)
 
 
 def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTMLResponse:
@@ -78,7 +80,12 @@ def _local_path(target: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return _page(request, "login.html.j2", next=_local_path(next), failed=False)
+    return _page(request, "login.html.j2", next=_local_path(next), failed=False, **_login_ways(request))
+
+
+def _login_ways(request: Request) -> dict[str, bool]:
+    guard = request.app.state.guard
+    return {"with_password": bool(guard.accounts()), "with_token": bool(guard.token)}
 
 
 @router.post("/login")
@@ -87,15 +94,17 @@ async def login(request: Request) -> Response:
     body = await request.body()
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
     target = _local_path(form.get("next", ["/"])[0])
-    if not guard.token:
+    if not guard.protected:
         return RedirectResponse(target, status_code=303)
+    name = form.get("name", [""])[0]
     try:
-        right = guard.check_login(form.get("token", [""])[0], request)
+        who = (guard.check_password(name, form.get("password", [""])[0], request) if name
+               else guard.check_login(form.get("token", [""])[0], request))
     except LockedOut as exc:
         return locked_out(request, exc)
-    if not right:
-        return _page(request, "login.html.j2", status=401, next=target, failed=True)
-    return guard.set_cookie(RedirectResponse(target, status_code=303), request)
+    if who is None:
+        return _page(request, "login.html.j2", status=401, next=target, failed=True, **_login_ways(request))
+    return guard.set_cookie(RedirectResponse(target, status_code=303), request, who)
 
 
 @router.post("/logout")
