@@ -23,6 +23,8 @@ VERDICTS = ("true_positive", "benign", "false_positive")
 CASE_COLUMNS = ("status", "assignee", "resolution", "duplicate_of", "severity_override", "tags",
                 "acknowledged_at", "resolved_at")
 SEVERITIES = ("low", "medium", "high", "critical")
+# What a list can be filtered on: a status, or `open` for every case not resolved yet.
+FILTERS = ("open", *STATUSES)
 
 
 class CaseError(ValueError):
@@ -35,6 +37,10 @@ def status_name(text: str) -> str:
     if name not in STATUSES:
         raise CaseError(f"status must be one of {', '.join(s.replace('_', ' ') for s in STATUSES)}, not {text!r}")
     return name
+
+
+def in_filter(incident: Mapping[str, Any], wanted: str) -> bool:
+    return incident["status"] != "resolved" if wanted == "open" else incident["status"] == wanted
 
 
 def status_change(case: Mapping[str, Any], status: str, resolution: Optional[str], duplicate_of: Optional[str],

@@ -40,6 +40,14 @@ def targets(ws: Workspace) -> dict[str, dict[str, timedelta]]:
     return chosen
 
 
+def duration(seconds: Optional[float]) -> str:
+    """`3h 05m`, `2d 4h`, or `-` when there is nothing to measure: for people, in the CLI and the dashboard."""
+    if seconds is None:
+        return "-"
+    minutes = int(seconds // 60)
+    return f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h {minutes % 60:02d}m"
+
+
 def _time(value: Any) -> Optional[datetime]:
     if value is None or isinstance(value, datetime):
         return value

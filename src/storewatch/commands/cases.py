@@ -76,14 +76,9 @@ def register(app: typer.Typer) -> None:
             console.print(f"{shown(result['incident_id'])}: {action} " + shown(", ".join(f"{k}={v}" for k, v in detail.items())))
 
 
-def _duration(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "-"
-    minutes = int(seconds // 60)
-    return f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h {minutes % 60:02d}m"
-
-
 def _print_case(console, shown, found: dict, history_only: bool) -> None:
+    from storewatch.cases.sla import duration
+
     if not history_only:
         resolution = f" ({found['resolution']}" + (f" of {found['duplicate_of']}" if found["duplicate_of"] else "") + ")" \
             if found["resolution"] else ""
@@ -94,8 +89,8 @@ def _print_case(console, shown, found: dict, history_only: bool) -> None:
                       + f" · risk {found['risk_score']} · tags {shown(', '.join(found['tags']) or '-')}")
         for clock, c in found["sla"].items():
             state = "[red]breached[/]" if c["breached"] else "within target"
-            console.print(f"time to {clock}: {_duration(c['seconds'])}{' (running)' if c['running'] else ''} of "
-                          f"{_duration(c['target_seconds'])}: {state}")
+            console.print(f"time to {clock}: {duration(c['seconds'])}{' (running)' if c['running'] else ''} of "
+                          f"{duration(c['target_seconds'])}: {state}")
         for a in found["attachments"]:
             console.print(f"attachment {shown(a['name'])} {a['size']} bytes sha256 {a['sha256']} "
                           + ("[green]intact[/]" if a["intact"] else "[red]CHANGED OR MISSING[/]"))
@@ -107,9 +102,11 @@ def _print_case(console, shown, found: dict, history_only: bool) -> None:
 
 
 def _print_stats(console, figures: dict) -> None:
+    from storewatch.cases.sla import duration
+
     console.print(f"{figures['incidents']} incidents: " + ", ".join(f"{n} {s}" for s, n in sorted(figures["by_status"].items())))
     if figures["by_resolution"]:
         console.print("resolved as: " + ", ".join(f"{n} {r}" for r, n in sorted(figures["by_resolution"].items())))
-    console.print(f"MTTD {_duration(figures['mttd_seconds'])} · MTTA {_duration(figures['mtta_seconds'])} · "
-                  f"MTTR {_duration(figures['mttr_seconds'])}")
+    console.print(f"MTTD {duration(figures['mttd_seconds'])} · MTTA {duration(figures['mtta_seconds'])} · "
+                  f"MTTR {duration(figures['mttr_seconds'])}")
     console.print(f"breached: acknowledge {figures['breached']['acknowledge']}, resolve {figures['breached']['resolve']}")

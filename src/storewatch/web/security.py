@@ -292,7 +292,7 @@ def require_role(role: str) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         who = principal(request)
         if not accounts.allows(who.role, role):
-            raise HTTPException(403, f"{who.name} is a {who.role}: this needs the {role} role")
+            raise HTTPException(403, f"{who.name} has the {who.role} role: this needs {role}")
         return who
     return dependency
 
@@ -344,7 +344,7 @@ def _check(guard: Guard, request: Request) -> Response | None:
         request.state.principal = who
         needed = "analyst" if request.method in UNSAFE else "viewer"
         if not accounts.allows(who.role, needed):
-            return _denied(request, 403, f"{who.name} is a {who.role}: changes need the {needed} role")
+            return _denied(request, 403, f"{who.name} has the {who.role} role: changes need {needed}")
         return None
     if request.method == "GET" and "token" in request.query_params and guard.token:
         signed = guard.check_login(request.query_params["token"], request)
