@@ -305,6 +305,8 @@ def _same_origin(request: Request) -> bool:
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
+    if origin == "null" and request.headers.get("sec-fetch-site") == "same-origin":
+        return True  # a form posted under `Referrer-Policy: no-referrer` says `Origin: null`; the browser vouches
     return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
