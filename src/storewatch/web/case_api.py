@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Callable, Literal, Optional, TypeVar
+from typing import Any, Callable, Literal, Optional, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
@@ -70,9 +70,11 @@ def case(ws, incident_id: str) -> dict:
         return _case_call(lambda: read.case(ws, con, incident_id))
 
 
-def change(call: Callable[[], T]) -> T:
-    """Make one change under the store's write lock; its errors become HTTP errors."""
-    return answer(lambda: _case_call(lambda: services.write(call)))
+def change(request: Request, make: Callable[..., T], incident_id: str, *args: Any, **kwargs: Any) -> T:
+    """`make(ws, incident_id, *args, actor=<signed-in principal>)` under the store's write lock; its errors
+    become HTTP errors."""
+    ws, who = workspace(request), actor(request)
+    return answer(lambda: _case_call(lambda: services.write(lambda: make(ws, incident_id, *args, actor=who, **kwargs))))
 
 
 @router.get("/incidents/{incident_id}/case", summary="The case: status, assignee, comments, attachments, history, SLA")
@@ -80,41 +82,35 @@ def get_case(request: Request, incident_id: str) -> dict:
     return answer(lambda: case(workspace(request), incident_id))
 
 
-@router.post("/incidents/{incident_id}/case/assign", summary="Assign the case (null: unassign)")
-def assign(request: Request, incident_id: str, body: AssignRequest) -> dict:
-    return change(lambda: changes.assign(workspace(request), incident_id, body.user, actor(request)))
+# The changes whose body is JSON: action -> (body shape, the change, its arguments from the body, summary).
+CHANGES: dict[str, tuple[type[BaseModel], Callable[..., dict], Callable[[Any], tuple[tuple, dict]], str]] = {
+    "assign": (AssignRequest, changes.assign, lambda b: ((b.user,), {}), "Assign the case (null: unassign)"),
+    "comment": (CommentRequest, changes.comment, lambda b: ((b.text,), {}), "Add a comment (card numbers are masked)"),
+    "status": (StatusRequest, changes.set_status,
+               lambda b: ((b.status, b.resolution, b.duplicate_of), {"note": b.note}),
+               "Move the case; resolving needs a resolution, and a verdict resolution is recorded as feedback"),
+    "tags": (TagsRequest, changes.tag, lambda b: ((b.add, b.remove), {}), "Add and remove tags"),
+    "severity": (SeverityRequest, changes.set_severity, lambda b: ((b.severity,), {}),
+                 "Override the severity (the risk score stays)"),
+    "merge": (MergeRequest, changes.merge, lambda b: ((b.others,), {}), "Merge other incidents into this one"),
+    "split": (SplitRequest, changes.split, lambda b: ((b.alerts,), {}), "Move chosen alerts into a new incident"),
+}
 
 
-@router.post("/incidents/{incident_id}/case/comment", summary="Add a comment (card numbers are masked)")
-def comment(request: Request, incident_id: str, body: CommentRequest) -> dict:
-    return change(lambda: changes.comment(workspace(request), incident_id, body.text, actor(request)))
+def _add_change_route(action: str) -> None:
+    shape, make, arguments, summary = CHANGES[action]
+
+    def endpoint(request: Request, incident_id: str, body: BaseModel) -> dict:
+        args, kwargs = arguments(body)
+        return change(request, make, incident_id, *args, **kwargs)
+
+    endpoint.__annotations__ = {"request": Request, "incident_id": str, "body": shape, "return": dict}
+    endpoint.__name__ = f"case_{action}"
+    router.add_api_route(f"/incidents/{{incident_id}}/case/{action}", endpoint, methods=["POST"], summary=summary)
 
 
-@router.post("/incidents/{incident_id}/case/status",
-             summary="Move the case; resolving needs a resolution, and a verdict resolution is recorded as feedback")
-def status(request: Request, incident_id: str, body: StatusRequest) -> dict:
-    return change(lambda: changes.set_status(workspace(request), incident_id, body.status, body.resolution,
-                                             body.duplicate_of, actor(request), body.note))
-
-
-@router.post("/incidents/{incident_id}/case/tags", summary="Add and remove tags")
-def tags(request: Request, incident_id: str, body: TagsRequest) -> dict:
-    return change(lambda: changes.tag(workspace(request), incident_id, body.add, body.remove, actor(request)))
-
-
-@router.post("/incidents/{incident_id}/case/severity", summary="Override the severity (the risk score stays)")
-def severity(request: Request, incident_id: str, body: SeverityRequest) -> dict:
-    return change(lambda: changes.set_severity(workspace(request), incident_id, body.severity, actor(request)))
-
-
-@router.post("/incidents/{incident_id}/case/merge", summary="Merge other incidents into this one")
-def merge(request: Request, incident_id: str, body: MergeRequest) -> dict:
-    return change(lambda: changes.merge(workspace(request), incident_id, body.others, actor(request)))
-
-
-@router.post("/incidents/{incident_id}/case/split", summary="Move chosen alerts into a new incident")
-def split(request: Request, incident_id: str, body: SplitRequest) -> dict:
-    return change(lambda: changes.split(workspace(request), incident_id, body.alerts, actor(request)))
+for _action in CHANGES:
+    _add_change_route(_action)
 
 
 @router.post("/incidents/{incident_id}/case/attachments",
@@ -124,7 +120,7 @@ async def attach(request: Request, incident_id: str, name: str = Query(..., min_
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload"
         path.write_bytes(body)
-        return change(lambda: changes.attach(workspace(request), incident_id, path, actor(request), name=name))
+        return change(request, changes.attach, incident_id, path, name=name)
 
 
 @router.get("/incidents/{incident_id}/case/attachments/{sha256}", summary="Download an attachment")
