@@ -116,6 +116,10 @@ def test_resolving_with_a_verdict_records_feedback_and_a_duplicate_does_not(ws):
     assert (row(ws, b)["resolution"], row(ws, b)["duplicate_of"]) == ("duplicate", a)
     with pytest.raises(CaseError, match="cannot duplicate itself"):
         changes.set_status(ws, a, "resolved", "duplicate", duplicate_of=a)
+    redetect(ws)  # a duplicate that kept its alerts stays one incident, with them
+    assert incident_of(ws, "b1") == b and (row(ws, b)["resolution"], row(ws, b)["alert_count"]) == ("duplicate", 1)
+    with db.opened(ws, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM incidents").fetchone()[0] == 3
 
 
 def test_comments_never_keep_a_card_number_and_attachments_are_hashed(ws, tmp_path):

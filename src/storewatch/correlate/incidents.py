@@ -141,7 +141,8 @@ def correlate(con: duckdb.DuckDBPyConnection, now: float) -> tuple[int, int]:
     cur = con.execute(f"SELECT incident_id, created_at, {', '.join(CASE_COLUMNS)} FROM incidents")
     names = [d[0] for d in cur.description]
     kept = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
-    frozen = {i for i, c in kept.items() if c["resolution"] == "duplicate" and i not in pins.values()}
+    linked = set(previous.values()) | set(pins.values())
+    frozen = {i for i, c in kept.items() if c["resolution"] == "duplicate" and i not in linked}  # merged away
     stamp = datetime.fromtimestamp(now, tz=timezone.utc)
     pinned: dict[str, list[int]] = defaultdict(list)
     for i, a in enumerate(alerts):
