@@ -345,12 +345,13 @@ def _print_incidents(rows: list[dict]) -> None:
         console.print("No incidents. Run `storewatch detect` after ingesting.")
         return
     table = Table(title=f"Incidents ({len(rows)}), highest risk first")
-    for col in ("#", "id", "risk", "severity", "scenario", "title", "first seen (UTC)", "alerts"):
+    for col in ("#", "id", "risk", "severity", "scenario", "title", "first seen (UTC)", "alerts", "status"):
         table.add_column(col, justify="right" if col in ("#", "risk", "alerts") else "left",
                          overflow="fold", max_width=60 if col == "title" else None)
     for n, r in enumerate(rows, 1):
         table.add_row(str(n), shown(r["id"]), str(r["risk_score"]), r["severity"], shown(r["scenario"]), shown(r["title"]),
                       r["first_seen"][:16].replace("T", " "), str(r["alerts"]),
+                      r["status"].replace("_", " ") + (f": {r['resolution'].replace('_', ' ')}" if r["resolution"] else ""),
                       style=SEVERITY_STYLE.get(r["severity"]))
     console.print(table)
 

@@ -25,7 +25,10 @@ SETTINGS_FILE = "settings.yml"
 SETTINGS: dict[str, str] = {
     "brand.names": "the retailer's brand names (look-alike detection compares domains with them)",
     "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
+    "sla.acknowledge": "time to acknowledge an incident, per severity: critical=15m high=1h ... (docs/cases.md)",
+    "sla.resolve": "time to resolve an incident, per severity: critical=4h high=24h ... (docs/cases.md)",
 }
+_SLA_TARGET = re.compile(r"^(low|medium|high|critical)=[1-9][0-9]*[mhdw]$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -107,6 +110,11 @@ class Workspace:
             bad = [v for v in values if not _DOMAIN.match(v)]
             if bad:
                 raise SettingError(f"{key}: not a domain name: {', '.join(bad)}")
+        if key.startswith("sla."):
+            values = [v.lower() for v in values]
+            bad = [v for v in values if not _SLA_TARGET.match(v)]
+            if bad:
+                raise SettingError(f"{key}: not severity=duration (like high=1h): {', '.join(bad)}")
         current = self.settings()
         current[key] = list(dict.fromkeys(values))
         doc: dict[str, dict[str, list[str]]] = {}

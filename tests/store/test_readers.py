@@ -72,9 +72,9 @@ def test_a_reader_keeps_its_snapshot_and_the_next_one_sees_the_commit(ws):
     target = next(r["id"] for r in read_everything(ws)["rows"] if r["scenario"] == "card_testing")
     with reader.opened(ws) as before:
         record_feedback(ws, target, "true_positive", actor="analyst")
-        assert get_incident(before, target)["status"] != "confirmed"  # one consistent state, not a mix
+        assert get_incident(before, target)["status"] != "resolved"  # one consistent state, not a mix
     with reader.opened(ws) as after:
-        assert get_incident(after, target)["status"] == "confirmed"
+        assert (get_incident(after, target)["status"], get_incident(after, target)["resolution"]) == ("resolved", "true_positive")
         assert after.execute("SELECT verdict, actor FROM feedback").fetchall() == [("true_positive", "analyst")]
 
 

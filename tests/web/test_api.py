@@ -85,7 +85,7 @@ def test_false_positive_is_stored_and_audited(fresh_client):
                                                                                 "note": f"till test {SCRIPT}"})
     assert response.status_code == 200, response.text
     assert response.json()["suppressed"]
-    assert fresh_client.get(f"/api/incidents/{low['id']}").json()["status"] == "false_positive"
+    assert fresh_client.get(f"/api/incidents/{low['id']}").json()["resolution"] == "false_positive"
     audit = fresh_client.get("/api/audit").json()
     assert audit["problems"] == []
     assert audit["entries"][0]["action"] == "feedback.false_positive"

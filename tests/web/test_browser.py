@@ -84,9 +84,10 @@ def test_dashboard_end_to_end(server, page, tmp_path):
     page.fill("#note", "lab traffic")
     page.click("button[data-verdict=false_positive]")
     expect(page.locator("#feedback-message")).to_contain_text("Recorded as a false positive")
-    expect(page.locator("#status")).to_have_text("false_positive")
+    expect(page.locator("#status")).to_have_text("resolved")
     page.reload()
-    expect(page.locator("#status")).to_have_text("false_positive")  # stored, not just shown
+    expect(page.locator("#status")).to_have_text("resolved")  # stored, not just shown
+    expect(page.locator("#case-status")).to_have_text("resolved: false positive")
 
     shot = tmp_path / "incident.png"
     page.screenshot(path=str(shot), full_page=True)

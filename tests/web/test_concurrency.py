@@ -111,9 +111,9 @@ def test_a_write_waits_briefly_then_answers_503_with_retry_after(fresh_ws):
         assert "another storewatch command" in refused.json()["detail"]
         page = client.get(f"/incidents/{target}")
         assert page.status_code == 200 and target in page.text
-        assert client.get("/api/incidents").json()[1]["status"] != "confirmed"
+        assert client.get("/api/incidents").json()[1]["status"] != "resolved"
     finally:
         holder.communicate("", timeout=30)
     accepted = client.post(f"/api/incidents/{target}/feedback", json={"verdict": "true_positive"})
     assert accepted.status_code == 200
-    assert client.get("/api/incidents").json()[1]["status"] == "confirmed"  # published at the writer's close
+    assert client.get("/api/incidents").json()[1]["status"] == "resolved"  # published at the writer's close

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the dashboard: incidents, timelines, playbook dry-runs and approvals, verdicts; JSON under /api/."""
         import uvicorn
+        from storewatch import accounts
         from storewatch.cli import console, err
         from storewatch.respond.config import ConfigError
         from storewatch.terminal import shown
@@ -36,13 +37,17 @@ def register(app: typer.Typer) -> None:
         except ConfigError as exc:
             err.print(f"[red]{shown(str(exc))}[/]")
             raise typer.Exit(2)
-        if not token and not is_loopback(host):
-            err.print(f"[red]Refusing to listen on {shown(host)} without a token.[/] Set STOREWATCH_API_TOKEN "
+        users = accounts.load(ws)
+        if not token and not users and not is_loopback(host):
+            err.print(f"[red]Refusing to listen on {shown(host)} without a token or accounts.[/] Add accounts with "
+                      "`storewatch users add NAME --role analyst`, or set STOREWATCH_API_TOKEN "
                       f"(or `api: {{token: ...}}` in {shown(str(ws.home / 'respond.yml'))}, mode 600), "
                       "or listen on 127.0.0.1.")
             raise typer.Exit(2)
         address = f"[{host}]" if ":" in host else host
         console.print(f"Dashboard: http://{shown(address)}:{port}/   API: http://{shown(address)}:{port}/api/openapi.json")
+        if users:
+            console.print(f"Sign in with one of the {len(users)} accounts (`storewatch users list`).")
         if token:
             console.print("Sign in with the token from STOREWATCH_API_TOKEN (programs: Authorization: Bearer <token>).")
         console.print("Stop with Ctrl+C.")

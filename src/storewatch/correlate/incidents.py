@@ -18,6 +18,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from storewatch.cases.lifecycle import CASE_COLUMNS, merged_case
 from storewatch.correlate import scoring
 from storewatch.correlate.summary import incident_summary
 from storewatch.store import db
@@ -124,48 +125,78 @@ def _load_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return rows
 
 
-def _new_id(alert_ids: Sequence[str]) -> str:
+def new_id(alert_ids: Sequence[str]) -> str:
     return "INC-" + hashlib.sha256(min(alert_ids).encode()).hexdigest()[:10].upper()
 
 
 def correlate(con: duckdb.DuckDBPyConnection, now: float) -> tuple[int, int]:
-    """Rebuild incidents from all alerts, keeping ids, status and creation times. Returns (all, new)."""
+    """Rebuild incidents from all alerts, keeping ids, creation times and case state. Returns (all, new).
+
+    Alerts an analyst moved (`alert_pins`: merge, split) stay in their incident; incidents merged away
+    (resolved as duplicates) are kept as they are. When correlation itself joins incidents, the oldest
+    keeps its id and case, and the others' comments, attachments and history follow it."""
     alerts = _load_alerts(con)
     previous = dict(con.execute("SELECT alert_id, incident_id FROM incident_alerts").fetchall())
-    kept = {r[0]: r[1:] for r in con.execute("SELECT incident_id, status, created_at FROM incidents").fetchall()}
+    pins = dict(con.execute("SELECT alert_id, incident_id FROM alert_pins").fetchall())
+    cur = con.execute(f"SELECT incident_id, created_at, {', '.join(CASE_COLUMNS)} FROM incidents")
+    names = [d[0] for d in cur.description]
+    kept = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+    linked = set(previous.values()) | set(pins.values())
+    frozen = {i for i, c in kept.items() if c["resolution"] == "duplicate" and i not in linked}  # merged away
     stamp = datetime.fromtimestamp(now, tz=timezone.utc)
-    groups = sorted(group_alerts(alerts), key=len, reverse=True)
-    rows, links, claimed = [], [], set()
-    for members in groups:
+    pinned: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(alerts):
+        if a["alert_id"] in pins:
+            pinned[pins[a["alert_id"]]].append(i)
+    free = [i for i, a in enumerate(alerts) if a["alert_id"] not in pins]
+    groups = [(inc, members) for inc, members in sorted(pinned.items())]
+    groups += [(None, [free[i] for i in g]) for g in sorted(group_alerts([alerts[i] for i in free]), key=len, reverse=True)]
+    rows, links, claimed, absorbed = [], [], set(pinned) | frozen, {}
+    for fixed, members in groups:
         group = [alerts[i] for i in members]
         ids = [a["alert_id"] for a in group]
-        candidates = sorted({previous[i] for i in ids if i in previous and previous[i] not in claimed},
-                            key=lambda inc: (kept.get(inc, (None, stamp))[1], inc))
-        incident_id = candidates[0] if candidates else _new_id(ids)
-        if incident_id in claimed:  # a split group whose fallback id collides: derive from its own alerts
-            incident_id = _new_id([incident_id, *ids])
+        incident_id = fixed
+        if incident_id is None:
+            candidates = sorted({previous[i] for i in ids if i in previous and previous[i] not in claimed},
+                                key=lambda inc: (kept[inc]["created_at"] if inc in kept else stamp, inc))
+            incident_id = candidates[0] if candidates else new_id(ids)
+            if incident_id in claimed:  # a split group whose fallback id collides: derive from its own alerts
+                incident_id = new_id([incident_id, *ids])
+            absorbed.update({other: incident_id for other in candidates[1:]})
         claimed.add(incident_id)
-        status, created = kept.get(incident_id, ("open", stamp))
+        case = kept.get(incident_id, {"created_at": stamp, "status": "new"})
+        case = {**case, **merged_case(case, [kept[o] for o, into in absorbed.items() if into == incident_id and o in kept])}
         inc = build_incident(group)
-        rows.append({"incident_id": incident_id, **inc, "factors": orjson.dumps(inc["factors"]).decode(),
-                     "status": status, "created_at": created, "updated_at": stamp})
+        rows.append({**{c: None for c in CASE_COLUMNS}, "incident_id": incident_id, **inc,
+                     "factors": orjson.dumps(inc["factors"]).decode(), **case, "updated_at": stamp})
         links += [(incident_id, a) for a in ids]
-    _write(con, rows, links)
+    absorbed = {o: into for o, into in absorbed.items() if o not in claimed}  # an id can be taken back by a later group
+    _write(con, rows, links, frozen, absorbed, stamp)
     return len(rows), len([r for r in rows if r["incident_id"] not in kept])
 
 
-def _write(con: duckdb.DuckDBPyConnection, rows: list[dict], links: list[tuple[str, str]]) -> None:
+def _write(con: duckdb.DuckDBPyConnection, rows: list[dict], links: list[tuple[str, str]], frozen: set[str],
+           absorbed: dict[str, str], stamp: datetime) -> None:
     con.execute("BEGIN")
     try:
-        con.execute("DELETE FROM incidents")
+        con.execute("DELETE FROM incidents WHERE NOT list_contains(?, incident_id)", [sorted(frozen)])
         con.execute("DELETE FROM incident_alerts")
         if rows:
             links_table = pa.table({"incident_id": [l[0] for l in links], "alert_id": [l[1] for l in links]})
             with db.registered(con, _incidents=pa.Table.from_pylist(rows), _links=links_table):
                 con.execute("""INSERT INTO incidents BY NAME
                     SELECT * REPLACE (factors::JSON AS factors,
-                        entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities) FROM _incidents""")
+                        entities::STRUCT(type VARCHAR, value VARCHAR)[] AS entities, tags::VARCHAR[] AS tags,
+                        assignee::VARCHAR AS assignee, resolution::VARCHAR AS resolution,
+                        duplicate_of::VARCHAR AS duplicate_of, severity_override::VARCHAR AS severity_override,
+                        acknowledged_at::TIMESTAMPTZ AS acknowledged_at, resolved_at::TIMESTAMPTZ AS resolved_at)
+                    FROM _incidents""")
                 con.execute("INSERT INTO incident_alerts SELECT incident_id, alert_id FROM _links")
+        for old, into in sorted(absorbed.items()):
+            for table in ("case_comments", "case_attachments", "case_history"):
+                con.execute(f"UPDATE {table} SET incident_id = ? WHERE incident_id = ?", [into, old])
+            con.execute("INSERT INTO case_history VALUES (?, ?, 'storewatch', 'merged', ?)",
+                        [into, stamp, orjson.dumps({"from": old, "by": "correlation"}).decode()])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -11,7 +11,11 @@ import orjson
 from storewatch.correlate.incidents import SEVERITY_RANK
 
 LIST_COLUMNS = ("incident_id", "title", "scenario", "severity", "risk_score", "first_seen", "last_seen",
-                "entities", "alert_count", "attack", "stores", "channels", "summary", "status", "factors")
+                "entities", "alert_count", "attack", "stores", "channels", "summary", "status", "factors",
+                "assignee", "resolution", "duplicate_of", "tags", "created_at", "acknowledged_at", "resolved_at")
+# `severity` is what the analyst set it to, when they did (a case's override); the computed one stays beside it.
+_SELECT = ", ".join(LIST_COLUMNS).replace("severity,", "coalesce(severity_override, severity) AS severity, "
+                                          "severity AS computed_severity,", 1)
 
 
 def _iso(ts: datetime) -> str:
@@ -21,7 +25,9 @@ def _iso(ts: datetime) -> str:
 def _public(row: dict) -> dict:
     """The JSON shape of the CLI contract: `id`, ISO 8601 UTC times, entities as {type, value}, `alerts` count."""
     out = {"id": row.pop("incident_id"), **row}
-    out["first_seen"], out["last_seen"] = _iso(row["first_seen"]), _iso(row["last_seen"])
+    for key in ("first_seen", "last_seen", "created_at", "acknowledged_at", "resolved_at"):
+        out[key] = _iso(row[key]) if row.get(key) else None
+    out["tags"] = list(row.get("tags") or [])
     out["alerts"] = out.pop("alert_count")
     out["factors"] = orjson.loads(row["factors"]) if row.get("factors") else []
     return out
@@ -34,7 +40,7 @@ def list_incidents(
     """Incidents ranked by risk (then recency); filters on minimum severity and last activity."""
     rank = SEVERITY_RANK[min_severity] if min_severity else 0
     severities = [s for s, r in SEVERITY_RANK.items() if r >= rank]
-    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM incidents WHERE list_contains(?, severity)"
+    sql = f"SELECT {_SELECT} FROM incidents WHERE list_contains(?, coalesce(severity_override, severity))"
     params: list = [severities]
     if since is not None:
         sql += " AND last_seen >= ?"
@@ -50,7 +56,7 @@ def list_incidents(
 def get_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> Optional[dict]:
     """One incident with its alerts and their evidence; accepts a unique id prefix."""
     cur = con.execute(
-        f"SELECT {', '.join(LIST_COLUMNS)} FROM incidents WHERE incident_id ILIKE ? || '%' ORDER BY incident_id",
+        f"SELECT {_SELECT} FROM incidents WHERE incident_id ILIKE ? || '%' ORDER BY incident_id",
         [incident_id])
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()

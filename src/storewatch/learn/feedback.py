@@ -18,7 +18,7 @@ from storewatch.ingest.values import ValueScrubber
 from storewatch.store import db
 from storewatch.workspace import Workspace
 
-VERDICTS = {"true_positive": "confirmed", "false_positive": "false_positive"}
+VERDICTS = ("true_positive", "benign", "false_positive")  # also the resolutions of a case (storewatch.cases)
 
 class FeedbackError(ValueError):
     """Feedback that cannot be recorded: unknown incident or verdict."""
@@ -35,8 +35,9 @@ def record_feedback(ws: Workspace, incident_id: str, verdict: str, actor: str | 
         if not con.execute("SELECT count(*) FROM incidents WHERE incident_id = ?", [incident_id]).fetchall()[0][0]:
             raise FeedbackError(f"no incident {incident_id!r}")
         con.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)", [incident_id, verdict, actor, note, now])
-        con.execute("UPDATE incidents SET status = ?, updated_at = ? WHERE incident_id = ?",
-                    [VERDICTS[verdict], now, incident_id])
+        con.execute("""UPDATE incidents SET status = 'resolved', resolution = ?, duplicate_of = NULL,
+                        acknowledged_at = coalesce(acknowledged_at, ?), resolved_at = coalesce(resolved_at, ?),
+                        updated_at = ? WHERE incident_id = ?""", [verdict, now, now, now, incident_id])
         patterns = _patterns(con, incident_id) if verdict == "false_positive" else []
         for rule_id, etype, value in patterns:
             con.execute("INSERT OR IGNORE INTO suppressions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

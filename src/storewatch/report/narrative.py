@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 from storewatch.report.aggregate import format_money
 
 URGENT = ("critical", "high")
-DISMISSED = "false_positive"
+DISMISSED = "false_positive"  # a resolution (storewatch.cases)
 
 
 def _plural(n: int, word: str) -> str:
@@ -18,7 +18,7 @@ def overview(incidents: Sequence[Mapping], counts: Mapping[str, int], events: in
     if not incidents:
         return f"storewatch examined {_plural(events, 'event')} ({period}) and found no incidents."
     by_severity = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    dismissed = sum(1 for i in incidents if i["status"] == DISMISSED)
+    dismissed = sum(1 for i in incidents if i.get("resolution") == DISMISSED)
     text = (f"storewatch examined {_plural(events, 'event')} ({period}) and found "
             f"{_plural(len(incidents), 'incident')}: {by_severity}.")
     if dismissed:
@@ -39,9 +39,9 @@ def first_steps(incidents: Sequence[Mapping], limit: int = 3) -> list[str]:
 
     The report only reads: it names the playbook dry run rather than running it (a dry run is recorded).
     """
-    urgent = [i for i in incidents if i["severity"] in URGENT and i["status"] != DISMISSED][:limit]
+    urgent = [i for i in incidents if i["severity"] in URGENT and i.get("resolution") != DISMISSED][:limit]
     if not urgent:
-        rest = [i for i in incidents if i["status"] != DISMISSED]
+        rest = [i for i in incidents if i.get("resolution") != DISMISSED]
         return [f"Nothing is high or critical: review the {_plural(len(rest), 'remaining incident')} as time allows."] \
             if rest else ["Nothing needs action now."]
     steps = []

@@ -158,10 +158,41 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS suppressions (
         suppression_id VARCHAR PRIMARY KEY, rule_id VARCHAR, entity_type VARCHAR, value VARCHAR,
         incident_id VARCHAR, actor VARCHAR, reason VARCHAR, created_at TIMESTAMPTZ)""",
+    # Cases (docs/cases.md): the incidents' lifecycle lives in columns added to `incidents` (MIGRATIONS);
+    # what analysts add lives here, keyed by incident, and follows an incident when it is merged.
+    """CREATE TABLE IF NOT EXISTS case_comments (
+        comment_id VARCHAR, incident_id VARCHAR, author VARCHAR, body VARCHAR, created_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS case_history (
+        incident_id VARCHAR, changed_at TIMESTAMPTZ, actor VARCHAR, change VARCHAR, detail JSON)""",
+    """CREATE TABLE IF NOT EXISTS case_attachments (
+        attachment_id VARCHAR, incident_id VARCHAR, name VARCHAR, sha256 VARCHAR, size BIGINT, path VARCHAR,
+        actor VARCHAR, added_at TIMESTAMPTZ)""",
+    # Alerts an analyst moved (merge, split): correlation keeps them in that incident from then on.
+    """CREATE TABLE IF NOT EXISTS alert_pins (
+        alert_id VARCHAR PRIMARY KEY, incident_id VARCHAR, actor VARCHAR, pinned_at TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS detect_runs (
         run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, detections INTEGER, alerts INTEGER,
         new_alerts INTEGER, incidents INTEGER, new_incidents INTEGER, errors JSON)""",
 )
+
+# Changes to tables of older stores, in order, each safe to run again: columns are only ever added (at the
+# end), and values of an older version are rewritten to what this one means by them.
+MIGRATIONS = (
+    *(f"ALTER TABLE incidents ADD COLUMN IF NOT EXISTS {column}" for column in (
+        "assignee VARCHAR", "resolution VARCHAR", "duplicate_of VARCHAR", "severity_override VARCHAR",
+        "tags VARCHAR[]", "acknowledged_at TIMESTAMPTZ", "resolved_at TIMESTAMPTZ")),
+    # Before cases an incident was open, confirmed or false_positive.
+    "UPDATE incidents SET status = 'new' WHERE status IS NULL OR status = 'open'",
+    """UPDATE incidents SET resolution = CASE status WHEN 'confirmed' THEN 'true_positive' ELSE status END,
+        status = 'resolved', resolved_at = coalesce(resolved_at, updated_at)
+        WHERE status IN ('confirmed', 'false_positive')""",
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and bring older ones up to this version (writers, and readers' private copies)."""
+    for ddl in (*TABLES, *MIGRATIONS):
+        con.execute(ddl)
 
 
 class StoreBusy(RuntimeError):
@@ -180,8 +211,7 @@ def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise StoreBusy(f"The store {ws.db_path} is in use by another process{f' ({holder})' if holder else ''}: "
                         "wait for it to finish, or give this command another --home.") from exc
     if not read_only:
-        for ddl in TABLES:
-            con.execute(ddl)
+        migrate(con)
         segments.migrate_table(con, ws)
         _write_pii_catalog(con)
     segments.ensure(ws, writer=not read_only)

@@ -58,8 +58,7 @@ def _open(ws: Workspace, path: Path | None) -> duckdb.DuckDBPyConnection:
         con.execute("SET GLOBAL parquet_metadata_cache = true")
         source = path or (ws.db_path if ws.db_path.exists() else None)
         legacy = source is not None and _copy_tables(con, source)
-        for ddl in db.TABLES:  # a snapshot of an older version may lack a table; a new workspace has none
-            con.execute(ddl)
+        db.migrate(con)  # a snapshot of an older version may lack a table or column; a new workspace has none
         db.define_macros(con, temp=False)
         if not legacy:
             # (the view needs a file to read columns from: a workspace no writer opened yet has none)

@@ -206,6 +206,8 @@ def markdown() -> str:
         "## Other tables", "",
         "- `quarantine`: records that could not be read: file, line, byte offset, reason, raw text (PANs tokenized).",
         "- `ingest_runs`, `ingest_files`: what each ingest run read, stored, quarantined and skipped as duplicate.",
+        "- `case_comments`, `case_history`, `case_attachments`, `alert_pins`: what analysts add to incidents",
+        "  (see docs/cases.md); the case's state is in columns of `incidents`.",
         "",
     ]
     return "\n".join(lines)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Optional, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from storewatch.web import services
+from storewatch.web import security, services
 from storewatch.web.models import AlertWithEvents, ExecuteRequest, FeedbackRequest, Incident, IncidentDetail, PlanRequest
 from storewatch.workspace import Workspace
 
@@ -20,8 +20,9 @@ def workspace(request: Request) -> Workspace:
 
 
 def actor(request: Request) -> str:
-    """Audit name for dashboard actions: the token is shared, so the client address is what identifies."""
-    return f"dashboard:{request.client.host if request.client else 'unknown'}"
+    """Audit name for dashboard actions: the signed-in account's name, or `dashboard:<address>` for the
+    shared token (and on loopback without one), where the client address is what identifies."""
+    return security.principal(request).name
 
 
 def answer(call: Callable[[], T]) -> T:
@@ -86,7 +87,8 @@ def plan(request: Request, incident_id: str, body: PlanRequest) -> list[dict]:
     return answer(lambda: services.plan(workspace(request), incident_id, body.playbook))
 
 
-@router.post("/incidents/{incident_id}/execute", tags=["respond"], summary="Run the playbook's actions")
+@router.post("/incidents/{incident_id}/execute", tags=["respond"], summary="Run the playbook's actions (admin)",
+             dependencies=[Depends(security.require_role("admin"))])
 def execute(request: Request, incident_id: str, body: ExecuteRequest) -> list[dict]:
     return answer(lambda: services.execute(workspace(request), incident_id, body.playbook, actor(request),
                                            body.approved))
@@ -102,7 +104,8 @@ def all_actions(request: Request) -> list[dict]:
     return answer(lambda: services.actions(workspace(request)))
 
 
-@router.post("/actions/{action_id}/rollback", tags=["respond"], summary="Undo one action")
+@router.post("/actions/{action_id}/rollback", tags=["respond"], summary="Undo one action (admin)",
+             dependencies=[Depends(security.require_role("admin"))])
 def rollback(request: Request, action_id: str) -> dict:
     return answer(lambda: services.rollback(workspace(request), action_id, actor(request)))
 

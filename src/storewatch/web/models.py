@@ -35,7 +35,9 @@ class Incident(BaseModel):
     stores: list[str]
     channels: list[str]
     summary: str
-    status: Optional[str]
+    status: Optional[str] = Field(description="new, acknowledged, in_progress or resolved")
+    assignee: Optional[str] = None
+    resolution: Optional[str] = Field(None, description="true_positive, benign, false_positive or duplicate")
     factors: list[Factor]
 
 

@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
+from storewatch.accounts import allows
+from storewatch.cases import lifecycle, sla
 from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.report import sources
 from storewatch.report.filters import environment
-from storewatch.web import services
+from storewatch.web import case_api, services
 from storewatch.web.api import parse_since, retry_after, workspace
-from storewatch.web.security import COOKIE, LockedOut, locked_out
+from storewatch.web.security import COOKIE, LockedOut, locked_out, principal
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(env=environment(Environment(
@@ -23,12 +25,15 @@ templates = Jinja2Templates(env=environment(Environment(
     loader=ChoiceLoader([PackageLoader("storewatch.web", "templates"), PackageLoader("storewatch.report", "templates")]),
     autoescape=True, undefined=StrictUndefined,
     trim_blocks=True, lstrip_blocks=True)))
+templates.env.filters["duration"] = sla.duration
 MAX_FORM_BYTES = 4096
 
 
 def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     guard = request.app.state.guard
-    return templates.TemplateResponse(request, name, {"signed_in": bool(guard.token), **context}, status_code=status)
+    who = getattr(request.state, "principal", None)
+    return templates.TemplateResponse(request, name, {"signed_in": guard.protected, "who": who, **context},
+                                      status_code=status)
 
 
 def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTMLResponse:
@@ -42,16 +47,18 @@ def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTML
 
 @router.get("/", response_class=HTMLResponse)
 def incident_list(request: Request, min_severity: Optional[str] = None, since: Optional[str] = None,
-                  scenario: Optional[str] = None, sort: str = "risk") -> HTMLResponse:
+                  scenario: Optional[str] = None, sort: str = "risk", status: Optional[str] = None) -> HTMLResponse:
     ws = workspace(request)
-    filters = {"min_severity": min_severity or "", "since": since or "", "scenario": scenario or "", "sort": sort}
+    filters = {"min_severity": min_severity or "", "since": since or "", "scenario": scenario or "", "sort": sort,
+               "status": status or ""}
     try:
         rows = services.list_incidents(ws, min_severity or None, parse_since(since), scenario or None, sort)
         known = services.scenarios(ws)
     except (services.ServiceError, HTTPException) as exc:
         return _error(request, exc)
+    rows = [r for r in rows if lifecycle.in_filter(r, status)] if status else rows
     return _page(request, "list.html.j2", incidents=rows, filters=filters, scenarios=known,
-                 severities=list(SEVERITY_RANK), sorts=list(services.SORTS))
+                 severities=list(SEVERITY_RANK), sorts=list(services.SORTS), case_filters=lifecycle.FILTERS)
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
@@ -62,13 +69,22 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
         timeline = services.timeline(ws, found["id"])
         alerts = services.alerts(ws, found["id"])
         actions = services.actions(ws, found["id"]) if sources.respond_engine() else None
+        case = _case_context(request, found["id"])
     except services.ServiceError as exc:
         return _error(request, exc)
     ents: dict[str, list[str]] = {}
     for e in found["entities"]:
         ents.setdefault(e["type"], []).append(e["value"])
     return _page(request, "incident.html.j2", inc=found, timeline=timeline, alerts=alerts, actions=actions,
-                 entities=ents, respond=sources.respond_engine() is not None)
+                 entities=ents, respond=sources.respond_engine() is not None, **case)
+
+
+def _case_context(request: Request, incident_id: str) -> dict:
+    """What case_panel.html.j2 needs: the case, the choices, and whether the principal may change it."""
+    guard = request.app.state.guard
+    return {"case": case_api.case(workspace(request), incident_id), "users": sorted(guard.accounts()),
+            "statuses": lifecycle.STATUSES, "resolutions": lifecycle.RESOLUTIONS, "severities": lifecycle.SEVERITIES,
+            "can_change": allows(principal(request).role, "analyst")}
 
 
 def _local_path(target: str) -> str:
@@ -78,7 +94,12 @@ def _local_path(target: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return _page(request, "login.html.j2", next=_local_path(next), failed=False)
+    return _page(request, "login.html.j2", next=_local_path(next), failed=False, **_login_ways(request))
+
+
+def _login_ways(request: Request) -> dict[str, bool]:
+    guard = request.app.state.guard
+    return {"with_password": bool(guard.accounts()), "with_token": bool(guard.token)}
 
 
 @router.post("/login")
@@ -87,15 +108,17 @@ async def login(request: Request) -> Response:
     body = await request.body()
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
     target = _local_path(form.get("next", ["/"])[0])
-    if not guard.token:
+    if not guard.protected:
         return RedirectResponse(target, status_code=303)
+    name = form.get("name", [""])[0]
     try:
-        right = guard.check_login(form.get("token", [""])[0], request)
+        who = (guard.check_password(name, form.get("password", [""])[0], request) if name
+               else guard.check_login(form.get("token", [""])[0], request))
     except LockedOut as exc:
         return locked_out(request, exc)
-    if not right:
-        return _page(request, "login.html.j2", status=401, next=target, failed=True)
-    return guard.set_cookie(RedirectResponse(target, status_code=303), request)
+    if who is None:
+        return _page(request, "login.html.j2", status=401, next=target, failed=True, **_login_ways(request))
+    return guard.set_cookie(RedirectResponse(target, status_code=303), request, who)
 
 
 @router.post("/logout")

@@ -1,4 +1,12 @@
-"""Who may use the dashboard and how: the API token, sessions, CSRF, allowed hosts and security headers.
+"""Who may use the dashboard and how: named accounts and roles, the API token, sessions, CSRF, allowed
+hosts and security headers.
+
+Named accounts (`storewatch users add`, `storewatch.accounts`) sign in with a name and password and act
+under their name with their role; the API token is a service credential with the role
+`api: {token_role: ...}` gives it (admin unless set). Every request carries a `Principal` (name, role) in
+`request.state.principal`: GET needs a viewer, any other method an analyst, and routes that need more say
+so with `require_role("admin")`. Sessions end after `IDLE_SECONDS` without a request and
+`SESSION_SECONDS` after sign-in, whichever comes first.
 
 Without a token the dashboard only answers on loopback names (a web page elsewhere that rebinds its DNS to
 127.0.0.1 is refused by the Host check). With a token, every request but the login page and static files
@@ -23,19 +31,22 @@ import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from storewatch import audit
+from storewatch import accounts, audit
 from storewatch.web.throttle import EVERYONE, LOCKOUT, Throttle
 from storewatch.workspace import Workspace
 
 TOKEN_SETTING = ("api", "token")  # env STOREWATCH_API_TOKEN, or `api: {token: ...}` in <workspace>/respond.yml
 COOKIE = "storewatch_session"
 CSRF_HEADER = "X-Storewatch-CSRF"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = 12 * 3600  # absolute: a session ends this long after sign-in
+IDLE_SECONDS = 30 * 60  # idle: ... or this long after its last request
+TOKEN_ROLE_SETTING = ("api", "token_role")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 PUBLIC_PREFIXES = ("/static/", "/login")
 CSRF_EXEMPT = ("/login", "/logout")  # plain forms: the Origin check covers them
@@ -78,6 +89,33 @@ def api_token(ws: Workspace) -> str | None:
     return token
 
 
+def token_role(ws: Workspace) -> str:
+    """The role of the API token (a service credential): `api: {token_role: ...}`, admin by default, as the
+    one shared token has always approved actions."""
+    from storewatch.respond.config import ConfigError, Setting, Settings
+
+    section, key = TOKEN_ROLE_SETTING
+    role = Settings.load(ws).section(section, (Setting(key, "role of the API token", default="admin"),))[key]
+    if role not in accounts.ROLES:
+        raise ConfigError(f"api.token_role must be one of {', '.join(accounts.ROLES)}, not {role!r}")
+    return role
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: an account's name, or `dashboard:<address>` for the token and open mode."""
+
+    name: str
+    role: str
+
+
+@dataclass
+class Session:
+    principal: Principal
+    started: float
+    seen: float
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -118,11 +156,31 @@ class Guard:
     allowed_hosts: tuple[str, ...] | None = None  # None: any host (a token protects the app)
     workspace: Workspace | None = None  # where lockouts are audited
     throttle: Throttle = field(default_factory=Throttle)
-    sessions: dict[str, float] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    token_role: str = "admin"
+    clock: Callable[[], float] = time.time
+    _accounts: tuple[float, dict] = (-1.0, {})
 
     def __post_init__(self) -> None:
         if self.token and (why := weakness(self.token)):
             raise ValueError(why)
+
+    def accounts(self) -> dict[str, dict]:
+        """The workspace's accounts, read again when the file changes (`users add/remove/passwd`)."""
+        if self.workspace is None:
+            return {}
+        try:
+            mtime = accounts.path(self.workspace).stat().st_mtime_ns
+        except FileNotFoundError:
+            mtime = 0
+        if mtime != self._accounts[0]:
+            self._accounts = (mtime, accounts.load(self.workspace) if mtime else {})
+        return self._accounts[1]
+
+    @property
+    def protected(self) -> bool:
+        """Whether requests must prove who they are: a token or an account exists."""
+        return bool(self.token) or bool(self.accounts())
 
     def _matches(self, presented: str | None, client: str) -> bool:
         """Whether a presented token is right, in constant time; a wrong one counts towards a lockout."""
@@ -144,46 +202,99 @@ class Guard:
                      f"too many wrong API tokens: token sign-in refused for {scope}", "locked",
                      actor=f"dashboard:{client}")
 
-    def new_session(self) -> str:
-        now = time.time()
-        self.sessions = {sid: t for sid, t in self.sessions.items() if now - t < SESSION_SECONDS}
+    def new_session(self, principal: Principal) -> str:
+        now = self.clock()
+        self.sessions = {sid: x for sid, x in self.sessions.items() if self._live(x, now)}
         sid = secrets.token_urlsafe(32)
-        self.sessions[sid] = now
+        self.sessions[sid] = Session(principal, now, now)
         return sid
 
-    def _valid_session(self, sid: str | None) -> bool:
-        started = self.sessions.get(sid or "")
-        return started is not None and time.time() - started < SESSION_SECONDS
+    def _live(self, session: Session, now: float) -> bool:
+        return now - session.started < SESSION_SECONDS and now - session.seen < IDLE_SECONDS
 
-    def credential(self, request: Request) -> str | None:
-        """How the request proved itself: 'open' (no token configured), 'header', 'cookie', or None.
+    def session(self, sid: str | None) -> Principal | None:
+        """The principal of a live session, which the request keeps alive; an account removed since, or
+        whose role changed, is looked up again (removed: the session ends)."""
+        session = self.sessions.get(sid or "")
+        now = self.clock()
+        if session is None or not self._live(session, now):
+            self.sessions.pop(sid or "", None)
+            return None
+        session.seen = now
+        if session.principal.name.startswith("dashboard:"):
+            return session.principal
+        account = self.accounts().get(session.principal.name)
+        if account is None:
+            self.sessions.pop(sid or "", None)
+            return None
+        return Principal(session.principal.name, account["role"])
+
+    def credential(self, request: Request) -> tuple[str, Principal] | None:
+        """How the request proved itself ('open': nothing to prove, 'header', 'cookie') and as whom, or None.
 
         Raises LockedOut when the request presents a token from a locked-out address."""
-        if not self.token:
-            return "open"
         client = client_address(request)
+        if not self.protected:
+            return "open", Principal(f"dashboard:{client}", "admin")  # loopback only, as the OS user would be
+        service = Principal(f"dashboard:{client}", self.token_role)
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and self._matches(value.strip(), client):
-            return "header"
+            return "header", service
         if scheme.lower() == "basic":
             try:
                 password = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
             except (binascii.Error, UnicodeDecodeError):
                 password = ""
             if self._matches(password, client):
-                return "header"
-        return "cookie" if self._valid_session(request.cookies.get(COOKIE)) else None
+                return "header", service
+        principal = self.session(request.cookies.get(COOKIE))
+        return ("cookie", principal) if principal else None
 
-    def check_login(self, presented: str, request: Request) -> bool:
-        return self._matches(presented, client_address(request))
+    def check_login(self, presented: str, request: Request) -> Principal | None:
+        """The service principal when `presented` is the token."""
+        if self._matches(presented, client_address(request)):
+            return Principal(f"dashboard:{client_address(request)}", self.token_role)
+        return None
 
-    def set_cookie(self, response: Response, request: Request) -> Response:
-        response.set_cookie(COOKIE, self.new_session(), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
+    def check_password(self, name: str, password: str, request: Request) -> Principal | None:
+        """The account's principal when the password is right; a wrong one counts towards a lockout as a
+        wrong token does (the same limits, the same audit entry)."""
+        client = client_address(request)
+        if wait := self.throttle.retry_after(client):
+            raise LockedOut(wait)
+        account = accounts.authenticate(self.workspace, name, password) if self.workspace and name else None
+        if account is None:
+            for who in self.throttle.fail(client):
+                self._audit_lockout(client, who)
+            return None
+        audit.append(self.workspace, "auth.signin", {"client": client}, "signed in to the dashboard", "ok",
+                     actor=account["name"])
+        return Principal(account["name"], account["role"])
+
+    def set_cookie(self, response: Response, request: Request, principal: Principal) -> Response:
+        response.set_cookie(COOKIE, self.new_session(principal), max_age=SESSION_SECONDS, httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https", path="/")
         return response
 
     def end_session(self, request: Request) -> None:
         self.sessions.pop(request.cookies.get(COOKIE, ""), None)
+
+
+def principal(request: Request) -> Principal:
+    """Who the request acts as (the guard put it there before any route ran)."""
+    return request.state.principal
+
+
+def require_role(role: str) -> Callable[[Request], Principal]:
+    """A route dependency: 403 unless the signed-in principal has `role` or a higher one."""
+    accounts.check_role(role)
+
+    def dependency(request: Request) -> Principal:
+        who = principal(request)
+        if not accounts.allows(who.role, role):
+            raise HTTPException(403, f"{who.name} has the {who.role} role: this needs {role}")
+        return who
+    return dependency
 
 
 def _wants_html(request: Request) -> bool:
@@ -194,6 +305,8 @@ def _same_origin(request: Request) -> bool:
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
+    if origin == "null" and request.headers.get("sec-fetch-site") == "same-origin":
+        return True  # a form posted under `Referrer-Policy: no-referrer` says `Origin: null`; the browser vouches
     return origin is None or origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
@@ -220,22 +333,30 @@ def _check(guard: Guard, request: Request) -> Response | None:
     if guard.allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in guard.allowed_hosts:
         return _denied(request, 400, "unknown host: without a token the dashboard answers only on localhost")
     path = request.url.path
-    how = guard.credential(request)
+    proved = guard.credential(request)
+    how, who = proved if proved else (None, None)
     if request.method in UNSAFE and how != "header":
         if not _same_origin(request):
             return _denied(request, 403, "cross-origin request refused")
         if path not in CSRF_EXEMPT and request.headers.get(CSRF_HEADER) != "1":
             return _denied(request, 403, f"missing {CSRF_HEADER} header")
-    if how is not None or path.startswith(PUBLIC_PREFIXES):
+    if path.startswith(PUBLIC_PREFIXES):
         return None
-    if request.method == "GET" and "token" in request.query_params:
-        if not guard.check_login(request.query_params["token"], request):
+    if who is not None:
+        request.state.principal = who
+        needed = "analyst" if request.method in UNSAFE else "viewer"
+        if not accounts.allows(who.role, needed):
+            return _denied(request, 403, f"{who.name} has the {who.role} role: changes need {needed}")
+        return None
+    if request.method == "GET" and "token" in request.query_params and guard.token:
+        signed = guard.check_login(request.query_params["token"], request)
+        if signed is None:
             return _denied(request, 401, "wrong token")
         rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-        return guard.set_cookie(RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303), request)
+        return guard.set_cookie(RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303), request, signed)
     if _wants_html(request):
         return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
-    return _denied(request, 401, "authentication required: Authorization: Bearer <STOREWATCH_API_TOKEN>")
+    return _denied(request, 401, "authentication required: sign in, or Authorization: Bearer <STOREWATCH_API_TOKEN>")
 
 
 def add_headers(response: Response) -> Response:

@@ -93,12 +93,53 @@ function setUpFeedback(base) {
         say(message, verdict === "false_positive"
           ? `Recorded as a false positive; ${suppressed} pattern(s) will be suppressed by the next detect.`
           : "Recorded as a true positive.");
-        document.getElementById("status").textContent = verdict === "false_positive" ? "false_positive" : "confirmed";
+        document.getElementById("status").textContent = "resolved";
       } catch (error) {
         say(message, "Could not record the verdict: " + error.message, true);
       }
     });
   }
+}
+
+// The case panel: each form posts its fields to /case/<action>, then the page is reloaded to show the
+// new state, the comment and the history entry as the server rendered them.
+const LISTS = { others: /[\s,]+/, alerts: /[\s,]+/, add: /,/, remove: /,/ };
+
+function caseBody(form) {
+  const body = {};
+  for (const [name, value] of new FormData(form).entries()) {
+    const text = String(value).trim();
+    if (LISTS[name]) body[name] = text.split(LISTS[name]).map(v => v.trim()).filter(Boolean);
+    else body[name] = text === "" && name !== "note" && name !== "text" ? null : text;
+  }
+  return body;
+}
+
+function setUpCase(base) {
+  const message = document.getElementById("case-message");
+  if (!message) return;
+  for (const form of document.querySelectorAll("form.case-action")) {
+    form.addEventListener("submit", async event => {
+      event.preventDefault();
+      try {
+        await post(base + "/case/" + form.dataset.action, caseBody(form));
+        window.location.reload();
+      } catch (error) {
+        say(message, "Not changed: " + error.message, true);
+      }
+    });
+  }
+  const attach = document.getElementById("case-attach");
+  attach.addEventListener("submit", async event => {
+    event.preventDefault();
+    const file = attach.elements.file.files[0];
+    if (!file) return say(message, "Choose a file first.", true);
+    const response = await fetch(base + "/case/attachments?name=" + encodeURIComponent(file.name), {
+      method: "POST", credentials: "same-origin", body: await file.arrayBuffer(),
+      headers: { "Content-Type": "application/octet-stream", "X-Storewatch-CSRF": "1" } });
+    if (response.ok) window.location.reload();
+    else say(message, "Not attached: " + ((await response.json().catch(() => ({}))).detail || response.statusText), true);
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -107,4 +148,5 @@ document.addEventListener("DOMContentLoaded", () => {
   const base = "/api/incidents/" + encodeURIComponent(incident.dataset.incident);
   setUpRespond(base);
   setUpFeedback(base);
+  setUpCase(base);
 });

@@ -1,0 +1,1 @@
+"""Cases: what analysts do with incidents (lifecycle, assignee, comments, attachments, merge/split, SLA)."""
