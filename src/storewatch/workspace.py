@@ -25,6 +25,8 @@ SETTINGS_FILE = "settings.yml"
 SETTINGS: dict[str, str] = {
     "brand.names": "the retailer's brand names (look-alike detection compares domains with them)",
     "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
+    "models.retrain_days": "days after which a model's current version is due a retrain (default 7)",
+    "models.retrain_on_drift": "true: a model whose features drifted (PSI >= 0.25) is due a retrain (default false)",
 }
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -107,6 +109,10 @@ class Workspace:
             bad = [v for v in values if not _DOMAIN.match(v)]
             if bad:
                 raise SettingError(f"{key}: not a domain name: {', '.join(bad)}")
+        if key == "models.retrain_days" and values and not (len(values) == 1 and values[0].isdigit() and int(values[0]) > 0):
+            raise SettingError(f"{key}: one whole number of days, at least 1")
+        if key == "models.retrain_on_drift" and values and not (len(values) == 1 and values[0].lower() in ("true", "false")):
+            raise SettingError(f"{key}: true or false")
         current = self.settings()
         current[key] = list(dict.fromkeys(values))
         doc: dict[str, dict[str, list[str]]] = {}

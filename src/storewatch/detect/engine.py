@@ -22,6 +22,7 @@ from storewatch.correlate.incidents import correlate
 from storewatch.correlate.summary import render_alert_summaries
 from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
 from storewatch.detect.registry import load_detections
+from storewatch.learn import anomaly
 from storewatch.learn.feedback import apply_suppressions
 from storewatch.store import db
 from storewatch.workspace import Workspace
@@ -175,6 +176,7 @@ def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Option
         report = DetectReport(run_id=run_id)
         for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
             con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
+        anomaly.bind(con, ws)  # the current model versions the behaviour detections grade with
         detections, load_errors = load_detections(ws, rules_dir)
         report.errors.extend(load_errors)
         report.detections = len(detections)
