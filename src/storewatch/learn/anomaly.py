@@ -38,7 +38,7 @@ from storewatch.store import db
 from storewatch.workspace import Workspace
 
 KINDS = ("host", "db_user")
-HOLDOUT_DAYS = 2
+HOLDOUT_DAYS = 1
 ALERT_PERCENTILE = 0.9
 TOLERANCE = 0.02
 CLEARED = ("false_positive", "benign")

@@ -1,6 +1,6 @@
 """Drift: has what a model sees, or what a detection raises, moved away from its baseline?
 
-Both use the population stability index, PSI = sum over bins of (recent - base) * ln(recent / base), with
+Both use the population stability index, PSI = sum over bins of (recent - base) * ln(recent / base), bins closed on the right, with
 shares floored at EPSILON so an empty bin stays finite. Reading (the usual one): below 0.1 stable, 0.1 to
 0.25 moderate, 0.25 or more drifted.
 
@@ -38,8 +38,8 @@ def psi(base: np.ndarray, recent: np.ndarray, edges: np.ndarray | None = None) -
     base, recent = np.asarray(base, float), np.asarray(recent, float)
     if edges is None:
         edges = np.unique(np.quantile(base, np.linspace(0, 1, BINS + 1)[1:-1]))
-    b = np.bincount(np.searchsorted(edges, base, side="right"), minlength=len(edges) + 1) / len(base)
-    r = np.bincount(np.searchsorted(edges, recent, side="right"), minlength=len(edges) + 1) / len(recent)
+    b = np.bincount(np.searchsorted(edges, base, side="left"), minlength=len(edges) + 1) / len(base)
+    r = np.bincount(np.searchsorted(edges, recent, side="left"), minlength=len(edges) + 1) / len(recent)
     b, r = np.maximum(b, EPSILON), np.maximum(r, EPSILON)
     return round(float(np.sum((r - b) * np.log(r / b))), 4)
 
