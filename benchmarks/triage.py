@@ -26,17 +26,18 @@ from storewatch.simulate import analyst  # noqa: E402
 HELD_DAYS = 2
 
 
-def measure(rows: list[dict], truth: list[int], labelled: int, seed: int, flips: float) -> tuple[float, float | None]:
-    """(P@10 by risk score, P@10 by the model or None when it defers) on the incidents after `labelled`."""
+def measure(rows: list[dict], truth: list[int], labelled: int, seed: int, flips: float) -> tuple[float, float | None, dict]:
+    """(P@10 by risk score, P@10 by the model or None when it defers, the verdict counts) on the
+    incidents after `labelled`."""
     rows = [dict(r, verdict=None) for r in rows]
     for row, said in zip(rows[:labelled], analyst.verdicts(truth[:labelled], seed + 1000, flips)):
         row["verdict"] = said
     held = list(range(labelled, len(rows)))
     by_rule = triage.precision_at(triage.rule_order(rows, held), truth)
     if triage.deferral(triage.counts(rows)):
-        return by_rule, None
+        return by_rule, None, triage.counts(rows)
     weights = triage.fit(rows, range(labelled))
-    return by_rule, triage.precision_at(triage.model_order(rows, held, weights), truth)
+    return by_rule, triage.precision_at(triage.model_order(rows, held, weights), truth), triage.counts(rows)
 
 
 def streams(seeds: list[int], flips: float, days: int = 8, per_day: int = 14) -> list[str]:
@@ -47,7 +48,7 @@ def streams(seeds: list[int], flips: float, days: int = 8, per_day: int = 14) ->
             rows, truth = analyst.incident_stream(seed, days, per_day)
             held_from = (days - HELD_DAYS) * per_day
             rows, truth = rows[:label_days * per_day] + rows[held_from:], truth[:label_days * per_day] + truth[held_from:]
-            r, m = measure(rows, truth, label_days * per_day, seed, flips)
+            r, m, _ = measure(rows, truth, label_days * per_day, seed, flips)
             rule.append(r)
             model.append(m if m is not None else r)
             deferred += m is None
@@ -79,9 +80,9 @@ def simulator(seeds: list[int], flips: float, days: int = 4, scale: float = 0.05
                                   "entities": [{"value": v} for v in r["values"]]}, lb) for lb in attacks)) for r in rows]
         last = max(r["first_seen"] for r in rows)
         labelled = sum(r["first_seen"] < last - timedelta(days=HELD_DAYS) for r in rows)
-        r, m = measure(rows, truth, labelled, seed, flips)
+        r, m, said = measure(rows, truth, labelled, seed, flips)
         out.append(f"| {seed} | {len(rows)} | {sum(truth)} | {len(rows) - labelled} | {r} | "
-                   f"{m if m is not None else 'defers (' + str(triage.counts(rows)) + ')'} |")
+                   f"{m if m is not None else 'defers ({true_positive} true-positive, {other} other verdicts)'.format(**said)} |")
     return out
 
 

@@ -118,7 +118,9 @@ def test_training_leaves_out_confirmed_attacks_and_excluded_periods_and_learns_c
     assert key in _trained_rows(estate, cleared) and cleared["data_hash"] != confirmed["data_hash"]
 
     # "Don't learn from Black Friday": an excluded day disappears from training, and the change is audited.
-    exclusions.add(estate, f"{key[1]}T00:00:00Z", f"{key[1]}T23:59:59Z", "Black Friday")
+    _cli(estate, "models", "exclude", "--from", f"{key[1]}T00:00:00Z", "--to", f"{key[1]}T23:59:59Z",
+         "--reason", "Black Friday")
+    assert [p["reason"] for p in exclusions.periods(estate)] == ["Black Friday"]
     excluded = models.train(estate, HOST, promote=False)
     assert not {k for k in _trained_rows(estate, excluded) if k[1] == key[1]}
     assert excluded["rows"]["left_out_excluded"] >= len(others_that_day | {key})

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from storewatch.correlate.queries import list_incidents
 from storewatch.learn import models
+from storewatch.report import render_report
 from storewatch.store import reader
 from storewatch.web import create_app
 
@@ -24,3 +25,4 @@ def test_models_page_lists_versions_and_drift_and_incident_page_says_triage_defe
     assert "Ranked by the risk score: 0 true-positive and 0 other verdicts" in incident.text
     listed = client.get("/?sort=triage")
     assert listed.status_code == 200 and first["id"] in listed.text
+    assert "Model and detection drift" in render_report(estate)
