@@ -94,37 +94,32 @@ def register(app: typer.Typer) -> None:
             console.print(f"{shown(r['model'])}: {shown(r['version'] or '-')} {r['status']}"
                           + (f" ({shown('; '.join(r['reasons']))})" if r["reasons"] else ""))
 
-    @group.command()
-    def promote(version: str = typer.Argument(..., help="Version id to make current."),
-                home: Optional[Path] = HomeOption,
-                reason: str = typer.Option("analyst promoted it", "--reason")) -> None:
-        """Make a candidate current (the current one is retired and can be rolled back to)."""
+    def change(home: Optional[Path], version: str, reason: str, rollback: bool) -> None:
         from storewatch.cli import console
         from storewatch.learn import registry
         from storewatch.terminal import shown
         from storewatch.workspace import Workspace
 
+        call = registry.rollback if rollback else registry.promote
         try:
-            doc = registry.promote(Workspace.at(home), version, reason)
+            doc = call(Workspace.at(home), version, reason)
         except registry.ModelError as exc:
             fail(exc)
-        console.print(f"{shown(doc['id'])} is current.")
+        console.print(f"{shown(doc['id'])} is current{' again' if rollback else ''}.")
+
+    @group.command()
+    def promote(version: str = typer.Argument(..., help="Version id to make current."),
+                home: Optional[Path] = HomeOption,
+                reason: str = typer.Option("analyst promoted it", "--reason")) -> None:
+        """Make a candidate current (the current one is retired and can be rolled back to)."""
+        change(home, version, reason, rollback=False)
 
     @group.command()
     def rollback(version: str = typer.Argument(..., help="Earlier (retired) version id to restore."),
                  home: Optional[Path] = HomeOption,
                  reason: str = typer.Option("analyst restored an earlier version", "--reason")) -> None:
         """Restore an earlier version as current (after a peak season, or a retrain gone wrong)."""
-        from storewatch.cli import console
-        from storewatch.learn import registry
-        from storewatch.terminal import shown
-        from storewatch.workspace import Workspace
-
-        try:
-            doc = registry.rollback(Workspace.at(home), version, reason)
-        except registry.ModelError as exc:
-            fail(exc)
-        console.print(f"{shown(doc['id'])} is current again.")
+        change(home, version, reason, rollback=True)
 
     @group.command()
     def exclude(start: str = typer.Option(..., "--from", help="ISO 8601 start (UTC unless it says otherwise)."),
