@@ -55,3 +55,25 @@ def test_on_the_store_it_defers_to_the_risk_order_until_verdicts_suffice(estate)
     assert [r["id"] for r in ranked] == [r["id"] for r in listed]
     assert [r["triage"]["rank_before"] for r in ranked] == list(range(1, len(ranked) + 1))
     assert ranked[0]["triage"]["score"] is None and "1 true-positive and 1 other" in ranked[0]["triage"]["deferred"]
+
+
+def test_a_promoted_triage_version_reranks_the_store_and_explains_each_score(estate, monkeypatch) -> None:
+    monkeypatch.setattr(triage, "MIN_PER_CLASS", 2)  # the tiny estate has a dozen incidents, not hundreds
+    with reader.opened(estate) as con:
+        listed = list_incidents(con)
+    # The analyst calls the lowest-risk incidents true positives and the highest false positives.
+    for inc in listed[:4]:
+        record_feedback(estate, inc["id"], "false_positive", actor="analyst")
+    for inc in listed[-4:]:
+        record_feedback(estate, inc["id"], "true_positive", actor="analyst")
+    doc = models.train(estate, triage.MODEL, promote=False)
+    assert doc["rows"]["trained_on"] == 6 and doc["rows"]["held_out"] == 2 and doc["evaluation"]["held_out"] == 2
+    registry.promote(estate, doc["id"])
+    with reader.opened(estate) as con:
+        ranked = triage.attach(estate, con, list_incidents(con))
+    scores = [r["triage"]["score"] for r in ranked]
+    assert scores == sorted(scores, reverse=True) and {r["triage"]["model_version"] for r in ranked} == {doc["id"]}
+    place = {r["id"]: n for n, r in enumerate(ranked)}
+    assert max(place[i["id"]] for i in listed[-4:]) < min(place[i["id"]] for i in listed[:4])
+    assert sorted(r["triage"]["rank_before"] for r in ranked) == list(range(1, len(listed) + 1))
+    assert all(len(r["triage"]["top_features"]) == triage.TOP_FEATURES for r in ranked)

@@ -57,7 +57,7 @@ def due_retrains(ws: Workspace, now: datetime | None = None) -> list[dict]:
     due = []
     with reader.opened(ws) as con:
         drifted = {m["model"] for m in drift.drift(ws, con)["models"] if m["level"] == "drifted"} if on_drift else set()
-        verdicts = triage.counts(triage.incidents(con))
+        verdicts = triage.verdict_counts(con)
     for model in MODELS:
         doc = registry.current(ws, model)
         if model == triage.MODEL:

@@ -152,6 +152,15 @@ def model_order(rows: Sequence[dict], idx: Sequence[int], weights: dict) -> list
     return sorted(idx, key=lambda i: (-by[i], -rows[i]["risk_score"], rows[i]["incident_id"]))
 
 
+def verdict_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """`counts` of the store's incidents straight from their latest verdicts (no features built)."""
+    tp, other = con.execute("""
+        WITH v AS (SELECT incident_id, arg_max(verdict, recorded_at) AS verdict FROM feedback GROUP BY ALL)
+        SELECT count(*) FILTER (verdict = 'true_positive'), count(*) FILTER (verdict <> 'true_positive')
+        FROM v JOIN incidents USING (incident_id)""").fetchall()[0]
+    return {"true_positive": tp, "other": other}
+
+
 def counts(rows: Sequence[dict]) -> dict[str, int]:
     labels = [label(r) for r in rows if label(r) is not None]
     return {"true_positive": sum(labels), "other": len(labels) - sum(labels)}
@@ -222,7 +231,7 @@ def attach(ws: Workspace, con: duckdb.DuckDBPyConnection, listed: list[dict]) ->
     if not listed:
         return listed
     if current is None:
-        why = deferral(counts(incidents(con))) or "no triage version promoted yet (`storewatch models train --detector triage`)"
+        why = deferral(verdict_counts(con)) or "no triage version promoted yet (`storewatch models train --detector triage`)"
         for inc in listed:
             inc["triage"]["deferred"] = why
         return listed
