@@ -329,11 +329,13 @@ def incidents(
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents active since this ISO 8601 time or for this long (12h, 7d)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show at most this many."),
 ) -> None:
-    """Incidents ranked by risk, highest first."""
+    """Incidents ranked by risk, highest first (by the triage model's score once one is promoted)."""
     from storewatch.correlate.queries import list_incidents
+    from storewatch.learn import triage
 
-    with reader.opened(Workspace.at(home)) as con:
-        rows = list_incidents(con, _check_severity(min_severity), _parse_since(since), limit)
+    ws = Workspace.at(home)
+    with reader.opened(ws) as con:
+        rows = triage.attach(ws, con, list_incidents(con, _check_severity(min_severity), _parse_since(since)))[:limit]
     if json:
         _json_out(rows)
         return

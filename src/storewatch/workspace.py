@@ -27,6 +27,8 @@ SETTINGS: dict[str, str] = {
     "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
     "sla.acknowledge": "time to acknowledge an incident, per severity: critical=15m high=1h ... (docs/cases.md)",
     "sla.resolve": "time to resolve an incident, per severity: critical=4h high=24h ... (docs/cases.md)",
+    "models.retrain_days": "days after which a model's current version is due a retrain (default 7)",
+    "models.retrain_on_drift": "true: a model whose features drifted (PSI >= 0.25) is due a retrain (default false)",
 }
 _SLA_TARGET = re.compile(r"^(low|medium|high|critical)=[1-9][0-9]*[mhdw]$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -115,6 +117,10 @@ class Workspace:
             bad = [v for v in values if not _SLA_TARGET.match(v)]
             if bad:
                 raise SettingError(f"{key}: not severity=duration (like high=1h): {', '.join(bad)}")
+        if key == "models.retrain_days" and values and not (len(values) == 1 and values[0].isdigit() and int(values[0]) > 0):
+            raise SettingError(f"{key}: one whole number of days, at least 1")
+        if key == "models.retrain_on_drift" and values and not (len(values) == 1 and values[0].lower() in ("true", "false")):
+            raise SettingError(f"{key}: true or false")
         current = self.settings()
         current[key] = list(dict.fromkeys(values))
         doc: dict[str, dict[str, list[str]]] = {}

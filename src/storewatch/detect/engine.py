@@ -23,6 +23,7 @@ from storewatch.correlate.incidents import correlate
 from storewatch.correlate.summary import render_alert_summaries
 from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
 from storewatch.detect.registry import load_detections
+from storewatch.learn import anomaly
 from storewatch.learn.feedback import apply_suppressions
 from storewatch.store import db
 from storewatch.workspace import Workspace
@@ -199,6 +200,7 @@ def detect_in(con: duckdb.DuckDBPyConnection, ws: Workspace, detections: list[De
     report = DetectReport(run_id=run_id, detections=len(detections), errors=list(load_errors))
     for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
         con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
+    anomaly.bind(con, ws)  # the current model versions the behaviour detections grade with
     candidates, report.per_detection, errors = run_detections(con, detections, progress)
     report.errors.extend(errors)
     if candidates is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from storewatch.correlate.queries import get_incident, list_incidents
+from storewatch.learn import drift
 from storewatch.report import aggregate, charts, narrative, sources
 from storewatch.store import reader
 from storewatch.workspace import Workspace
@@ -15,11 +16,12 @@ def _incidents(ws: Workspace) -> tuple[list[dict], dict]:
         incidents = [get_incident(con, row["id"]) for row in list_incidents(con)]
         for inc in incidents:
             inc["timeline"] = sources.timeline(con, inc)
+        drifted = drift.drift(ws, con)
         events, first, last = con.execute("SELECT count(*), min(time), max(time) FROM events").fetchone()
     for inc in incidents:
         inc["money"] = aggregate.money_at_risk(inc)
         inc["actions"] = sources.response_actions(ws, inc["id"])
-    return incidents, {"events": events, "first": first, "last": last}
+    return incidents, {"events": events, "first": first, "last": last, "drift": drifted}
 
 
 def _period(first: datetime | None, last: datetime | None) -> str:
@@ -69,4 +71,5 @@ def collect(ws: Workspace) -> dict:
         "entities": entities,
         "money": money,
         "incidents": incidents,
+        "drift": store["drift"],
     }

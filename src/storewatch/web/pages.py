@@ -87,6 +87,15 @@ def _case_context(request: Request, incident_id: str) -> dict:
             "can_change": allows(principal(request).role, "analyst")}
 
 
+@router.get("/models", response_class=HTMLResponse)
+def models_page(request: Request) -> HTMLResponse:
+    try:
+        found = services.models(workspace(request))
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    return _page(request, "models.html.j2", **found)
+
+
 def _local_path(target: str) -> str:
     """Only same-site paths after login: '/x' yes, '//evil.example' or 'https://...' no."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"

@@ -23,6 +23,7 @@ import orjson
 from storewatch import audit
 from storewatch.correlate import queries
 from storewatch.correlate.incidents import SEVERITY_RANK
+from storewatch.learn import drift, registry, triage
 from storewatch.report import sources
 from storewatch.store import db, reader, snapshot
 from storewatch.store.schema import COLUMN_NAMES
@@ -33,6 +34,8 @@ SORTS = {
     "recent": lambda i: i["last_seen"],
     "first_seen": lambda i: i["first_seen"],
     "severity": lambda i: (-SEVERITY_RANK[i["severity"]], -i["risk_score"]),
+    # the triage model's order (learn/triage.py); the risk order while it defers
+    "triage": lambda i: (-(i["triage"]["score"] or 0), i["triage"]["rank_before"]),
 }
 REVERSED = {"recent"}  # newest first
 SAMPLE_EVENTS = 5
@@ -98,7 +101,7 @@ def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Opt
     if sort not in SORTS:
         raise ServiceError(f"sort must be one of {', '.join(SORTS)}")
     with store(ws) as con:
-        rows = queries.list_incidents(con, min_severity, since)
+        rows = triage.attach(ws, con, queries.list_incidents(con, min_severity, since))
     if scenario:
         rows = [r for r in rows if r["scenario"] == scenario]
     rows.sort(key=SORTS[sort], reverse=sort in REVERSED)
@@ -131,8 +134,18 @@ def _incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict:
 
 
 def incident(ws: Workspace, incident_id: str) -> dict:
+    """One incident, with its triage view (score, place in the risk order, top features) from the full list."""
     with store(ws) as con:
-        return _incident(con, incident_id)
+        found = _incident(con, incident_id)
+        ranked = triage.attach(ws, con, queries.list_incidents(con))
+    found["triage"] = next((r["triage"] for r in ranked if r["id"] == found["id"]), None)
+    return found
+
+
+def models(ws: Workspace) -> dict[str, Any]:
+    """The model versions and the drift of the current ones, for the dashboard's Models page."""
+    with store(ws) as con:
+        return {"versions": registry.versions(ws), "drift": drift.drift(ws, con)}
 
 
 def timeline(ws: Workspace, incident_id: str) -> dict:

@@ -17,17 +17,29 @@ One point cannot make itself look normal; a crowd of like suspects could (maskin
 a sample. The features that deviate most from the reference days of its peers, other entities only
 (robust z: median / MAD), say why. With a single entity its own other days are the reference; with fewer
 than MIN_TRAIN reference entity-days the model abstains and the rule's certainty stands alone.
+
+Once a version of the model has been trained and promoted (`storewatch models`, docs/learning.md), the
+reference is that version's stored one (its entity-days and fitted forest, checked against their hashes)
+rather than the store's current days: the same store and version always give the same scores, the model
+does not drift with whatever arrived since, and every graded alert names the version (`ml_model_version`).
+Without one, the reference is fitted in the run as described above and the version is null.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
+import joblib
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sklearn.ensemble import IsolationForest
 
 from storewatch.detect.behaviour.common import ASSETS_CTE, external, internal
+from storewatch.learn import registry
 from storewatch.store import db
+from storewatch.workspace import Workspace
 
 # Hours of the day the estate is quiet: fewer actors (hosts, devices, users, addresses) active in that hour
 # of day than this share of the median hour's. Learned from the store, so a 24/7 estate has few off hours
@@ -144,23 +156,26 @@ def peer_z(x: np.ndarray, peers: np.ndarray, groups: np.ndarray, reference: np.n
     return z
 
 
-def isolation(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Anomaly (higher is stranger) of every row: the reference's from a forest fitted on the reference,
-    each suspect's from a forest fitted on the reference plus that suspect alone."""
-    def forest(sample: np.ndarray) -> IsolationForest:
-        return IsolationForest(n_estimators=N_TREES, contamination="auto", random_state=SEED).fit(sample)
+def forest(sample: np.ndarray) -> IsolationForest:
+    """The model: an IsolationForest with a fixed seed, so one sample always gives one forest."""
+    return IsolationForest(n_estimators=N_TREES, contamination="auto", random_state=SEED).fit(sample)
 
+
+def isolation(x: np.ndarray, reference: np.ndarray, fitted: IsolationForest | None = None) -> np.ndarray:
+    """Anomaly (higher is stranger) of every row: the reference's from a forest fitted on the reference
+    (`fitted`, when a stored version brings it), each suspect's from a forest fitted on the reference plus
+    that suspect alone."""
     anomaly = np.zeros(len(x))
-    anomaly[reference] = -forest(x[reference]).score_samples(x[reference])
+    anomaly[reference] = -(fitted or forest(x[reference])).score_samples(x[reference])
     for i in np.flatnonzero(~reference):
         anomaly[i] = -forest(np.vstack([x[reference], x[i]])).score_samples(x[i:i + 1])[0]
     return anomaly
 
 
-def score(table: pa.Table, suspects: np.ndarray | None = None) -> pa.Table:
+def score(table: pa.Table, suspects: np.ndarray | None = None, fitted: IsolationForest | None = None) -> pa.Table:
     """(entity, day, percentile, top_features) for a feature table. `suspects` marks the entity-days under
     judgement (the rules' alerts): they are ranked in the reference (every other row) and never part of it.
-    Nulls when the reference has fewer than MIN_TRAIN rows."""
+    Nulls when the reference has fewer than MIN_TRAIN rows. `fitted`: the reference's stored forest."""
     n, names = table.num_rows, table.column_names[3:]
     keys = {"entity": table["entity"], "day": table["day"]}
     reference = np.ones(n, bool) if suspects is None else ~np.asarray(suspects, bool)
@@ -171,13 +186,47 @@ def score(table: pa.Table, suspects: np.ndarray | None = None) -> pa.Table:
     if len(np.unique(groups[reference])) < 2:
         groups = np.asarray([str(d) for d in table["day"].to_pylist()], dtype=object)
     x = scaled(table, names)
-    anomaly = isolation(x, reference)
+    anomaly = isolation(x, reference, fitted)
     pct = np.searchsorted(np.sort(anomaly[reference]), anomaly, side="right") / reference.sum()
     z = peer_z(x, np.asarray(table["peers"].to_pylist()), groups, reference)
     raw = {name: table[name].to_pylist() for name in names}
     top = [[{"feature": names[j], "value": float(raw[names[j]][i]), "z": round(float(z[i, j]), 1)}
             for j in np.argsort(-np.abs(z[i]), kind="stable")[:TOP_FEATURES]] for i in range(n)]
     return pa.table({**keys, "percentile": np.round(pct, 3), "top_features": pa.array(top, TOP_TYPE)})
+
+
+def model_name(kind: str) -> str:
+    return f"outliers.{kind}"
+
+
+def bind_variable(kind: str) -> str:
+    """The DuckDB variable through which `detect` names the current version of the `kind` model."""
+    return f"sw_model_outliers_{kind}"
+
+
+def load(ws: Workspace, vid: str) -> tuple[pa.Table, IsolationForest]:
+    """A stored version's reference entity-days and fitted forest, each checked against its hash."""
+    doc = registry.manifest(ws, vid)
+    reference = pq.read_table(registry.artefact(ws, doc, "reference.parquet"))
+    return reference, joblib.load(registry.artefact(ws, doc, "forest.joblib"))
+
+
+def _stored(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[str, pa.Table, IsolationForest] | None:
+    home, vid = (con.execute(f"SELECT getvariable('{name}')").fetchall()[0][0]
+                 for name in ("sw_models_home", bind_variable(kind)))
+    if not home or not vid:
+        return None
+    reference, fitted = load(Workspace(Path(home)), vid)
+    return vid, reference, fitted
+
+
+def score_stored(table: pa.Table, rows: np.ndarray, reference: pa.Table, fitted: IsolationForest) -> pa.Table:
+    """Score `table`'s marked rows against a stored reference: the rows are the suspects, the stored
+    entity-days the reference (the store's other days play no part)."""
+    picked = table.filter(pa.array(np.asarray(rows, bool))).select(reference.column_names)
+    combined = pa.concat_tables([reference, picked.cast(reference.schema)])
+    marks = np.r_[np.zeros(reference.num_rows, bool), np.ones(picked.num_rows, bool)]
+    return score(combined, marks, fitted).slice(reference.num_rows)
 
 
 def annotate(con: duckdb.DuckDBPyConnection, alerts: pa.Table, kind: str) -> pa.Table:
@@ -198,14 +247,17 @@ def annotate(con: duckdb.DuckDBPyConnection, alerts: pa.Table, kind: str) -> pa.
                            AND date_trunc('day', a.first_seen) = f.day) AS suspect
             FROM (SELECT entity, day, row_number() OVER () AS i FROM _ml_features) f ORDER BY f.i
         """).fetchnumpy()["suspect"]
-    scores = score(table, suspects)
+    stored = _stored(con, kind)
+    vid = stored[0] if stored else None
+    scores = score(table, suspects) if stored is None else score_stored(table, suspects, *stored[1:])
     with db.registered(con, _ml_alerts=alerts, _ml_scores=scores):
         return con.sql(f"""
             SELECT a.* EXCLUDE (ml_entity, certainty, evidence),
                    json_merge_patch(a.evidence::JSON, json_object('ml_anomaly_percentile', s.percentile,
-                                                                  'ml_top_features', s.top_features)) AS evidence,
+                                                                  'ml_top_features', s.top_features,
+                                                                  'ml_model_version', ?::VARCHAR)) AS evidence,
                    round({RULE_WEIGHT} * least(a.certainty, 1.0)
                          + {1 - RULE_WEIGHT} * coalesce(s.percentile, least(a.certainty, 1.0)), 3) AS confidence
             FROM _ml_alerts a
             LEFT JOIN _ml_scores s ON s.entity = a.ml_entity AND s.day = date_trunc('day', a.first_seen)
-        """).to_arrow_table()
+        """, params=[vid]).to_arrow_table()
