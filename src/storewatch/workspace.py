@@ -25,6 +25,8 @@ SETTINGS_FILE = "settings.yml"
 SETTINGS: dict[str, str] = {
     "brand.names": "the retailer's brand names (look-alike detection compares domains with them)",
     "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
+    "payments.thresholds": "card programme thresholds that replace the shipped ones, as programme=ratio "
+                           "(vamp=0.009 mastercard_ecp=0.01; see `storewatch payments`)",
 }
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
