@@ -25,6 +25,8 @@ SETTINGS_FILE = "settings.yml"
 SETTINGS: dict[str, str] = {
     "brand.names": "the retailer's brand names (look-alike detection compares domains with them)",
     "brand.domains": "the retailer's own registrable domains (never flagged; look-alikes are measured against them)",
+    "stores.hours": "store opening hours as STORE=HH-HH, closing hour exclusive, `*` for every store "
+                    "(0005=08-21 *=09-20); unset, they are learned (see `storewatch stores`)",
     "payments.thresholds": "card programme thresholds that replace the shipped ones, as programme=ratio "
                            "(vamp=0.009 mastercard_ecp=0.01; see `storewatch payments`)",
 }

@@ -1,0 +1,100 @@
+"""The retailer's own terms: `storewatch payments` (the card networks' ratios) and `storewatch stores`
+(conversion, cashier exceptions, tills after hours)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+
+def _computed(home: Optional[Path], setting: str, parse: Callable[[list[str]], Any],
+              compute: Callable[[Any, Any], dict]) -> dict:
+    """`compute(reader connection, parsed setting)` over the workspace; a bad setting is a usage error."""
+    from storewatch.store import reader
+    from storewatch.workspace import Workspace
+
+    ws = Workspace.at(home)
+    try:
+        parsed = parse(ws.settings()[setting])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=setting) from None
+    with reader.opened(ws) as con:
+        return compute(con, parsed)
+
+
+def register(app: typer.Typer) -> None:
+    from storewatch.cli import HomeOption
+
+    @app.command()
+    def payments(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
+        """Payment health: Visa's VAMP ratio, Mastercard's chargeback ratio, declines and fraud warnings per month."""
+        from rich.table import Table
+
+        from storewatch.business import payments as health
+        from storewatch.cli import _json_out, console
+
+        result = _computed(home, "payments.thresholds", health.programmes,
+                           lambda con, progs: health.health(health.monthly_counts(con), progs))
+        if json:
+            _json_out(result)
+            return
+        if not result["trend"]:
+            console.print("No payment events in the store (Stripe events feed this view).")
+            return
+        for prog in result["programmes"]:
+            table = Table(title=f"{prog['name']}: threshold {prog['threshold']:.2%}, "
+                                f"at least {prog['minimum_count']:,} a month; warning from {prog['warn_ratio']:.2%}")
+            for col in ("month", "fraud + disputes", "sales", "ratio", "status"):
+                table.add_column(col, justify="left" if col in ("month", "status") else "right")
+            for m in prog["months"]:
+                count = f"{m['numerator']:,}" + (f" (pace {m['projected_count']:,})" if m["partial"] else "")
+                table.add_row(m["month"] + (" (so far)" if m["partial"] else ""), count,
+                              "-" if m["denominator"] is None else f"{m['denominator']:,}",
+                              "-" if m["ratio"] is None else f"{m['ratio']:.2%}", m["status"].replace("_", " "))
+            console.print(table)
+        trend = Table(title="All cards")
+        for col in ("month", "settled", "declined", "decline rate", "fraud warnings", "disputes"):
+            trend.add_column(col, justify="left" if col == "month" else "right")
+        for t in result["trend"]:
+            trend.add_row(t["month"], f"{t['settled_sales']:,}", f"{t['declines']:,}",
+                          "-" if t["decline_rate"] is None else f"{t['decline_rate']:.1%}",
+                          f"{t['fraud_reports']:,}", f"{t['disputes']:,}")
+        console.print(trend)
+
+    @app.command()
+    def stores(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
+        """In-store analytics: visitors against sales, cashiers whose exceptions stand out, tills used after hours."""
+        from rich.table import Table
+
+        from storewatch.business import stores as analytics
+        from storewatch.cli import _json_out, console
+        from storewatch.terminal import shown
+
+        result = _computed(home, "stores.hours", analytics.parse_hours, analytics.report)
+        if json:
+            _json_out(result)
+            return
+        table = Table(title="Cashier exceptions against their peers (most unlikely first)")
+        for col in ("store", "cashier", "exception", "count", "per 100", "why"):
+            table.add_column(col, overflow="fold")
+        for f in result["cashier_exceptions"]:
+            table.add_row(shown(f["store_id"]), shown(f["employee_id"]), f["exception"].replace("_", " "),
+                          str(f["count"]), f"{f['per_100']:.1f}", shown(f["explanation"]))
+        console.print(table if result["cashier_exceptions"] else "No cashier's exceptions stand out from their peers'.")
+        late = Table(title="Till activity after hours")
+        for col in ("store", "day", "hour", "what", "count", "cashiers", "hours from"):
+            late.add_column(col, overflow="fold")
+        for f in result["after_hours"]:
+            late.add_row(shown(f["store_id"]), f["day"], f"{f['hour']:02d}:00", f["activity"], str(f["count"]),
+                         shown(", ".join(f["employees"])), f["basis"])
+        console.print(late if result["after_hours"] else "No till activity after hours.")
+        odd = [c for c in result["conversion"] if c["note"]]
+        conv = Table(title="Visitors against sales: the store-days that do not add up")
+        for col in ("store", "day", "visitors", "sales", "conversion", "note"):
+            conv.add_column(col, overflow="fold")
+        for c in odd:
+            conv.add_row(shown(c["store_id"]), c["day"], str(c["entries"]), str(c["transactions"]),
+                         "-" if c["conversion"] is None else f"{c['conversion']:.1%}", c["note"])
+        console.print(conv if odd else f"Visitors and sales agree on all {len(result['conversion'])} store-days.")
