@@ -1,0 +1,92 @@
+"""Business impact per incident: only the money the alerts cite, per currency, lost or at risk."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from storewatch.business.impact import impact
+from storewatch.cli import app
+from storewatch.correlate.queries import list_incidents
+from storewatch.detect.engine import detect
+from storewatch.ingest.engine import ingest
+from storewatch.simulate import simulate
+from storewatch.store import reader
+from storewatch.workspace import Workspace
+
+
+def _e(channel: str, activity: str, outcome: str, amount: str, currency: str = "USD", tx: str | None = None) -> dict:
+    return {"channel": channel, "activity": activity, "outcome": outcome, "amount": amount, "currency": currency,
+            "transaction_id": tx}
+
+
+def test_losses_and_exposure_per_currency_never_added_across() -> None:
+    got = impact([_e("pos", "return", "success", "100.00"), _e("pos", "return", "success", "50.00", "EUR"),
+                  _e("payments", "dispute", "unknown", "200.00", tx="ch_1"), _e("payments", "charge", "success", "200.00", tx="ch_1"),
+                  _e("payments", "charge", "success", "30.00", tx="ch_2"), _e("orders", "order", "success", "80.00", "GBP"),
+                  _e("pos", "sale", "success", "999.00"), _e("payments", "charge", "failure", "10.00")])
+    # the dispute's fee (15) is a loss; its charge is lost, not also at risk; sales and declines are neither
+    assert got["loss"] == {"EUR": 50.0, "USD": 315.0}
+    assert got["exposure"] == {"GBP": 80.0, "USD": 30.0}
+    assert "1 disputed charges (chargebacks) (USD 215.00 with fees)" in got["basis"]
+    assert impact([_e("pos", "sale", "success", "10.00")]) == {"loss": {}, "exposure": {}, "basis": "No cited event moved money."}
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory) -> tuple[Workspace, list[dict], list[dict]]:
+    root = tmp_path_factory.mktemp("impact")
+    simulate(root / "estate", days=2, scale=0.3, seed=5)
+    ws = Workspace.at(root / "home")
+    ingest([root / "estate"], ws)
+    detect(ws)
+    labels = [json.loads(line) for line in (root / "estate" / "labels.jsonl").read_text().splitlines()]
+    with reader.opened(ws) as con:
+        incidents = list_incidents(con)
+    return ws, labels, incidents
+
+
+def _truth(ws: Workspace, label: dict, activities: tuple[str, ...]) -> float:
+    """What the labelled employee refunded or voided at the labelled store in the labelled window, from the
+    store (more than the 20 events an alert keeps as its sample)."""
+    employees = [e["value"] for e in label["entities"] if e["type"] == "employee"]
+    stores = [e["value"] for e in label["entities"] if e["type"] == "store"]
+    with reader.opened(ws) as con:
+        [(total,)] = con.execute(
+            "SELECT coalesce(sum(amount), 0) FROM events WHERE list_contains(?, employee_id) AND list_contains(?, store_id) "
+            "AND list_contains(?, activity) AND time BETWEEN ? AND ?",
+            [employees, stores, list(activities), datetime.fromisoformat(label["start"].replace("Z", "+00:00")),
+             datetime.fromisoformat(label["end"].replace("Z", "+00:00"))]).fetchall()
+    return float(total)
+
+
+def _incident_of(incidents: list[dict], label: dict) -> dict:
+    values = {e["value"] for e in label["entities"]}
+    return max((i for i in incidents if values & {e["value"] for e in i["entities"]}), key=lambda i: i["risk_score"])
+
+
+def test_a_break_in_costs_what_the_intruder_refunded_not_the_stores_sales(estate) -> None:
+    ws, labels, incidents = estate
+    [night] = [label for label in labels if label["scenario"] == "after_hours_intrusion"]
+    found = _incident_of(incidents, night)
+    assert found["impact"]["loss"] == {"USD": pytest.approx(_truth(ws, night, ("return", "post_void")))} != {"USD": 0}
+    assert found["impact"]["exposure"] == {}
+
+
+def test_refund_fraud_loss_is_the_fraudsters_refunds_and_voids(estate) -> None:
+    ws, labels, incidents = estate
+    [fraud] = [label for label in labels if label["scenario"] == "refund_fraud"]
+    found = _incident_of(incidents, fraud)
+    assert found["impact"]["loss"]["USD"] == pytest.approx(_truth(ws, fraud, ("return", "post_void")))
+
+
+def test_incidents_json_carries_impact_for_every_incident(estate) -> None:
+    ws, _, incidents = estate
+    out = CliRunner().invoke(app, ["incidents", "--json", "--home", str(ws.home)])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert rows and all(set(r["impact"]) == {"loss", "exposure", "basis"} for r in rows)
+    assert {r["id"]: r["impact"] for r in rows} == {i["id"]: i["impact"] for i in incidents}
