@@ -90,3 +90,31 @@ def test_incidents_json_carries_impact_for_every_incident(estate) -> None:
     rows = json.loads(out.output)
     assert rows and all(set(r["impact"]) == {"loss", "exposure", "basis"} for r in rows)
     assert {r["id"]: r["impact"] for r in rows} == {i["id"]: i["impact"] for i in incidents}
+
+
+def test_ranking_puts_open_risk_first_and_leaves_false_positives_out() -> None:
+    from storewatch.business.ranking import rank
+
+    def inc(i: int, store: str, risk: int, status: str = "open", loss: float = 0.0, title: str = "Refund fraud: x") -> dict:
+        return {"id": f"INC-{i}", "title": title, "risk_score": risk, "status": status, "stores": [store],
+                "channels": ["pos"], "impact": {"loss": {"USD": loss} if loss else {}, "exposure": {}, "basis": ""}}
+
+    rows = rank([inc(1, "A", 40, "resolved", loss=900.0), inc(2, "A", 30, "resolved", loss=100.0),
+                 inc(3, "B", 90, "new", title="After-hours intrusion at a store: B"), inc(4, "C", 99, "false_positive", loss=5000.0),
+                 inc(5, "B", 20, "in_progress", loss=50.0)], "stores")
+    assert [r["store"] for r in rows] == ["B", "A"]  # C's only incident was a false positive
+    assert (rows[0]["open_risk"], rows[0]["open_incidents"], rows[0]["loss"]) == (110, 2, {"USD": 50.0})
+    assert rows[0]["drivers"][0] == {"what": "After-hours intrusion at a store", "risk": 90}
+    assert (rows[1]["open_risk"], rows[1]["incidents"], rows[1]["loss"]) == (0, 2, {"USD": 1000.0})
+
+
+def test_ranking_cli(estate) -> None:
+    ws, labels, incidents = estate
+    out = CliRunner().invoke(app, ["ranking", "--json", "--home", str(ws.home)])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    [fraud] = [label for label in labels if label["scenario"] == "refund_fraud"]
+    store = next(e["value"] for e in fraud["entities"] if e["type"] == "store")
+    row = next(r for r in data["stores"] if r["store"] == store)
+    assert row["loss"]["USD"] >= _incident_of(incidents, fraud)["impact"]["loss"]["USD"] - 0.01  # its loss, and maybe others
+    assert {r["channel"] for r in data["channels"]} >= {"pos", "payments"}

@@ -1,5 +1,5 @@
-"""The retailer's own terms: `storewatch payments` (the card networks' ratios) and `storewatch stores`
-(conversion, cashier exceptions, tills after hours)."""
+"""The retailer's own terms: `storewatch payments` (the card networks' ratios), `storewatch stores`
+(conversion, cashier exceptions, tills after hours) and `storewatch ranking` (stores and channels by risk)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any, Callable, Optional
 import typer
 
 
-def _computed(home: Optional[Path], setting: str, parse: Callable[[list[str]], Any],
-              compute: Callable[[Any, Any], dict]) -> dict:
+def _computed(home: Optional[Path], compute: Callable[[Any, Any], Any], setting: Optional[str] = None,
+              parse: Callable[[list[str]], Any] = list) -> Any:
     """`compute(reader connection, parsed setting)` over the workspace; a bad setting is a usage error."""
     from storewatch.store import reader
     from storewatch.workspace import Workspace
 
     ws = Workspace.at(home)
     try:
-        parsed = parse(ws.settings()[setting])
+        parsed = parse(ws.settings()[setting]) if setting else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=setting) from None
     with reader.opened(ws) as con:
@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
         from storewatch.business import payments as health
         from storewatch.cli import _json_out, console
 
-        result = _computed(home, "payments.thresholds", health.programmes,
-                           lambda con, progs: health.health(health.monthly_counts(con), progs))
+        result = _computed(home, lambda con, progs: health.health(health.monthly_counts(con), progs),
+                           "payments.thresholds", health.programmes)
         if json:
             _json_out(result)
             return
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         from storewatch.cli import _json_out, console
         from storewatch.terminal import shown
 
-        result = _computed(home, "stores.hours", analytics.parse_hours, analytics.report)
+        result = _computed(home, analytics.report, "stores.hours", analytics.parse_hours)
         if json:
             _json_out(result)
             return
@@ -98,3 +98,30 @@ def register(app: typer.Typer) -> None:
             conv.add_row(shown(c["store_id"]), c["day"], str(c["entries"]), str(c["transactions"]),
                          "-" if c["conversion"] is None else f"{c['conversion']:.1%}", c["note"])
         console.print(conv if odd else f"Visitors and sales agree on all {len(result['conversion'])} store-days.")
+
+    @app.command()
+    def ranking(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json"),
+                since: Optional[str] = typer.Option(None, "--since", help="Only incidents active since this time or for this long (30d)."),
+                top: int = typer.Option(10, "--top", min=1, help="Rows per table.")) -> None:
+        """Stores and channels ranked by open risk and realised loss, with what drives each."""
+        from rich.table import Table
+
+        from storewatch.business.ranking import rank
+        from storewatch.cli import _json_out, _parse_since, console
+        from storewatch.correlate.queries import list_incidents
+        from storewatch.terminal import shown
+
+        incidents = _computed(home, lambda con, _: list_incidents(con, None, _parse_since(since)))
+        result = {"stores": rank(incidents, "stores")[:top], "channels": rank(incidents, "channels")[:top]}
+        if json:
+            _json_out(result)
+            return
+        for by, rows in result.items():
+            table = Table(title=f"{by.capitalize()} by open risk, then loss")
+            for col in (by[:-1], "open risk", "open", "all", "loss", "driven by"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(shown(r[by[:-1]]), str(r["open_risk"]), str(r["open_incidents"]), str(r["incidents"]),
+                              ", ".join(f"{c} {v:,.2f}" for c, v in r["loss"].items()) or "-",
+                              shown("; ".join(f"{d['what']} ({d['risk']})" for d in r["drivers"])))
+            console.print(table if rows else f"No incidents touch any {by[:-1]}.")
