@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,3 +118,38 @@ def test_ranking_cli(estate) -> None:
     row = next(r for r in data["stores"] if r["store"] == store)
     assert row["loss"]["USD"] >= _incident_of(incidents, fraud)["impact"]["loss"]["USD"] - 0.01  # its loss, and maybe others
     assert {r["channel"] for r in data["channels"]} >= {"pos", "payments"}
+
+
+def test_funnel_effect_of_card_testing_and_scraping_against_other_days(estate) -> None:
+    from storewatch.business import funnel
+
+    ws, labels, incidents = estate
+    with reader.opened(ws) as con:
+        hours = funnel.hourly(con)
+
+    def effect_of(scenario: str) -> dict:
+        [label] = [x for x in labels if x["scenario"] == scenario]
+        span = [datetime.fromisoformat(label[k].replace("Z", "+00:00")) for k in ("start", "end")]
+        return funnel.effect(hours, *span)
+
+    testing = effect_of("card_testing")["metrics"]
+    assert testing["declines"]["measurable"] and testing["declines"]["low"] > 0  # the gateway flooded with declines
+    assert testing["declines"]["expected"] < testing["declines"]["seen"] / 5
+    scraping = effect_of("scraping_bot")["metrics"]
+    assert scraping["product_views"]["measurable"] and scraping["product_views"]["low"] > 0
+    # a quiet benign hour: the same measure on an hour with no labelled attack is within its interval
+    # hours outside the bursts (labels of up to 6 hours: the waves that move traffic; the day-long ones,
+    # refund or chargeback fraud, move no web traffic)
+    bursts = [x for x in labels if datetime.fromisoformat(x["end"][:19]) - datetime.fromisoformat(x["start"][:19]) <= timedelta(hours=6)]
+    quiet = [h for h in sorted(funnel._covered(hours))
+             if not any(x["start"][:13] <= h.strftime("%Y-%m-%dT%H") <= x["end"][:13] for x in bursts)]
+    judged = [m for h in quiet if "sessions" in (m := funnel.effect(hours, h, h)["metrics"])]
+    assert len(judged) >= 10
+    # benign hours: at most one in twenty shows a measurable change in sessions (a 95% interval)
+    assert sum(m["sessions"]["measurable"] for m in judged) <= max(1, len(judged) // 20)
+    after = funnel.effect(hours, max(hours), max(hours))  # the logs' last hours: not judged
+    assert after["metrics"] == {} and "do not cover" in after["note"]
+    out = CliRunner().invoke(app, ["funnel", "--json", "--home", str(ws.home)])
+    assert out.exit_code == 0 and len(json.loads(out.output)["hours"]) == len(hours)
+    inc = CliRunner().invoke(app, ["funnel", "--incident", incidents[0]["id"], "--json", "--home", str(ws.home)])
+    assert inc.exit_code == 0 and json.loads(inc.output)["incident"] == incidents[0]["id"]

@@ -125,3 +125,48 @@ def register(app: typer.Typer) -> None:
                               ", ".join(f"{c} {v:,.2f}" for c, v in r["loss"].items()) or "-",
                               shown("; ".join(f"{d['what']} ({d['risk']})" for d in r["drivers"])))
             console.print(table if rows else f"No incidents touch any {by[:-1]}.")
+
+    @app.command()
+    def funnel(home: Optional[Path] = HomeOption, incident: Optional[str] = typer.Option(
+                   None, "--incident", help="How this incident moved the funnel against the same hours of other days."),
+               json: bool = typer.Option(False, "--json")) -> None:
+        """The web shop's funnel per hour (sessions, add-to-cart, checkouts, orders, declines), or an incident's effect on it."""
+        from datetime import datetime
+
+        from rich.table import Table
+
+        from storewatch.business import funnel as shop
+        from storewatch.cli import _json_out, console
+        from storewatch.correlate.queries import get_incident
+
+        def compute(con, _):
+            hours = shop.hourly(con)
+            if incident is None:
+                return {"hours": [{"hour": h.isoformat(), **v} for h, v in sorted(hours.items())]}
+            found = get_incident(con, incident)
+            if found is None:
+                raise typer.BadParameter(f"no incident {incident!r} (or the prefix is not unique)", param_hint="--incident")
+            span = [datetime.fromisoformat(found[k].replace("Z", "+00:00")) for k in ("first_seen", "last_seen")]
+            return {"incident": found["id"], **shop.effect(hours, *span)}
+
+        result = _computed(home, compute)
+        if json:
+            _json_out(result)
+            return
+        if incident is None:
+            table = Table(title="The shop's funnel per hour (UTC)")
+            for col in ("hour", *shop.METRICS):
+                table.add_column(col.replace("_", " "), justify="left" if col == "hour" else "right")
+            for row in result["hours"]:
+                table.add_row(row["hour"][:13], *(f"{row[m]:,}" for m in shop.METRICS))
+            console.print(table)
+            return
+        table = Table(title=f"{result['incident']}: {result['hours']} hour(s) against the same hours of "
+                            f"{result['comparable_days']} other day(s); 95% intervals")
+        for col in ("measure", "seen", "expected", "effect", "interval"):
+            table.add_column(col, justify="left" if col == "measure" else "right")
+        for name, m in result["metrics"].items():
+            table.add_row(name.replace("_", " "), f"{m['seen']:,}", f"{m['expected']:,.1f}",
+                          f"{m['effect']:+,.1f}" if m["measurable"] else "no measurable effect",
+                          f"{m['low']:+,.1f} to {m['high']:+,.1f}")
+        console.print(table)
