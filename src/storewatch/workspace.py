@@ -29,6 +29,10 @@ SETTINGS: dict[str, str] = {
     "sla.resolve": "time to resolve an incident, per severity: critical=4h high=24h ... (docs/cases.md)",
     "models.retrain_days": "days after which a model's current version is due a retrain (default 7)",
     "models.retrain_on_drift": "true: a model whose features drifted (PSI >= 0.25) is due a retrain (default false)",
+    "stores.hours": "store opening hours as STORE=HH-HH, closing hour exclusive, `*` for every store "
+                    "(0005=08-21 *=09-20); unset, they are learned (see `storewatch stores`)",
+    "payments.thresholds": "card programme thresholds that replace the shipped ones, as programme=ratio "
+                           "(vamp=0.009 mastercard_ecp=0.01; see `storewatch payments`)",
 }
 _SLA_TARGET = re.compile(r"^(low|medium|high|critical)=[1-9][0-9]*[mhdw]$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

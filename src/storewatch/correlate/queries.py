@@ -8,6 +8,7 @@ from typing import Optional
 import duckdb
 import orjson
 
+from storewatch.business import impact
 from storewatch.correlate.incidents import SEVERITY_RANK
 
 LIST_COLUMNS = ("incident_id", "title", "scenario", "severity", "risk_score", "first_seen", "last_seen",
@@ -50,7 +51,9 @@ def list_incidents(
         sql += f" LIMIT {int(limit)}"
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
-    return [_public(dict(zip(names, r))) for r in cur.fetchall()]
+    rows = [_public(dict(zip(names, r))) for r in cur.fetchall()]
+    impacts = impact.for_incidents(con, [r["id"] for r in rows])
+    return [{**r, "impact": impacts[r["id"]]} for r in rows]
 
 
 def get_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> Optional[dict]:
@@ -63,6 +66,7 @@ def get_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> Optional[d
     if len(rows) != 1:
         return None
     incident = _public(dict(zip(names, rows[0])))
+    incident["impact"] = impact.for_incidents(con, [incident["id"]])[incident["id"]]
     cur = con.execute("""
         SELECT a.alert_id, a.rule_id, a.kind, a.title, a.scenario, a.severity, a.first_seen, a.last_seen,
                a.event_count, a.entities, a.evidence, a.event_ids, a.attack, a.summary
