@@ -212,3 +212,11 @@ def compile_query(query: Query, since: datetime | None = None, until: datetime |
     if offset < 0:
         raise QueryError("offset cannot be negative")
     return _Builder().select(query, since, until, limit, offset)
+
+
+def compile_condition(query: Query, group_by: str | None = None) -> tuple[str, dict, Field | None]:
+    """`query`'s filter alone (TRUE for none) and its parameters, plus the `group_by` field resolved, for
+    statements built around a search (a promoted detection)."""
+    builder = _Builder()
+    where = builder.where(query.where) if query.where is not None else "TRUE"
+    return where, builder.params, builder.field(group_by) if group_by else None
