@@ -15,18 +15,37 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from storewatch.helptext import RootGroup, show_version
 from storewatch.ingest.engine import IngestReport, ingest as run_ingest
 from storewatch.store import db, reader
 from storewatch.store.summary import store_summary
 from storewatch.terminal import shown
-from storewatch.workspace import KeyFileError, Workspace
+from storewatch.workspace import KeyFileError, Workspace, WorkspaceMissing
 
-app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False,
+                  cls=RootGroup)
 # emoji=False: ':x:' in a log is text, not an emoji. Values from logs go through `shown` (see terminal.py).
 console = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
 
 HomeOption = typer.Option(None, "--home", help="Workspace folder (default ./.storewatch or $STOREWATCH_HOME).")
+# A folder named but missing is an error (exit 2, naming it), never silently no rules.
+RulesOption = typer.Option(None, "--rules", exists=True, file_okay=False, help="Extra folder of Sigma or SQL rules (.yml).")
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version,
+                                       help="Print the version and exit.")) -> None:
+    """Security analytics and response for retailers."""
+
+
+def existing_workspace(home: Optional[Path]) -> Workspace:
+    """The workspace a reading command needs, or exit 2 saying where it looked and how to create one."""
+    try:
+        return Workspace.existing(home)
+    except WorkspaceMissing as exc:
+        err.print(f"[red]{shown(str(exc))}[/]")
+        raise typer.Exit(2) from None
 
 
 def _json_out(data) -> None:
@@ -49,7 +68,7 @@ def _verdict(problems: list[str], as_json: dict | None, broken: str, intact: str
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (recursive; .gz/.bz2/.xz read as they are)."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders (recursive; .gz/.bz2/.xz read as they are)."),
     home: Optional[Path] = HomeOption,
     json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
     tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none (syslog, naive ISO)."),
@@ -59,11 +78,8 @@ def ingest(
 
 
 def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) -> None:
-    """Ingest what exists, say what does not, print the report; exit 1 when nothing could be read."""
-    for p in paths:
-        if not p.exists():
-            err.print(f"[yellow]not found:[/] {shown(p)}")
-    report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=json)
+    """Ingest the paths (checked to exist by the options), print the report; exit 1 when nothing could be read."""
+    report = _ingest_with_progress(paths, ws, tz, quiet=json)
     if json:
         _json_out(report.as_dict())
     else:
@@ -127,7 +143,7 @@ def _short(path: str) -> str:
 def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, help="Rows to show."),
                json: bool = typer.Option(False, "--json")) -> None:
     """Show quarantined records: file, line, reason and the raw text (card numbers already tokenized)."""
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         rows = con.execute("SELECT source_file, source_line, reason, left(raw, 200) FROM quarantine "
                            "ORDER BY run_id DESC, source_file, source_line LIMIT ?", [limit]).fetchall()
     if json:
@@ -144,7 +160,7 @@ def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, 
 @app.command()
 def status(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
     """What the store holds: events per source and class, entities, intel, quarantine."""
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         summary = store_summary(con)
     if json:
         _json_out(summary)
@@ -206,11 +222,11 @@ SeverityOption = typer.Option(None, "--min-severity", help="Only incidents at le
 @app.command()
 def detect(
     home: Optional[Path] = HomeOption,
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
     json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
 ) -> None:
     """Run every detection over the store and correlate the alerts into incidents (safe to re-run)."""
-    report = _detect_with_progress(Workspace.at(home), rules, quiet=json)
+    report = _detect_with_progress(existing_workspace(home), rules, quiet=json)
     if json:
         _json_out(report.as_dict())
         return
@@ -261,15 +277,13 @@ def _check_severity(value: Optional[str]) -> Optional[str]:
 @app.command()
 def detections(
     home: Optional[Path] = HomeOption,
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
     from storewatch.detect.catalog import rows
     from storewatch.detect.registry import load_detections, refusal_summary
 
-    if rules is not None and not rules.is_dir():
-        raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
     found, errors = load_detections(Workspace.at(home), rules)
     listed = rows(found)
     summary = refusal_summary(errors)
@@ -332,7 +346,7 @@ def incidents(
     """Incidents ranked by risk, highest first."""
     from storewatch.correlate.queries import list_incidents
 
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         rows = list_incidents(con, _check_severity(min_severity), _parse_since(since), limit)
     if json:
         _json_out(rows)
@@ -364,7 +378,7 @@ def incident(
     """One incident in full: summary, risk factors, entities, ATT&CK techniques, alerts and their evidence."""
     from storewatch.correlate.queries import get_incident
 
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         found = get_incident(con, incident_id)
     if found is None:
         err.print(f"[red]No single incident matches {shown(incident_id)!r}.[/] See `storewatch incidents`.")
@@ -411,10 +425,10 @@ def _print_incident(inc: dict) -> None:
 
 @app.command()
 def run(
-    paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders to ingest."),
     home: Optional[Path] = HomeOption,
     tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
 ) -> None:
     """Ingest, detect and show the incident table: the whole pipeline in one command."""
     from storewatch.correlate.queries import list_incidents
@@ -434,7 +448,7 @@ def evaluate(
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Score the incidents against labelled attacks: recall, precision, false positives per day."""
-    result = _evaluate(Workspace.at(home), labels, benign)
+    result = _evaluate(existing_workspace(home), labels, benign)
     if json:
         _json_out(result)
         return

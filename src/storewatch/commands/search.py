@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,7 +20,7 @@ class _SearchGroup(TyperGroup):
     """`search QUERY` runs the query; `search save ...` and the other subcommands still work. A query that is
     a subcommand's name (`save`) is written `search query save`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [RUN, *args]
         return super().parse_args(ctx, args)
@@ -130,9 +129,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _workspace(home: Optional[Path]):
-    from storewatch.workspace import Workspace
+    from storewatch.cli import existing_workspace
 
-    return Workspace.at(home)
+    return existing_workspace(home)
 
 
 @contextmanager
