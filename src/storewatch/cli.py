@@ -140,24 +140,6 @@ def _short(path: str) -> str:
 
 
 @app.command()
-def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, help="Rows to show."),
-               json: bool = typer.Option(False, "--json")) -> None:
-    """Show quarantined records: file, line, reason and the raw text (card numbers already tokenized)."""
-    with reader.opened(existing_workspace(home)) as con:
-        rows = con.execute("SELECT source_file, source_line, reason, left(raw, 200) FROM quarantine "
-                           "ORDER BY run_id DESC, source_file, source_line LIMIT ?", [limit]).fetchall()
-    if json:
-        _json_out([dict(zip(("source_file", "source_line", "reason", "raw"), r)) for r in rows])
-        return
-    table = Table(title="Quarantine")
-    for col in ("file", "line", "reason", "raw"):
-        table.add_column(col, overflow="fold")
-    for f, line, reason, raw in rows:
-        table.add_row(shown(_short(f)), str(line), shown(reason), shown(raw))
-    console.print(table)
-
-
-@app.command()
 def status(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
     """What the store holds: events per source and class, entities, intel, quarantine."""
     with reader.opened(existing_workspace(home)) as con:

@@ -52,3 +52,16 @@ def show_version(value: bool) -> None:
     if value:
         typer.echo(f"storewatch {installed_version()}")
         raise typer.Exit()
+
+
+class DefaultCommandGroup(TyperGroup):
+    """A group whose bare use runs one of its commands: `search QUERY` is `search query QUERY`, and
+    `quarantine --json` is `quarantine show --json`, while `search save ...` still reaches `save`.
+    Subclasses name the command in `default`."""
+
+    default = ""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from typer.core import TyperGroup
+
+from storewatch.helptext import DefaultCommandGroup
 
 # Columns an event table shows when they hold something, in this order; the rest are in --json / --csv.
 SHOWN = ("time", "channel", "class_name", "src_ip", "dst_ip", "user_name", "host", "store_id", "http_status",
@@ -16,14 +17,10 @@ WHOLE = ("time", "bucket", "src_ip", "dst_ip", "channel", "http_status", "store_
 RUN = "query"  # the subcommand a bare `search QUERY` runs
 
 
-class _SearchGroup(TyperGroup):
-    """`search QUERY` runs the query; `search save ...` and the other subcommands still work. A query that is
-    a subcommand's name (`save`) is written `search query save`."""
+class _SearchGroup(DefaultCommandGroup):
+    """`search QUERY` runs the query (a query that is a subcommand's name is written `search query save`)."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = [RUN, *args]
-        return super().parse_args(ctx, args)
+    default = RUN
 
 
 def register(app: typer.Typer) -> None:
