@@ -336,18 +336,44 @@ def incidents(
     _print_incidents(rows)
 
 
+# The incident table's columns, each with the terminal width it needs to be shown: a narrow terminal drops the
+# row number, scenario and alert count, shortens the time, and gives every row one line (titles shortened with …).
+_INCIDENT_COLUMNS = (("#", 120), ("id", 0), ("risk", 0), ("severity", 0), ("scenario", 120), ("title", 0),
+                     ("first seen (UTC)", 0), ("alerts", 100))
+NARROW = 100
+
+
 def _print_incidents(rows: list[dict]) -> None:
+    from rich import box
+
     if not rows:
         console.print("No incidents. Run `storewatch detect` after ingesting.")
         return
-    table = Table(title=f"Incidents ({len(rows)}), highest risk first")
-    for col in ("#", "id", "risk", "severity", "scenario", "title", "first seen (UTC)", "alerts"):
-        table.add_column(col, justify="right" if col in ("#", "risk", "alerts") else "left",
-                         overflow="fold", max_width=60 if col == "title" else None)
+    width = console.width
+    narrow = width < NARROW
+    columns = [name for name, needs in _INCIDENT_COLUMNS if width >= needs]
+    table = Table(title=f"Incidents ({len(rows)}), highest risk first", box=None if narrow else box.HEAVY_HEAD,
+                  pad_edge=not narrow)
+    cells = []
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), shown(r["id"]), str(r["risk_score"]), r["severity"], shown(r["scenario"]), shown(r["title"]),
-                      r["first_seen"][:16].replace("T", " "), str(r["alerts"]),
-                      style=SEVERITY_STYLE.get(r["severity"]))
+        seen = r["first_seen"][5 if narrow else 0:16].replace("T", " ")
+        values = {"#": str(n), "id": shown(r["id"]), "risk": str(r["risk_score"]), "severity": r["severity"],
+                  "scenario": shown(r["scenario"]), "title": shown(r["title"]), "first seen (UTC)": seen,
+                  "alerts": str(r["alerts"])}
+        cells.append([values[c] for c in columns])
+    fixed = {c: max(len(c if c != "first seen (UTC)" or not narrow else "first seen"), *(len(row[i]) for row in cells))
+             for i, c in enumerate(columns) if c != "title"}
+    # narrow: every other column whole, the title the width that is left (2 spaces between columns)
+    title_width = max(12, width - sum(fixed.values()) - 2 * (len(columns) - 1)) if narrow else None
+    for col in columns:
+        if col == "title":
+            table.add_column(col, overflow="ellipsis" if narrow else "fold", no_wrap=narrow, width=title_width,
+                             max_width=None if narrow else 80)
+        else:
+            table.add_column("first seen" if narrow and col == "first seen (UTC)" else col, no_wrap=True,
+                             justify="right" if col in ("#", "risk", "alerts") else "left", min_width=fixed[col])
+    for r, row in zip(rows, cells):
+        table.add_row(*row, style=SEVERITY_STYLE.get(r["severity"]))
     console.print(table)
 
 

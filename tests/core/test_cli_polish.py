@@ -57,3 +57,42 @@ def test_missing_folders_exit_2(tmp_path: Path):
     for command in (["detect"], ["detections"]):
         out = sw(*command, "--rules", str(tmp_path / "no-rules"), "--home", str(home), COLUMNS="300")
         assert out.exit_code == 2 and f"'--rules': dir '{tmp_path / 'no-rules'}' does not exist" in out.output
+
+
+@pytest.fixture(scope="module")
+def incidents_home(tmp_path_factory) -> str:
+    import time as clock
+    from datetime import datetime, timezone
+
+    from storewatch.correlate.incidents import correlate
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+    from tests.forensics.conftest import add_alert
+
+    ws = Workspace.at(tmp_path_factory.mktemp("table") / "ws")
+    t = datetime(2026, 11, 16, 10, tzinfo=timezone.utc)
+    with db.opened(ws) as con:
+        add_alert(con, [("device", "POS-0192-04"), ("user", "a-rather-long-operator-name")], t, t,
+                  "a_long_scenario_name_for_the_table", severity="critical")
+        add_alert(con, [("ip", "198.51.100.23")], t, t, "credential_stuffing_with_a_long_name")
+        correlate(con, now=clock.time())
+    return str(ws.home)
+
+
+def test_incident_table_fits_80_columns(incidents_home):
+    out = sw("incidents", "--home", incidents_home, COLUMNS="80").output
+    lines = out.rstrip("\n").split("\n")
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if "INC-" in line]
+    assert len(rows) == 2  # one line per incident: ids, risk and time whole, the title shortened
+    for row in rows:
+        assert row.split()[0].startswith("INC-") and len(row.split()[0]) == 14 and "11-16 10:00" in row
+    assert "Test alert: a_long_scenario_name_f…" in rows[0] and "critical" in rows[0]
+    assert "scenario" not in lines[1]  # dropped for width
+
+
+def test_incident_table_uses_200_columns(incidents_home):
+    out = sw("incidents", "--home", incidents_home, COLUMNS="200").output
+    assert max(len(line) for line in out.splitlines()) <= 200
+    assert "scenario" in out and "a_long_scenario_name_for_the_table" in out and "2026-11-16 10:00" in out
+    assert "Test alert: credential_stuffing_with_a_long_name: 198.51.100.23" in out  # whole title, one line
