@@ -83,7 +83,7 @@ def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) ->
     if json:
         _json_out(report.as_dict())
     else:
-        _print_report(report)
+        _print_report(report, ws)
     if report.totals["read"] == 0:
         err.print("[red]Nothing could be read.[/]")
         raise typer.Exit(1)
@@ -100,7 +100,12 @@ def _ingest_with_progress(paths: list[Path], ws: Workspace, tz: str, quiet: bool
         return run_ingest(paths, ws, tz=tz, progress=progress)
 
 
-def _print_report(report: IngestReport) -> None:
+def home_flag(ws: Workspace) -> str:
+    """` --home <folder>` when a command run without one would not find `ws`, so a printed hint works as is."""
+    return "" if Workspace.default_home() == ws.home else f" --home {ws.home}"
+
+
+def _print_report(report: IngestReport, ws: Workspace) -> None:
     table = Table(title=f"Ingest run {report.run_id}", show_footer=True)
     t = report.totals
     table.add_column("source", footer="total")
@@ -119,7 +124,7 @@ def _print_report(report: IngestReport) -> None:
                       f"{f.duplicates:,}", shown(notes), style=style)
     console.print(table)
     if t["quarantined"]:
-        console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine`.")
+        console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine{shown(home_flag(ws))}`.")
 
 
 def _common_root(paths: list[str]) -> str | None:
@@ -520,8 +525,9 @@ def demo(
     summary = _simulate_with_progress(data, days, scale, seed)
     console.print(f"{sum(summary['files'].values()):,} records in {len(summary['files'])} files, {summary['labels']} labelled attacks")
     console.rule("[bold]2. Ingesting")
-    report = _ingest_with_progress([data], ws, "UTC", quiet=False)
-    _print_report(report)
+    # its data files only: the labels, look-alikes and README beside them are the answers, not logs
+    report = _ingest_with_progress([data / name for name in summary["files"]], ws, "UTC", quiet=False)
+    _print_report(report, ws)
     console.rule("[bold]3. What the store holds")
     with reader.opened(ws) as con:
         _print_summary(store_summary(con))
@@ -541,7 +547,8 @@ def demo(
     console.print(f"Dashboard: storewatch serve --home {ws.home}   then open http://127.0.0.1:8765/")
     console.print(f"\nWorkspace: {ws.home}  ({time.monotonic() - started:.0f} s)")
     console.print(f"Explore it: storewatch incidents --home {ws.home}; storewatch timeline ID --home {ws.home}; "
-                  f"storewatch respond ID --home {ws.home}")
+                  f"storewatch respond ID --home {ws.home}; storewatch search 'http_status:401 | top 5 src_ip' "
+                  f"--home {ws.home}; storewatch quarantine --home {ws.home}")
 
 
 from storewatch.commands import register_all  # noqa: E402  (commands reuse this module's console and options)

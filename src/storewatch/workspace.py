@@ -64,6 +64,11 @@ class Workspace:
         chosen.mkdir(parents=True, exist_ok=True)
         return cls(chosen)
 
+    @staticmethod
+    def default_home() -> Path:
+        """Where a command given no --home looks ($STOREWATCH_HOME, else ./.storewatch)."""
+        return _chosen(None)
+
     @classmethod
     def existing(cls, home: Path | str | None = None) -> "Workspace":
         """The workspace a reading command needs; WorkspaceMissing if there is no store there, rather than
