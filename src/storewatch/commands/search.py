@@ -10,9 +10,6 @@ import typer
 
 from storewatch.helptext import DefaultCommandGroup
 
-# Columns an event table shows when they hold something, in this order; the rest are in --json / --csv.
-SHOWN = ("time", "channel", "class_name", "src_ip", "dst_ip", "user_name", "host", "store_id", "http_status",
-         "url_path", "process_name", "command_line", "message")
 WHOLE = ("time", "bucket", "src_ip", "dst_ip", "channel", "http_status", "store_id", "count")
 RUN = "query"  # the subcommand a bare `search QUERY` runs
 
@@ -149,7 +146,7 @@ def _query_errors() -> Iterator[None]:
 def _print_result(result, console) -> None:
     from rich.table import Table
 
-    from storewatch.hunt.run import cell
+    from storewatch.hunt.run import SHOWN, cell
     from storewatch.terminal import shown
 
     if not result.rows:

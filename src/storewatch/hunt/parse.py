@@ -177,6 +177,8 @@ def parse(text: str) -> Query:
     try:
         tree = _parser().parse(text)
     except exceptions.UnexpectedCharacters as exc:
+        if text[exc.pos_in_stream] == '"':
+            raise QueryError(f"the quote at column {exc.column} is never closed") from None
         raise QueryError(f"unexpected {text[exc.pos_in_stream]!r} at column {exc.column}"
                          " (quote values holding spaces, ':', '<', '>', '|' or brackets)") from None
     except exceptions.UnexpectedEOF:

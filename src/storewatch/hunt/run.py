@@ -17,6 +17,10 @@ import orjson
 from storewatch.hunt.compile import compile_query
 from storewatch.hunt.parse import parse
 
+# Columns a table of events shows (CLI and dashboard) when they hold something, in this order; exports carry all.
+SHOWN = ("time", "channel", "class_name", "src_ip", "dst_ip", "user_name", "host", "store_id", "http_status",
+         "url_path", "process_name", "command_line", "message")
+
 
 @dataclass(frozen=True)
 class Result:

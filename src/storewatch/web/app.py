@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 import storewatch
 from storewatch.report import sources
-from storewatch.web import api, pages, security
+from storewatch.web import api, pages, search, security
 from storewatch.web.limits import BodyLimit
 from storewatch.workspace import Workspace
 
@@ -33,7 +33,9 @@ def create_app(ws: Workspace, token: str | None, *, allowed_hosts: tuple[str, ..
         return security.add_headers(refused if refused is not None else await call_next(request))
 
     app.include_router(api.router, prefix="/api")
+    app.include_router(search.api_router, prefix="/api")
     app.include_router(pages.router)
+    app.include_router(search.page_router)
     app.mount("/static", StaticFiles(packages=[("storewatch.web", "static")]), name="static")
     edl = sources.optional_module("storewatch.respond.edl")
     if edl is not None:
