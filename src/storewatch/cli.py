@@ -239,18 +239,15 @@ def _print_detect_report(report) -> None:
 
 
 def _parse_since(since: Optional[str]):
-    from datetime import datetime, timedelta, timezone
+    """An ISO 8601 time or a duration back from now (12h, 7d), read as searches read them."""
+    from storewatch.hunt.parse import QueryError, moment
 
     if not since:
         return None
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if since[:-1].isdigit() and since[-1] in units:
-        return datetime.now(timezone.utc) - timedelta(**{units[since[-1]]: int(since[:-1])})
     try:
-        parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{since!r} is neither an ISO 8601 time nor a duration like 12h or 7d", param_hint="--since")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return moment(since)
+    except QueryError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
 
 def _check_severity(value: Optional[str]) -> Optional[str]:
