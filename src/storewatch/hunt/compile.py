@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from storewatch.detect.intel import ip_number
-from storewatch.hunt.parse import (And, Compare, Count, Match, Not, Or, Query, QueryError, Range, Text, Top,
-                                   Value, moment)
+from storewatch.hunt.parse import (Compare, Count, Junction, Match, Not, Query, QueryError, Range, Text, Top, Value,
+                                   moment)
 from storewatch.store.schema import COLUMN_NAMES, COLUMNS, entity_columns
 
 # Bare words are looked for in these: what people write and what attackers put in requests and commands.
@@ -76,10 +76,8 @@ class _Builder:
 
     # --- conditions ---------------------------------------------------------------------------------
     def where(self, node: object) -> str:
-        if isinstance(node, And):
-            return "(" + " AND ".join(self.where(i) for i in node.items) + ")"
-        if isinstance(node, Or):
-            return "(" + " OR ".join(self.where(i) for i in node.items) + ")"
+        if isinstance(node, Junction):
+            return "(" + f" {node.op} ".join(self.where(i) for i in node.items) + ")"
         if isinstance(node, Not):
             return f"NOT coalesce({self.where(node.item)}, FALSE)"
         if isinstance(node, Text):

@@ -62,12 +62,9 @@ class Not:
 
 
 @dataclass(frozen=True)
-class And:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Or:
+class Junction:
+    """Terms joined by `op`, AND or OR (the grammar's, never the user's text)."""
+    op: str
     items: tuple
 
 
@@ -133,11 +130,11 @@ class _ToTree(Transformer):
     def negation(self, items: list) -> Not:
         return Not(items[0])
 
-    def and_expr(self, items: list) -> And:
-        return And(tuple(items))
+    def and_expr(self, items: list) -> Junction:
+        return Junction("AND", tuple(items))
 
-    def or_expr(self, items: list) -> Or:
-        return Or(tuple(items))
+    def or_expr(self, items: list) -> Junction:
+        return Junction("OR", tuple(items))
 
     def by_field(self, items: list[Token]) -> str:
         return str(items[0])

@@ -25,20 +25,11 @@ class Filters:
     before: datetime | None = None  # quarantined before
 
     def where(self) -> tuple[str, list]:
-        conds, params = ["TRUE"], []
-        if self.reason:
-            conds.append("contains(lower(reason), lower(?))")
-            params.append(self.reason)
-        if self.file:
-            conds.append("contains(source_file, ?)")
-            params.append(self.file)
-        if self.since:
-            conds.append("quarantined_at >= ?")
-            params.append(self.since)
-        if self.before:
-            conds.append("quarantined_at < ?")
-            params.append(self.before)
-        return " AND ".join(conds), params
+        """The SQL condition (values bound) of the filters that are set."""
+        tests = ((self.reason, "contains(lower(reason), lower(?))"), (self.file, "contains(source_file, ?)"),
+                 (self.since, "quarantined_at >= ?"), (self.before, "quarantined_at < ?"))
+        used = [(value, sql) for value, sql in tests if value]
+        return " AND ".join(["TRUE", *(sql for _, sql in used)]), [value for value, _ in used]
 
     def as_dict(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items() if v is not None}
