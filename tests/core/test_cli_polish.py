@@ -31,7 +31,8 @@ def test_help_shows_no_type_on_flags(command):
 
 def test_reading_command_without_workspace_says_where_and_how(tmp_path: Path):
     missing = tmp_path / "nowhere"
-    for command in (["incidents"], ["status"], ["quarantine"], ["search", "src_ip:1.2.3.4"]):
+    for command in (["incidents"], ["status"], ["quarantine"], ["search", "src_ip:1.2.3.4"], ["timeline", "INC-1"],
+                    ["respond", "INC-1"], ["actions"], ["report", "--out", str(tmp_path / "r.html")], ["serve"]):
         out = sw(*command, "--home", str(missing))
         assert out.exit_code == 2, (command, out.output)
         text = " ".join(out.output.split())
