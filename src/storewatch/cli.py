@@ -15,18 +15,37 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from storewatch.helptext import RootGroup, show_version
 from storewatch.ingest.engine import IngestReport, ingest as run_ingest
 from storewatch.store import db, reader
 from storewatch.store.summary import store_summary
 from storewatch.terminal import shown
-from storewatch.workspace import KeyFileError, Workspace
+from storewatch.workspace import KeyFileError, Workspace, WorkspaceMissing
 
-app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Security analytics and response for retailers.", no_args_is_help=True, add_completion=False,
+                  cls=RootGroup)
 # emoji=False: ':x:' in a log is text, not an emoji. Values from logs go through `shown` (see terminal.py).
 console = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
 
 HomeOption = typer.Option(None, "--home", help="Workspace folder (default ./.storewatch or $STOREWATCH_HOME).")
+# A folder named but missing is an error (exit 2, naming it), never silently no rules.
+RulesOption = typer.Option(None, "--rules", exists=True, file_okay=False, help="Extra folder of Sigma or SQL rules (.yml).")
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version,
+                                       help="Print the version and exit.")) -> None:
+    """Security analytics and response for retailers."""
+
+
+def existing_workspace(home: Optional[Path]) -> Workspace:
+    """The workspace a reading command needs, or exit 2 saying where it looked and how to create one."""
+    try:
+        return Workspace.existing(home)
+    except WorkspaceMissing as exc:
+        err.print(f"[red]{shown(str(exc))}[/]")
+        raise typer.Exit(2) from None
 
 
 def _json_out(data) -> None:
@@ -49,7 +68,7 @@ def _verdict(problems: list[str], as_json: dict | None, broken: str, intact: str
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (recursive; .gz/.bz2/.xz read as they are)."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders (recursive; .gz/.bz2/.xz read as they are)."),
     home: Optional[Path] = HomeOption,
     json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
     tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none (syslog, naive ISO)."),
@@ -59,15 +78,12 @@ def ingest(
 
 
 def _ingest_and_report(paths: list[Path], ws: Workspace, tz: str, json: bool) -> None:
-    """Ingest what exists, say what does not, print the report; exit 1 when nothing could be read."""
-    for p in paths:
-        if not p.exists():
-            err.print(f"[yellow]not found:[/] {shown(p)}")
-    report = _ingest_with_progress([p for p in paths if p.exists()], ws, tz, quiet=json)
+    """Ingest the paths (checked to exist by the options), print the report; exit 1 when nothing could be read."""
+    report = _ingest_with_progress(paths, ws, tz, quiet=json)
     if json:
         _json_out(report.as_dict())
     else:
-        _print_report(report)
+        _print_report(report, ws)
     if report.totals["read"] == 0:
         err.print("[red]Nothing could be read.[/]")
         raise typer.Exit(1)
@@ -84,7 +100,12 @@ def _ingest_with_progress(paths: list[Path], ws: Workspace, tz: str, quiet: bool
         return run_ingest(paths, ws, tz=tz, progress=progress)
 
 
-def _print_report(report: IngestReport) -> None:
+def home_flag(ws: Workspace) -> str:
+    """` --home <folder>` when a command run without one would not find `ws`, so a printed hint works as is."""
+    return "" if Workspace.default_home() == ws.home else f" --home {ws.home}"
+
+
+def _print_report(report: IngestReport, ws: Workspace) -> None:
     table = Table(title=f"Ingest run {report.run_id}", show_footer=True)
     t = report.totals
     table.add_column("source", footer="total")
@@ -103,7 +124,7 @@ def _print_report(report: IngestReport) -> None:
                       f"{f.duplicates:,}", shown(notes), style=style)
     console.print(table)
     if t["quarantined"]:
-        console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine`.")
+        console.print(f"[yellow]{t['quarantined']:,} records quarantined[/]: see `storewatch quarantine{shown(home_flag(ws))}`.")
 
 
 def _common_root(paths: list[str]) -> str | None:
@@ -124,27 +145,9 @@ def _short(path: str) -> str:
 
 
 @app.command()
-def quarantine(home: Optional[Path] = HomeOption, limit: int = typer.Option(20, help="Rows to show."),
-               json: bool = typer.Option(False, "--json")) -> None:
-    """Show quarantined records: file, line, reason and the raw text (card numbers already tokenized)."""
-    with reader.opened(Workspace.at(home)) as con:
-        rows = con.execute("SELECT source_file, source_line, reason, left(raw, 200) FROM quarantine "
-                           "ORDER BY run_id DESC, source_file, source_line LIMIT ?", [limit]).fetchall()
-    if json:
-        _json_out([dict(zip(("source_file", "source_line", "reason", "raw"), r)) for r in rows])
-        return
-    table = Table(title="Quarantine")
-    for col in ("file", "line", "reason", "raw"):
-        table.add_column(col, overflow="fold")
-    for f, line, reason, raw in rows:
-        table.add_row(shown(_short(f)), str(line), shown(reason), shown(raw))
-    console.print(table)
-
-
-@app.command()
 def status(home: Optional[Path] = HomeOption, json: bool = typer.Option(False, "--json")) -> None:
     """What the store holds: events per source and class, entities, intel, quarantine."""
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         summary = store_summary(con)
     if json:
         _json_out(summary)
@@ -206,11 +209,11 @@ SeverityOption = typer.Option(None, "--min-severity", help="Only incidents at le
 @app.command()
 def detect(
     home: Optional[Path] = HomeOption,
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
     json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
 ) -> None:
     """Run every detection over the store and correlate the alerts into incidents (safe to re-run)."""
-    report = _detect_with_progress(Workspace.at(home), rules, quiet=json)
+    report = _detect_with_progress(existing_workspace(home), rules, quiet=json)
     if json:
         _json_out(report.as_dict())
         return
@@ -236,18 +239,15 @@ def _print_detect_report(report) -> None:
 
 
 def _parse_since(since: Optional[str]):
-    from datetime import datetime, timedelta, timezone
+    """An ISO 8601 time or a duration back from now (12h, 7d), read as searches read them."""
+    from storewatch.hunt.parse import QueryError, moment
 
     if not since:
         return None
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if since[:-1].isdigit() and since[-1] in units:
-        return datetime.now(timezone.utc) - timedelta(**{units[since[-1]]: int(since[:-1])})
     try:
-        parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{since!r} is neither an ISO 8601 time nor a duration like 12h or 7d", param_hint="--since")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return moment(since)
+    except QueryError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
 
 def _check_severity(value: Optional[str]) -> Optional[str]:
@@ -261,15 +261,13 @@ def _check_severity(value: Optional[str]) -> Optional[str]:
 @app.command()
 def detections(
     home: Optional[Path] = HomeOption,
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
     from storewatch.detect.catalog import rows
     from storewatch.detect.registry import load_detections, refusal_summary
 
-    if rules is not None and not rules.is_dir():
-        raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
     found, errors = load_detections(Workspace.at(home), rules)
     listed = rows(found)
     summary = refusal_summary(errors)
@@ -333,7 +331,7 @@ def incidents(
     from storewatch.correlate.queries import list_incidents
     from storewatch.learn import triage
 
-    ws = Workspace.at(home)
+    ws = existing_workspace(home)
     with reader.opened(ws) as con:
         rows = triage.attach(ws, con, list_incidents(con, _check_severity(min_severity), _parse_since(since)))[:limit]
     if json:
@@ -342,19 +340,45 @@ def incidents(
     _print_incidents(rows)
 
 
+# The incident table's columns, each with the terminal width it needs to be shown: a narrow terminal drops the
+# row number, scenario and alert count, shortens the time, and gives every row one line (titles shortened with …).
+_INCIDENT_COLUMNS = (("#", 120), ("id", 0), ("risk", 0), ("severity", 0), ("scenario", 120), ("title", 0),
+                     ("first seen (UTC)", 0), ("alerts", 100), ("status", 0))
+NARROW = 100
+
+
 def _print_incidents(rows: list[dict]) -> None:
+    from rich import box
+
     if not rows:
         console.print("No incidents. Run `storewatch detect` after ingesting.")
         return
-    table = Table(title=f"Incidents ({len(rows)}), highest risk first")
-    for col in ("#", "id", "risk", "severity", "scenario", "title", "first seen (UTC)", "alerts", "status"):
-        table.add_column(col, justify="right" if col in ("#", "risk", "alerts") else "left",
-                         overflow="fold", max_width=60 if col == "title" else None)
+    width = console.width
+    narrow = width < NARROW
+    columns = [name for name, needs in _INCIDENT_COLUMNS if width >= needs]
+    table = Table(title=f"Incidents ({len(rows)}), highest risk first", box=None if narrow else box.HEAVY_HEAD,
+                  pad_edge=not narrow)
+    cells = []
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), shown(r["id"]), str(r["risk_score"]), r["severity"], shown(r["scenario"]), shown(r["title"]),
-                      r["first_seen"][:16].replace("T", " "), str(r["alerts"]),
-                      r["status"].replace("_", " ") + (f": {r['resolution'].replace('_', ' ')}" if r["resolution"] else ""),
-                      style=SEVERITY_STYLE.get(r["severity"]))
+        seen = r["first_seen"][5 if narrow else 0:16].replace("T", " ")
+        values = {"#": str(n), "id": shown(r["id"]), "risk": str(r["risk_score"]), "severity": r["severity"],
+                  "scenario": shown(r["scenario"]), "title": shown(r["title"]), "first seen (UTC)": seen,
+                  "alerts": str(r["alerts"]),
+                  "status": r["status"].replace("_", " ") + (f": {r['resolution'].replace('_', ' ')}" if r.get("resolution") and not narrow else "")}
+        cells.append([values[c] for c in columns])
+    fixed = {c: max(len(c if c != "first seen (UTC)" or not narrow else "first seen"), *(len(row[i]) for row in cells))
+             for i, c in enumerate(columns) if c != "title"}
+    # narrow: every other column whole, the title the width that is left (2 spaces between columns)
+    title_width = max(12, width - sum(fixed.values()) - 2 * (len(columns) - 1)) if narrow else None
+    for col in columns:
+        if col == "title":
+            table.add_column(col, overflow="ellipsis" if narrow else "fold", no_wrap=narrow, width=title_width,
+                             max_width=None if narrow else 80)
+        else:
+            table.add_column("first seen" if narrow and col == "first seen (UTC)" else col, no_wrap=True,
+                             justify="right" if col in ("#", "risk", "alerts") else "left", min_width=fixed[col])
+    for r, row in zip(rows, cells):
+        table.add_row(*row, style=SEVERITY_STYLE.get(r["severity"]))
     console.print(table)
 
 
@@ -367,7 +391,7 @@ def incident(
     """One incident in full: summary, risk factors, entities, ATT&CK techniques, alerts and their evidence."""
     from storewatch.correlate.queries import get_incident
 
-    with reader.opened(Workspace.at(home)) as con:
+    with reader.opened(existing_workspace(home)) as con:
         found = get_incident(con, incident_id)
     if found is None:
         err.print(f"[red]No single incident matches {shown(incident_id)!r}.[/] See `storewatch incidents`.")
@@ -414,10 +438,10 @@ def _print_incident(inc: dict) -> None:
 
 @app.command()
 def run(
-    paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders to ingest."),
     home: Optional[Path] = HomeOption,
     tz: str = typer.Option("UTC", "--tz", help="Time zone of timestamps that carry none."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+    rules: Optional[Path] = RulesOption,
 ) -> None:
     """Ingest, detect and show the incident table: the whole pipeline in one command."""
     from storewatch.correlate.queries import list_incidents
@@ -437,7 +461,7 @@ def evaluate(
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Score the incidents against labelled attacks: recall, precision, false positives per day."""
-    result = _evaluate(Workspace.at(home), labels, benign)
+    result = _evaluate(existing_workspace(home), labels, benign)
     if json:
         _json_out(result)
         return
@@ -501,8 +525,9 @@ def demo(
     summary = _simulate_with_progress(data, days, scale, seed)
     console.print(f"{sum(summary['files'].values()):,} records in {len(summary['files'])} files, {summary['labels']} labelled attacks")
     console.rule("[bold]2. Ingesting")
-    report = _ingest_with_progress([data], ws, "UTC", quiet=False)
-    _print_report(report)
+    # its data files only: the labels, look-alikes and README beside them are the answers, not logs
+    report = _ingest_with_progress([data / name for name in summary["files"]], ws, "UTC", quiet=False)
+    _print_report(report, ws)
     console.rule("[bold]3. What the store holds")
     with reader.opened(ws) as con:
         _print_summary(store_summary(con))
@@ -522,7 +547,8 @@ def demo(
     console.print(f"Dashboard: storewatch serve --home {ws.home}   then open http://127.0.0.1:8765/")
     console.print(f"\nWorkspace: {ws.home}  ({time.monotonic() - started:.0f} s)")
     console.print(f"Explore it: storewatch incidents --home {ws.home}; storewatch timeline ID --home {ws.home}; "
-                  f"storewatch respond ID --home {ws.home}")
+                  f"storewatch respond ID --home {ws.home}; storewatch search 'http_status:401 | top 5 src_ip' "
+                  f"--home {ws.home}; storewatch quarantine --home {ws.home}")
 
 
 from storewatch.commands import register_all  # noqa: E402  (commands reuse this module's console and options)

@@ -42,8 +42,20 @@ class SettingError(ValueError):
     """A setting that does not exist or a value it cannot take; the message says which and why."""
 
 
+class WorkspaceMissing(LookupError):
+    """A command that reads a workspace found none; the message says where it looked and how to make one."""
+
+
 class KeyFileError(RuntimeError):
     """The workspace key file exists but holds no key."""
+
+
+# What a workspace that was written to holds: the store, its read snapshots or its event segments.
+STORE_MARKERS = ("storewatch.duckdb", "snapshots", "events")
+
+
+def _chosen(home: Path | str | None) -> Path:
+    return Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
 
 
 # Hex digits re-spelled as letters: a stored key never forms a digit run that looks like a card number.
@@ -56,8 +68,28 @@ class Workspace:
 
     @classmethod
     def at(cls, home: Path | str | None = None) -> "Workspace":
-        chosen = Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+        """The workspace, created if it does not exist yet (for the commands that write: ingest, demo...)."""
+        chosen = _chosen(home)
         chosen.mkdir(parents=True, exist_ok=True)
+        return cls(chosen)
+
+    @staticmethod
+    def default_home() -> Path:
+        """Where a command given no --home looks ($STOREWATCH_HOME, else ./.storewatch)."""
+        return _chosen(None)
+
+    @classmethod
+    def existing(cls, home: Path | str | None = None) -> "Workspace":
+        """The workspace a reading command needs; WorkspaceMissing if there is no store there, rather than
+        an empty workspace made on the spot that shows nothing."""
+        chosen = _chosen(home)
+        if not any((chosen / name).exists() for name in STORE_MARKERS):
+            how = ("--home" if home else f"${HOME_ENV}" if os.environ.get(HOME_ENV) else
+                   f"the default {DEFAULT_HOME}/ in the current folder")
+            raise WorkspaceMissing(
+                f"No storewatch workspace at {chosen} (from {how}). Create one with "
+                f"`storewatch ingest PATH --home {chosen}` (or `storewatch demo`), or give --home the folder of "
+                "an existing one.")
         return cls(chosen)
 
     @property

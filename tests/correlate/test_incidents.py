@@ -72,6 +72,18 @@ def test_incident_fields() -> None:
     assert "192.0.2.1" in inc["summary"] and "T1110 Brute Force" in inc["summary"]
 
 
+def test_title_counts_only_entities_of_the_lead_entity_type() -> None:
+    device = [("device", "POS-0192-04"), ("user", "kim"), ("user", "lee"), ("ip", "10.1.2.3")]
+    assert build_incident([alert("a", device, severity="critical")])["title"] == "alert a: POS-0192-04"
+    more = build_incident([alert("a", device, severity="critical"),
+                           alert("b", [("device", "POS-0192-05"), ("device", "POS-0192-06"), ("user", "kim")], 1)])
+    assert more["title"] == "alert a: POS-0192-04 and 2 more devices"
+    ips = build_incident([alert("a", [("ip", "192.0.2.1"), ("user", "kim")], severity="critical"),
+                          alert("b", [("ip", "192.0.2.2")], 1)])
+    assert ips["title"] == "alert a: 192.0.2.1 and 1 more IP"
+    assert build_incident([alert("a", [])])["title"] == "alert a"
+
+
 def _insert(con, alerts: list[dict]) -> None:
     rows = [{**a, "evidence": orjson.dumps(a["evidence"]).decode(), "event_ids": [], "detected_at": T0} for a in alerts]
     con.register("_a", pa.Table.from_pylist(rows))

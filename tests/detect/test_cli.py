@@ -69,8 +69,9 @@ def test_run_is_ingest_detect_and_table(tmp_path) -> None:
     out = cli("run", str(tmp_path / "estate"), "--home", str(tmp_path / "ws"))
     assert out.exit_code == 0
     assert "Ingest run" in out.stdout and "detections in" in out.stdout and "Incidents (" in out.stdout
-    nothing = runner.invoke(app, ["run", str(tmp_path / "missing"), "--home", str(tmp_path / "ws2")])
-    assert nothing.exit_code == 1
+    nothing = runner.invoke(app, ["run", str(tmp_path / "missing"), "--home", str(tmp_path / "ws2")],
+                            env={"COLUMNS": "300"})
+    assert nothing.exit_code == 2 and "does not exist" in nothing.output and not (tmp_path / "ws2").exists()
 
 
 def test_config_sets_shows_and_clears_brand_settings(tmp_path) -> None:

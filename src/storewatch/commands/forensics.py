@@ -28,12 +28,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reconstruct an incident: events touching its entities, pivoted and in time order, with the entry
         point, the blast radius and the gaps in the record."""
-        from storewatch.cli import _json_out
+        from storewatch.cli import _json_out, existing_workspace
         from storewatch.forensics.timeline import build_timeline
         from storewatch.store import reader
-        from storewatch.workspace import Workspace
 
-        with reader.opened(Workspace.at(home)) as con:
+        with reader.opened(existing_workspace(home)) as con:
             result = _or_exit(lambda: build_timeline(con, incident_id, limit=limit))
         if json:
             _json_out(result)
@@ -49,9 +48,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export an incident, its alerts, timeline and raw events with a SHA-256 manifest."""
         from storewatch.forensics.evidence import export_bundle
-        from storewatch.workspace import Workspace
+        from storewatch.cli import existing_workspace
 
-        done = _or_exit(lambda: export_bundle(Workspace.at(home), incident_id, out, stix))
+        done = _or_exit(lambda: export_bundle(existing_workspace(home), incident_id, out, stix))
         _print_export(done, stix)
 
     @app.command("verify-evidence")

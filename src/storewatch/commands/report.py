@@ -18,13 +18,12 @@ def register(app: typer.Typer) -> None:
         home: Optional[Path] = HomeOption,
     ) -> None:
         """Write the report for management: summary, charts, and each incident with timeline and response."""
-        from storewatch.cli import console, err
+        from storewatch.cli import console, err, existing_workspace
         from storewatch.report import PdfError, write_report
         from storewatch.terminal import shown
-        from storewatch.workspace import Workspace
 
         try:
-            written = write_report(Workspace.at(home), out, pdf=pdf)
+            written = write_report(existing_workspace(home), out, pdf=pdf)
         except PdfError as exc:
             err.print(f"[red]{shown(str(exc))}[/]")
             raise typer.Exit(1)

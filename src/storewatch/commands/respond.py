@@ -84,11 +84,10 @@ def respond(
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Respond to an incident with its playbooks: a dry run unless --execute; --rollback ACTION_ID undoes one."""
-    from storewatch.cli import _json_out, console
+    from storewatch.cli import _json_out, console, existing_workspace
     from storewatch.respond import engine
-    from storewatch.workspace import Workspace
 
-    ws = Workspace.at(home)
+    ws = existing_workspace(home)
     if rollback:
         result = _guarded(lambda: engine.rollback(ws, rollback))
         if json:
@@ -193,12 +192,11 @@ def actions(
     """Response actions and where each stands: planned, executed, failed, rolled_back, expired."""
     from rich.table import Table
 
-    from storewatch.cli import _json_out, console
+    from storewatch.cli import _json_out, console, existing_workspace
     from storewatch.respond import engine
     from storewatch.terminal import shown
-    from storewatch.workspace import Workspace
 
-    ws = Workspace.at(home)
+    ws = existing_workspace(home)
     lifted = _guarded(lambda: engine.expire(ws)) if expire else []
     rows = engine.actions(ws, incident)
     if json:

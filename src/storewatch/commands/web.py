@@ -24,14 +24,13 @@ def register(app: typer.Typer) -> None:
         """Start the dashboard: incidents, timelines, playbook dry-runs and approvals, verdicts; JSON under /api/."""
         import uvicorn
         from storewatch import accounts
-        from storewatch.cli import console, err
+        from storewatch.cli import console, err, existing_workspace
         from storewatch.respond.config import ConfigError
         from storewatch.terminal import shown
         from storewatch.web import create_app
         from storewatch.web.security import api_token, is_loopback
-        from storewatch.workspace import Workspace
 
-        ws = Workspace.at(home)
+        ws = existing_workspace(home)
         try:
             token = api_token(ws)
         except ConfigError as exc:

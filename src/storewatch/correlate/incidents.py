@@ -86,14 +86,29 @@ def group_alerts(alerts: Sequence[Mapping]) -> list[list[int]]:
     return list(groups.values())
 
 
+# How a title names more entities of one type: "POS-0192-04 and 8 more devices".
+_NOUNS = {"ip": ("IP", "IPs"), "url": ("URL", "URLs"), "hash": ("hash", "hashes"), "email": ("e-mail", "e-mails")}
+
+
+def _title_entities(lead: Sequence[Mapping], entities: Sequence[Mapping]) -> str:
+    """': <the lead alert's first entity> and N more <of its type>', counting only entities of that type, so
+    an incident about one device with eight users is not 'a device and 8 more'."""
+    if not lead:
+        return ""
+    main = lead[0]
+    others = sum(1 for e in entities if e["type"] == main["type"] and e["value"] != main["value"])
+    if not others:
+        return f": {main['value']}"
+    one, many = _NOUNS.get(main["type"], (main["type"], main["type"] + "s"))
+    return f": {main['value']} and {others} more {one if others == 1 else many}"
+
+
 def build_incident(alerts: Sequence[Mapping]) -> dict:
     """An incident's fields from its alerts (everything but the id and bookkeeping)."""
     lead = max(alerts, key=lambda a: (SEVERITY_RANK[a["severity"]], a["confidence"], a["event_count"]))
     entities = list({(e["type"], e["value"]): e for a in alerts for e in a["entities"]}.values())
     risk, factors = scoring.score(alerts)
-    main = next((e["value"] for e in lead["entities"]), "")
-    others = len(entities) - 1
-    title = lead["title"] + (f": {main}" if main else "") + (f" and {others} more" if others > 0 and main else "")
+    title = lead["title"] + _title_entities(lead["entities"], entities)
     incident = {
         "title": title,
         "scenario": lead["scenario"],

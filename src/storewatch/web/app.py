@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 import storewatch
 from storewatch.report import sources
-from storewatch.web import api, case_api, pages, security
+from storewatch.web import api, case_api, pages, search, security
 from storewatch.web.limits import BodyLimit
 from storewatch.workspace import Workspace
 
@@ -37,7 +37,9 @@ def create_app(ws: Workspace, token: str | None, *, allowed_hosts: tuple[str, ..
 
     app.include_router(api.router, prefix="/api")
     app.include_router(case_api.router, prefix="/api")
+    app.include_router(search.api_router, prefix="/api")
     app.include_router(pages.router)
+    app.include_router(search.page_router)
     app.mount("/static", StaticFiles(packages=[("storewatch.web", "static")]), name="static")
     edl = sources.optional_module("storewatch.respond.edl")
     if edl is not None:
