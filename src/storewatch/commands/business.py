@@ -12,10 +12,10 @@ import typer
 def _computed(home: Optional[Path], compute: Callable[[Any, Any], Any], setting: Optional[str] = None,
               parse: Callable[[list[str]], Any] = list) -> Any:
     """`compute(reader connection, parsed setting)` over the workspace; a bad setting is a usage error."""
+    from storewatch.cli import existing_workspace
     from storewatch.store import reader
-    from storewatch.workspace import Workspace
 
-    ws = Workspace.at(home)
+    ws = existing_workspace(home)
     try:
         parsed = parse(ws.settings()[setting]) if setting else None
     except ValueError as exc:
