@@ -82,3 +82,12 @@ def test_make_refuses_what_a_reviewer_could_not_trust() -> None:
         exceptions.make({"id": "../etc/passwd", "condition": "user = a", "reason": "r"})
     with pytest.raises(exceptions.ExceptionError, match="scope"):
         exceptions.make({"id": "x", "condition": "user = a", "reason": "r", "scope": "everything"})
+
+
+def test_quoted_values_round_trip_whatever_they_hold() -> None:
+    for value in ('<script>alert("x")</script>', 'back\\slash "and" quote', "it's"):
+        cond = f"user = {conditions.quoted(value)}"
+        assert _match(cond, _alert(user=value))
+        assert not _match(cond, _alert(user=value + "x"))
+    assert exceptions.suggested_condition([{"type": "user", "value": 'a"b'}, {"type": "ip", "value": "10.1.2.3"}]) == \
+        'user = "a\\"b" and ip in 10.1.2.0/24'

@@ -50,6 +50,11 @@ class Group:
 Node = Union[Clause, Group]
 
 
+def quoted(value: str) -> str:
+    """`value` as a condition's quoted string, whatever it holds."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _tokens(text: str) -> list[str]:
     out, pos = [], 0
     text = text.strip()
@@ -58,7 +63,7 @@ def _tokens(text: str) -> list[str]:
         if not m or m.end() == pos:
             raise ConditionError(f"cannot read {text[pos:pos + 20]!r} at character {pos + 1}")
         q = m.group("q")
-        out.append(("s", q[1:-1].replace('\\"', '"')) if q else ("t", m.group(0).strip()))
+        out.append(("s", re.sub(r'\\(.)', r'\1', q[1:-1]) if q[0] == '"' else q[1:-1]) if q else ("t", m.group(0).strip()))
         pos = m.end()
     return out
 

@@ -16,6 +16,7 @@ read are reported with their reason, never fatal. The suppressions a false-posit
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -134,7 +135,7 @@ def suppressions(con: duckdb.DuckDBPyConnection) -> list[AlertException]:
     """The false-positive verdicts' suppressions, as the exceptions they are."""
     rows = con.execute("SELECT suppression_id, rule_id, entity_type, value, incident_id, actor, reason, created_at "
                        "FROM suppressions ORDER BY created_at, suppression_id").fetchall()
-    return [AlertException(id=SUPPRESSION_PREFIX + sid, condition=f'{etype} = "{value}"', scope=f"detection:{rule}",
+    return [AlertException(id=SUPPRESSION_PREFIX + sid, condition=f"{etype} = {conditions.quoted(value)}", scope=f"detection:{rule}",
                        owner=actor or "", reason=reason or f"false positive {incident}", created=created,
                        origin=f"feedback on {incident}") for sid, rule, etype, value, incident, actor, reason, created in rows]
 
@@ -238,6 +239,24 @@ def impact_text(p: Mapping[str, Any]) -> str:
     if partly:
         text += f" (and {partly} more incident{'s' * (partly != 1)} would lose some alerts)"
     return text
+
+
+def suggested_condition(entities: Iterable[Mapping[str, str]]) -> str:
+    """A starting point for "never alert on this again" from an incident's entities: its account and, when
+    it names addresses, their /24 (the analyst edits it before the preview)."""
+    ents = list(entities)
+    users = [e["value"] for e in ents if e["type"] == "user"][:1]
+    nets = []
+    for e in ents:
+        if e["type"] == "ip" and len(nets) < 1:
+            try:
+                nets.append(str(ipaddress.ip_network(f"{e['value']}/24", strict=False)))
+            except ValueError:
+                continue
+    parts = [f"user = {conditions.quoted(u)}" for u in users] + [f"ip in {n}" for n in nets]
+    if not parts:
+        parts = [f"{e['type']} = {conditions.quoted(e['value'])}" for e in ents[:1]]
+    return " and ".join(parts)
 
 
 def default_expiry(days: Optional[int], now: Optional[datetime] = None) -> Optional[datetime]:

@@ -22,7 +22,7 @@ from storewatch.correlate.queries import list_incidents
 from storewatch.detect.engine import detect
 from storewatch.evaluate import evaluate, matches, read_labels
 from storewatch.ingest.engine import ingest
-from storewatch.learn import exceptions
+from storewatch.learn import conditions, exceptions
 from storewatch.learn.feedback import record_feedback
 from storewatch.simulate import simulate
 from storewatch.store import reader
@@ -79,7 +79,7 @@ def exceptions_for(benign_incidents: Sequence[Mapping]) -> list[dict]:
     for n, (user, networks) in enumerate(sorted(nets.items()), 1):
         where = f" and ip in ({', '.join(sorted(networks))})" if len(networks) > 1 else (
             f" and ip in {next(iter(networks))}" if networks else "")
-        docs.append({"id": f"exc-learned-{n}", "condition": f'user = "{user}"{where}', "scope": "all",
+        docs.append({"id": f"exc-learned-{n}", "condition": f"user = {conditions.quoted(user)}{where}", "scope": "all",
                      "owner": ANALYST, "reason": f"expected activity of {user}, judged benign"})
     return docs
 
