@@ -108,17 +108,11 @@ def _set_enabled(home: Optional[Path], target: str, on: bool, is_group: bool) ->
 
 
 def _checked(call):
-    """Run a tuning call; its errors end the command with their message, not a traceback."""
-    from storewatch.cli import err
+    from storewatch.commands import or_exit
     from storewatch.detect.detection import DetectionError
     from storewatch.detect.tuning import TuningError
-    from storewatch.terminal import shown
 
-    try:
-        return call()
-    except (TuningError, DetectionError) as exc:
-        err.print(f"[red]{shown(str(exc))}[/]")
-        raise typer.Exit(2)
+    return or_exit(call, (TuningError, DetectionError))
 
 
 def _values(values: list[str]) -> dict[str, float]:
@@ -134,8 +128,9 @@ def _values(values: list[str]) -> dict[str, float]:
 
 def _print_json(view: dict, scorecard: bool) -> None:
     from storewatch.cli import _json_out
+    from storewatch.detect.registry import refusal_summary
 
-    _json_out(view["detections"] if scorecard else view)
+    _json_out(view["detections"] if scorecard else {**view, "refused": refusal_summary(view["errors"])})
 
 
 def _print_detections(view: dict) -> None:

@@ -95,12 +95,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _checked(call):
-    from storewatch.cli import err
+    from storewatch.commands import or_exit
     from storewatch.learn.exceptions import ExceptionError
-    from storewatch.terminal import shown
 
-    try:
-        return call()
-    except ExceptionError as exc:
-        err.print(f"[red]{shown(str(exc))}[/]")
-        raise typer.Exit(2)
+    return or_exit(call, (ExceptionError,))

@@ -21,16 +21,14 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Record a verdict; it feeds `detections --scorecard`, and a false positive silences its pattern."""
-        from storewatch.cli import _json_out, console, err
+        from storewatch.cli import _json_out, console
+        from storewatch.commands import or_exit
         from storewatch.learn.feedback import FeedbackError, record_feedback
         from storewatch.terminal import shown
         from storewatch.workspace import Workspace
 
-        try:
-            result = record_feedback(Workspace.at(home), incident_id, verdict, note=note, alert_id=alert)
-        except FeedbackError as exc:
-            err.print(f"[red]{shown(str(exc))}[/]")
-            raise typer.Exit(2)
+        result = or_exit(lambda: record_feedback(Workspace.at(home), incident_id, verdict, note=note, alert_id=alert),
+                         (FeedbackError,))
         if json:
             _json_out(result)
             return

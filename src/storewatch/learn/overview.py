@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from storewatch.detect import tuning
+from storewatch.detect import catalog, tuning
 from storewatch.detect.registry import builtin_detections, load_detections
 from storewatch.learn.scorecard import DEFAULT_DAYS, scorecard
 from storewatch.store import reader
@@ -23,11 +23,11 @@ def detections_overview(ws: Workspace, rules_dir: Optional[Path] = None, days: i
     shipped = {d.id: d.source for d in builtin_detections()}
     with reader.opened(ws) as con:
         cards = {c["id"]: c for c in scorecard(con, [d.id for d in found], days)}
+    described = {r["id"]: r for r in catalog.rows(found)}  # title, kind, scenario, severity, ATT&CK, description
     rows = []
     for d in sorted(found, key=lambda d: (d.scenario, d.id)):
         origin = "shipped" if shipped.get(d.id) == d.source else (
             "user (replaces shipped)" if d.id in shipped else "user")
-        rows.append({"id": d.id, "title": d.title, "kind": d.kind, "scenario": d.scenario, "severity": d.severity,
-                     "source": origin, "file": d.source, "enabled": tuning.enabled(d, settings),
+        rows.append({**described[d.id], "source": origin, "file": d.source, "enabled": tuning.enabled(d, settings),
                      "parameters": dict(d.parameters), **{k: v for k, v in cards[d.id].items() if k != "id"}})
     return {"detections": rows, "errors": errors}
