@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import duckdb
 import pyarrow as pa
 import pytest
 import yaml
@@ -69,7 +70,7 @@ def test_exception_files_load_with_errors_reported_and_expiry_honoured(ws) -> No
     alerts = [_alert(), _alert(user="other"), _alert(user="etl_nightly", rule="window.x")]
     alerts[2]["scenario"] = "other_scenario"
     table = pa.Table.from_pylist([{**a, "evidence": "{}"} for a in alerts])
-    kept, closed = exceptions.apply(table, found, now)
+    kept, closed = exceptions.apply(duckdb.connect(), table, found, now)
     assert closed.column("alert_id").to_pylist() == [alerts[0]["alert_id"]]  # scope: only its group
     assert closed.column("exception_id").to_pylist() == ["exc-etl"]
     assert sorted(kept.column("alert_id").to_pylist()) == sorted([alerts[1]["alert_id"], alerts[2]["alert_id"]])  # expired

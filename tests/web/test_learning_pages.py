@@ -24,6 +24,10 @@ def test_exception_preview_saves_nothing_and_bad_conditions_are_refused(fresh_cl
     assert preview.status_code == 200, preview.text
     assert preview.json()["text"].startswith("would have closed ") and preview.json()["alerts"] >= 1
     assert not exceptions.folder(fresh_ws).exists()
+    # an event field the alert does not carry is read from the events it recorded (the hostile log's user agents)
+    by_agent = fresh_client.post(url + "/preview", json={**body, "condition": 'user_agent contains "curl/8"'}).json()
+    assert by_agent["alerts"] == 1 and by_agent["detections"] == ["test.hostile"]
+    assert fresh_client.post(url + "/preview", json={**body, "condition": "user_agent contains wget"}).json()["alerts"] == 0
     bad = fresh_client.post(url + "/preview", json={**body, "condition": "ip in 11.9.8.7/99"})
     assert bad.status_code == 400 and "not a network" in bad.json()["detail"]
     assert fresh_client.post(url, json=body, headers={"X-Storewatch-CSRF": ""}).status_code == 403

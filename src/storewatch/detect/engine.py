@@ -214,7 +214,7 @@ def close_excepted(ws: Workspace, con: duckdb.DuckDBPyConnection, candidates: pa
     if candidates is None:
         return None, []
     candidates, by_feedback = apply_suppressions(con, candidates)
-    candidates, by_exception = exceptions.apply(candidates, found, datetime.now(timezone.utc))
+    candidates, by_exception = exceptions.apply(con, candidates, found, datetime.now(timezone.utc))
     closed = [t for t in (by_feedback, by_exception) if t is not None and t.num_rows]
     for table in closed:
         for ex_id in table.column("exception_id").to_pylist():

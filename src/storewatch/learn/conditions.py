@@ -8,8 +8,9 @@ A clause is `FIELD OP VALUE`; OP is `=`, `!=`, `in` (a CIDR or a parenthesised l
 `startswith`, `between A and B` (time of day, `time` only). Clauses join with `and`/`or` (and binds tighter)
 and parentheses. Comparisons ignore case. A field is an alert column (rule_id, severity, store_id, channel,
 kind, scenario), an entity type the alert names (ip, user, host, email, ...; an event column such as src_ip or
-db_user names its entity), or a key of the alert's evidence; a field with several values (an alert naming two
-IPs) matches when any value does. `time` is the alert's first_seen (UTC, HH:MM), `day` its weekday (mon..sun).
+db_user names its entity), a key of the alert's evidence, or another event column (user_agent, url_path,
+http_status, command_line...), read from the events the alert recorded; a field with several values (an alert
+naming two IPs) matches when any value does. `time` is the alert's first_seen (UTC, HH:MM), `day` its weekday (mon..sun).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time
 from typing import Any, Mapping, Union
 
@@ -157,11 +159,22 @@ def _hhmm(v: str) -> time:
         raise ConditionError(f"{v!r} is not a time of day (HH:MM)") from None
 
 
+@lru_cache(maxsize=1024)  # applied to every candidate alert of a run: parse each condition once
 def parse(text: str) -> Node:
     """The condition's tree; ConditionError when it is not one."""
     if not text or not text.strip():
         raise ConditionError("an empty condition would match every alert: say what to match")
     return _Parser(text).parse()
+
+
+def fields(node: Node) -> set[str]:
+    return {node.field} if isinstance(node, Clause) else {f for p in node.parts for f in fields(p)}
+
+
+def event_fields(node: Node) -> list[str]:
+    """The event columns the condition reads that an alert does not carry itself (user_agent, url_path, ...):
+    the caller looks them up in the alert's recorded events (`events` of the alert row)."""
+    return sorted(f for f in fields(node) if f in schema.COLUMNS and f not in ALIASES and f not in ALERT_FIELDS)
 
 
 def field_values(alert: Mapping[str, Any], field: str) -> list[str]:
@@ -174,7 +187,7 @@ def field_values(alert: Mapping[str, Any], field: str) -> list[str]:
     evidence = alert.get("evidence") or {}
     if isinstance(evidence, Mapping) and field in evidence and not isinstance(evidence[field], (dict, list)):
         found.append(str(evidence[field]))
-    return found
+    return found + [str(v) for v in (alert.get("events") or {}).get(field, ()) if v is not None]
 
 
 def _in_network(value: str, network: str) -> bool:

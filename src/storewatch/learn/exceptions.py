@@ -31,7 +31,7 @@ import yaml
 from storewatch import audit
 from storewatch.learn import conditions
 from storewatch.learn.feedback import SUPPRESSION_PREFIX, remove_suppression
-from storewatch.store import db
+from storewatch.store import db, schema
 from storewatch.workspace import Workspace
 
 ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -176,6 +176,23 @@ def _rows(table: pa.Table) -> list[dict]:
     return rows
 
 
+def with_event_values(con: duckdb.DuckDBPyConnection, rows: list[dict], exceptions: Iterable[AlertException]) -> list[dict]:
+    """Add to each alert row (`events`) the values of the event columns the exceptions' conditions read and
+    the alert does not carry (user_agent, url_path...), from the events it recorded. The column names come
+    from the schema, never from the condition's text."""
+    columns = sorted({c for ex in exceptions for c in conditions.event_fields(conditions.parse(ex.condition))})
+    if not columns or not rows:
+        return rows
+    links = pa.table({"i": [i for i, r in enumerate(rows) for _ in r.get("event_ids") or ()],
+                      "event_id": [e for r in rows for e in r.get("event_ids") or ()]})
+    picked = ", ".join(f"list(e.{schema.COLUMNS[c].name}::VARCHAR) AS {c}" for c in columns)
+    with db.registered(con, _alert_events=links):
+        found = con.execute(f"SELECT l.i, {picked} FROM _alert_events l JOIN events e USING (event_id) GROUP BY l.i").fetchall()
+    for i, *values in found:
+        rows[i]["events"] = dict(zip(columns, values))
+    return rows
+
+
 def closing(exceptions: Iterable[AlertException], alert: Mapping[str, Any]) -> Optional[str]:
     """The id of the first exception that closes the alert, if any (the caller passes active ones only)."""
     for ex in exceptions:
@@ -184,12 +201,13 @@ def closing(exceptions: Iterable[AlertException], alert: Mapping[str, Any]) -> O
     return None
 
 
-def apply(candidates: pa.Table, exceptions: list[AlertException], now: datetime) -> tuple[pa.Table, pa.Table | None]:
+def apply(con: duckdb.DuckDBPyConnection, candidates: pa.Table, exceptions: list[AlertException],
+          now: datetime) -> tuple[pa.Table, pa.Table | None]:
     """Split candidate alerts into those kept and those an active exception closes (with `exception_id`)."""
     active = [ex for ex in exceptions if ex.active(now)]
     if not active or candidates.num_rows == 0:
         return candidates, None
-    closed_by = [closing(active, r) for r in _rows(candidates)]
+    closed_by = [closing(active, r) for r in with_event_values(con, _rows(candidates), active)]
     mask = pa.array([c is not None for c in closed_by])
     closed = candidates.filter(mask).append_column("exception_id", pa.array([c for c in closed_by if c], pa.string()))
     kept = candidates.filter(pa.compute.invert(mask))
@@ -208,11 +226,12 @@ def preview(con: duckdb.DuckDBPyConnection, ex: AlertException, days: int = 30) 
     rows = [dict(zip(names, r)) for r in cur.fetchall()]
     for r in rows:
         r["evidence"] = orjson.loads(r["evidence"]) if r["evidence"] else {}
-    hit = [r for r in rows if closing([ex], r)]
+    flags = [closing([ex], r) is not None for r in with_event_values(con, rows, [ex])]
+    hit = [r for r, f in zip(rows, flags) if f]
     by_incident: dict[str, list[bool]] = {}
-    for r in rows:
+    for r, f in zip(rows, flags):
         if r["incident_id"]:
-            by_incident.setdefault(r["incident_id"], []).append(bool(closing([ex], r)))
+            by_incident.setdefault(r["incident_id"], []).append(f)
     closed = {i for i, flags in by_incident.items() if all(flags)}
     touched = {i for i, flags in by_incident.items() if any(flags)}
     info = {r["incident_id"]: (r["incident_severity"], r["incident_title"]) for r in rows if r["incident_id"]}
