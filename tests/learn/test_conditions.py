@@ -92,3 +92,19 @@ def test_quoted_values_round_trip_whatever_they_hold() -> None:
         assert not _match(cond, _alert(user=value + "x"))
     assert exceptions.suggested_condition([{"type": "user", "value": 'a"b'}, {"type": "ip", "value": "10.1.2.3"}]) == \
         'user = "a\\"b" and ip in 10.1.2.0/24'
+
+
+def test_files_dropped_edited_or_deleted_by_hand_are_noticed_once(ws) -> None:
+    from storewatch.store import db
+
+    folder = exceptions.folder(ws)
+    folder.mkdir()
+    doc = {"id": "exc-hand", "condition": "user = a", "reason": "r"}
+    (folder / "exc-hand.yml").write_text(yaml.safe_dump(doc))
+    with db.opened(ws) as con:
+        assert exceptions.file_changes(ws, con) == {"added": ["exc-hand"], "removed": [], "changed": []}
+        assert exceptions.file_changes(ws, con) == {}
+        (folder / "exc-hand.yml").write_text(yaml.safe_dump({**doc, "condition": "user = b"}))
+        assert exceptions.file_changes(ws, con)["changed"] == ["exc-hand"]
+        (folder / "exc-hand.yml").unlink()
+        assert exceptions.file_changes(ws, con)["removed"] == ["exc-hand"]

@@ -211,6 +211,10 @@ def close_excepted(ws: Workspace, con: duckdb.DuckDBPyConnection, candidates: pa
     that cannot be read are reported as errors of this run."""
     found, load_errors = exceptions.load(ws)
     report.errors.extend({"detection": "exceptions", "source": e["file"], "error": e["error"]} for e in load_errors)
+    changes = exceptions.file_changes(ws, con)
+    if changes:
+        audit.append(ws, "exception.files", {**changes, "loaded": [ex.id for ex in found]},
+                     "exception files changed in the workspace folder", "applied from this detect run")
     if candidates is None:
         return None, []
     candidates, by_feedback = apply_suppressions(con, candidates)

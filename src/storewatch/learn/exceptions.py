@@ -16,6 +16,7 @@ read are reported with their reason, never fatal. The suppressions a false-posit
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -129,6 +130,21 @@ def load(ws: Workspace) -> tuple[list[AlertException], list[dict]]:
         except (ExceptionError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             errors.append({"file": str(path), "error": str(exc)})
     return found, errors
+
+
+def file_changes(ws: Workspace, con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Exception files added, changed or removed since the last call (which the store remembers), by id;
+    empty when nothing changed. Covers the files people drop into the folder or edit by hand."""
+    now = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest()
+           for p in (sorted(folder(ws).glob("*.y*ml")) if folder(ws).is_dir() else [])}
+    before = dict(con.execute("SELECT exception_id, sha256 FROM exception_files").fetchall())
+    if now == before:
+        return {}
+    con.execute("DELETE FROM exception_files")
+    if now:
+        con.executemany("INSERT INTO exception_files VALUES (?, ?)", list(now.items()))
+    return {"added": sorted(now.keys() - before.keys()), "removed": sorted(before.keys() - now.keys()),
+            "changed": sorted(k for k in now.keys() & before.keys() if now[k] != before[k])}
 
 
 def suppressions(con: duckdb.DuckDBPyConnection) -> list[AlertException]:

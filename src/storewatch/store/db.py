@@ -146,6 +146,9 @@ TABLES = (
     # Alerts an exception (or a false positive's suppression) closed: kept, with the exception that closed
     # them, so the scorecard and the audit can show what was silenced.
     """CREATE TABLE IF NOT EXISTS suppressed_alerts AS SELECT *, NULL::VARCHAR AS exception_id FROM alerts LIMIT 0""",
+    # The exception files as the last detect applied them (id, SHA-256 of the file): a file dropped in,
+    # edited or deleted by hand is audited when it takes effect.
+    """CREATE TABLE IF NOT EXISTS exception_files (exception_id VARCHAR, sha256 VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS incidents (
         incident_id VARCHAR PRIMARY KEY, title VARCHAR, scenario VARCHAR, severity VARCHAR, risk_score INTEGER,
         factors JSON, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
