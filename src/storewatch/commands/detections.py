@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         if rules is not None and not rules.is_dir():
             raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
         view = detections_overview(Workspace.at(home), rules, days)
+        if scorecard:  # the busiest first
+            view["detections"].sort(key=lambda r: (-r["alerts"], r["id"]))
         if json:
             _print_json(view, scorecard)
         elif scorecard:

@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
         for col in ("id", "scope", "condition", "owner", "expires", "active", "reason"):
             table.add_column(col, overflow="fold")
         for r in rows:
-            table.add_row(*(shown(str(r[c] or "")) for c in ("id", "scope", "condition", "owner", "expires")),
+            table.add_row(*(shown(str(r[c] or "")) for c in ("id", "scope", "condition", "owner")),
+                          (r["expires"] or "never")[:16],
                           "yes" if r["active"] else "[yellow]expired[/]", shown(r["reason"]))
         console.print(table)
         for e in errors:
