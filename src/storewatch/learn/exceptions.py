@@ -45,6 +45,9 @@ class ExceptionError(ValueError):
 
 @dataclass(frozen=True)
 class AlertException:
+    """One exception as its file (or a false positive's suppression) states it; the condition is kept as the
+    text the reviewer reads, and parsed where it is applied."""
+
     id: str
     condition: str
     scope: str
@@ -89,6 +92,7 @@ def _time(value: Any, field: str) -> Optional[datetime]:
 
 
 def check_scope(scope: str) -> str:
+    """The scope if it is one of all, detection:<id>, group:<name>; else ExceptionError."""
     kind, _, name = scope.partition(":")
     if scope != "all" and (kind not in ("detection", "group") or not name):
         raise ExceptionError(f"scope {scope!r}: use all, detection:<detection id> or group:<scenario or kind>")
@@ -118,6 +122,7 @@ def make(doc: Mapping[str, Any]) -> AlertException:
 
 
 def folder(ws: Workspace) -> Path:
+    """Where exception files live: in the workspace, beside rules/, so a review sees them in a diff."""
     return ws.home / "exceptions"
 
 
