@@ -178,6 +178,7 @@ def simulate(
     style: str = typer.Option("classic", "--style", help="Shapes to write: classic, or shipped (other servers' and shippers' shapes)."),
     profile: str = typer.Option("classic", "--profile", help="Business habits: classic, or varied (time zone, hours, rates, sessions, baskets, staff drawn from the seed)."),
     stores: int = typer.Option(None, "--stores", min=1, max=250, help="Number of stores (default: 40 per unit of scale, at least 3); 1-2 make a small business."),
+    noise: list[str] = typer.Option([], "--noise", help="Benign look-alikes only an exception can silence (campaign_export); off by default."),
 ) -> None:
     """Write a synthetic retail estate with labelled attacks and benign look-alikes."""
     from storewatch.simulate.profiles import PROFILES
@@ -187,19 +188,23 @@ def simulate(
         raise typer.BadParameter(f"choose one of {', '.join(STYLES)}", param_hint="--style")
     if profile not in PROFILES:
         raise typer.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--profile")
-    summary = _simulate_with_progress(out, days, scale, seed, style, stores=stores, profile=profile)
+    from storewatch.simulate.scenarios import NOISE
+
+    if set(noise) - set(NOISE):
+        raise typer.BadParameter(f"choose from {', '.join(NOISE)}", param_hint="--noise")
+    summary = _simulate_with_progress(out, days, scale, seed, style, stores=stores, profile=profile, noise=tuple(noise))
     console.print(f"Wrote {sum(summary['files'].values()):,} records in {len(summary['files'])} files "
                   f"({summary['bytes'] / 1e6:,.1f} MB) and {summary['labels']} labelled attacks to {out}")
 
 
 def _simulate_with_progress(out: Path, days: int, scale: float, seed: int, style: str = "classic",
-                            stores: int | None = None, profile: str = "classic") -> dict:
+                            stores: int | None = None, profile: str = "classic", noise: tuple[str, ...] = ()) -> dict:
     from storewatch.simulate import simulate as run_simulate
 
     with Progress(TextColumn("[bold]simulate {task.description}"), BarColumn(), console=err, transient=True) as bar:
         task = bar.add_task("", total=1.0)
         return run_simulate(out, days=days, scale=scale, seed=seed, style=style, stores=stores, profile=profile,
-                            progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
+                            noise=noise, progress=lambda stage, frac: bar.update(task, completed=frac, description=stage))
 
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
@@ -256,39 +261,6 @@ def _check_severity(value: Optional[str]) -> Optional[str]:
     if value is not None and value.lower() not in SEVERITY_RANK:
         raise typer.BadParameter(f"{value!r}: use one of {', '.join(SEVERITY_RANK)}", param_hint="--min-severity")
     return value.lower() if value else None
-
-
-@app.command()
-def detections(
-    home: Optional[Path] = HomeOption,
-    rules: Optional[Path] = RulesOption,
-    json: bool = typer.Option(False, "--json"),
-) -> None:
-    """List the detections `detect` runs: shipped ones and your workspace's rules, with load errors."""
-    from storewatch.detect.catalog import rows
-    from storewatch.detect.registry import load_detections, refusal_summary
-
-    found, errors = load_detections(Workspace.at(home), rules)
-    listed = rows(found)
-    summary = refusal_summary(errors)
-    if json:
-        _json_out({"detections": listed, "errors": errors, "refused": summary})
-        return
-    table = Table(title=f"{len(listed)} detections")
-    for col in ("scenario", "id", "kind", "severity", "ATT&CK"):
-        table.add_column(col, overflow="fold")
-    for r in listed:
-        table.add_row(*(shown(v) for v in (r["scenario"], r["id"], r["kind"], r["severity"],
-                                           ", ".join(t.split(" ")[0] for t in r["attack"]))))
-    console.print(table)
-    if len(errors) > 10:  # a rule pack: the reasons, counted, instead of a line per rule
-        err.print(f"[yellow]{len(errors)} rule(s) not loaded[/] ({len(listed)} detections loaded); by reason:")
-        for group in summary:
-            err.print(f"  {group['count']:>5}  {shown(group['reason'])}  e.g. {shown(group['examples'][0])}")
-        err.print("  (--json lists every refused rule with its file and reason)")
-        return
-    for e in errors:
-        err.print(f"[yellow]not loaded[/] {shown(e['source'])}: {shown(e['error'])}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ queries that can be run and tested alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Optional
+from typing import Callable, Hashable, Mapping, Optional
 
 import duckdb
 import pyarrow as pa
@@ -63,6 +63,9 @@ class Detection:
     summary: str = ""  # a str.format template over the alert's evidence, for people
     source: str = ""  # file the detection was defined in
     batch: Optional[Batch] = field(default=None, repr=False, compare=False)  # None: it always runs alone
+    # Thresholds an analyst may override (name -> value), and how to build the detection with other values.
+    parameters: Mapping[str, float] = field(default_factory=dict, compare=False)
+    tuned: Optional[Callable[[Mapping[str, float]], "Detection"]] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

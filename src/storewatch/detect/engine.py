@@ -9,7 +9,7 @@ share a batch key (the Sigma rules of one product's events) are handed to their 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -23,7 +23,7 @@ from storewatch.correlate.incidents import correlate
 from storewatch.correlate.summary import render_alert_summaries
 from storewatch.detect.detection import ALERT_COLUMNS, OPTIONAL_COLUMNS, Detection, DetectionError, check_output
 from storewatch.detect.registry import load_detections
-from storewatch.learn import anomaly
+from storewatch.learn import anomaly, exceptions
 from storewatch.learn.feedback import apply_suppressions
 from storewatch.store import db
 from storewatch.workspace import Workspace
@@ -42,6 +42,7 @@ class DetectReport:
     incidents: int = 0
     new_incidents: int = 0
     suppressed: int = 0
+    closed_by: dict[str, int] = field(default_factory=dict)  # exception id -> alerts it closed
     seconds: float = 0.0
     per_detection: dict[str, int] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
@@ -178,14 +179,21 @@ def store_alerts(con: duckdb.DuckDBPyConnection, candidates: pa.Table | None, st
     return total, new
 
 
+def set_variables(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """The workspace settings, which rules read as getvariable('sw_brand_domains'), ..."""
+    for key, values in ws.settings().items():
+        con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
+
+
 def detect(ws: Workspace, progress: Optional[Progress] = None, rules_dir: Optional[Path] = None) -> DetectReport:
     """Run every detection, store the alerts, correlate them into incidents; one call per `storewatch detect`."""
     with db.opened(ws) as con:
         detections, load_errors = load_detections(ws, rules_dir)
         report = detect_in(con, ws, detections, progress, load_errors=load_errors)
     if report.suppressed:
-        audit.append(ws, "detect.suppressed", {"run_id": report.run_id, "alerts": report.suppressed},
-                     "analyst marked the pattern a false positive", "alerts not raised")
+        audit.append(ws, "detect.suppressed", {"run_id": report.run_id, "alerts": report.suppressed,
+                                               "by_exception": report.closed_by},
+                     "analyst exceptions and false-positive verdicts", "alerts closed, kept in suppressed_alerts")
     return report
 
 
@@ -198,14 +206,13 @@ def detect_in(con: duckdb.DuckDBPyConnection, ws: Workspace, detections: list[De
     started = time.time()
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0]
     report = DetectReport(run_id=run_id, detections=len(detections), errors=list(load_errors))
-    for key, values in ws.settings().items():  # rules read them as getvariable('sw_brand_domains'), ...
-        con.execute(f"SET VARIABLE sw_{key.replace('.', '_')} = ?::VARCHAR[]", [values])
+    set_variables(con, ws)
     anomaly.bind(con, ws)  # the current model versions the behaviour detections grade with
     candidates, report.per_detection, errors = run_detections(con, detections, progress)
     report.errors.extend(errors)
-    if candidates is not None:
-        candidates, report.suppressed = apply_suppressions(con, candidates)
+    candidates, closed = close_excepted(ws, con, candidates, report)
     report.alerts, report.new_alerts = store_alerts(con, candidates, started, since)
+    store_closed(con, closed, started, since)
     report.incidents, report.new_incidents = correlate(con, now=started)
     report.seconds = round(time.time() - started, 2)
     con.execute(
@@ -214,6 +221,44 @@ def detect_in(con: duckdb.DuckDBPyConnection, ws: Workspace, detections: list[De
          report.incidents, report.new_incidents, _json(report.errors)],
     )
     return report
+
+
+def close_excepted(ws: Workspace, con: duckdb.DuckDBPyConnection, candidates: pa.Table | None,
+                   report: DetectReport) -> tuple[pa.Table | None, list[pa.Table]]:
+    """Take out the alerts a false positive's suppression or an active exception closes; exception files
+    that cannot be read are reported as errors of this run."""
+    found, load_errors = exceptions.load(ws)
+    report.errors.extend({"detection": "exceptions", "source": e["file"], "error": e["error"]} for e in load_errors)
+    changes = exceptions.file_changes(ws, con)
+    if changes:
+        audit.append(ws, "exception.files", {**changes, "loaded": [ex.id for ex in found]},
+                     "exception files changed in the workspace folder", "applied from this detect run")
+    if candidates is None:
+        return None, []
+    candidates, by_feedback = apply_suppressions(con, candidates)
+    candidates, by_exception = exceptions.apply(con, candidates, found, datetime.now(timezone.utc))
+    closed = [t for t in (by_feedback, by_exception) if t is not None and t.num_rows]
+    for table in closed:
+        for ex_id in table.column("exception_id").to_pylist():
+            report.closed_by[ex_id] = report.closed_by.get(ex_id, 0) + 1
+    report.suppressed = sum(t.num_rows for t in closed)
+    return candidates, closed
+
+
+def store_closed(con: duckdb.DuckDBPyConnection, closed: list[pa.Table], started: float,
+                 since: datetime | None = None) -> None:
+    """Replace the closed alerts with this run's: rendered like the others, stamped with this run's time
+    (with `since`, only those a pass over the events from then on can close again)."""
+    if since is None:
+        con.execute("DELETE FROM suppressed_alerts")
+    else:
+        con.execute("DELETE FROM suppressed_alerts WHERE last_seen >= ?", [since])
+    for table in closed:
+        rendered = render_alert_summaries(table)
+        with db.registered(con, _closed=rendered):
+            con.execute("""INSERT INTO suppressed_alerts BY NAME
+                SELECT DISTINCT ON (alert_id) * EXCLUDE (summary_template), to_timestamp(?) AS detected_at
+                FROM _closed ORDER BY alert_id""", [started])
 
 
 def _json(value: object) -> str:

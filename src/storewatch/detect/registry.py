@@ -13,7 +13,7 @@ from typing import Optional
 
 import yaml
 
-from storewatch.detect import behaviour, intel, sigma
+from storewatch.detect import behaviour, intel, sigma, tuning
 from storewatch.detect.detection import Detection, DetectionError
 from storewatch.detect.windows import loader as windows
 from storewatch.workspace import Workspace
@@ -43,24 +43,27 @@ def load_user_rules(folder: Path) -> tuple[list[Detection], list[dict]]:
     return found + more, errors + errs
 
 
-def load_detections(ws: Workspace, extra: Optional[Path] = None) -> tuple[list[Detection], list[dict]]:
-    """Built-in detections plus the workspace's and `extra` folder's rules; ids must be unique."""
-    detections = builtin_detections()
+def load_detections(ws: Workspace, extra: Optional[Path] = None,
+                    with_disabled: bool = False) -> tuple[list[Detection], list[dict]]:
+    """Built-in detections plus the workspace's and `extra` folder's rules, ids unique, with the workspace's
+    tuning (detections.yml) applied: disabled ones left out unless `with_disabled`, thresholds overridden,
+    a shipped rule replaced by a user rule only where the workspace says so."""
+    user: list[Detection] = []
     errors: list[dict] = []
     for folder in (ws.home / "rules", extra):
         if folder is not None and folder.is_dir():
             found, errs = load_user_rules(folder)
-            detections += found
+            user += found
             errors += errs
-    seen: set[str] = set()
-    unique: list[Detection] = []
-    for det in detections:
-        if det.id in seen:
-            errors.append({"detection": det.id, "source": det.source, "error": "duplicate detection id; skipped"})
-            continue
-        seen.add(det.id)
-        unique.append(det)
-    return unique, errors
+    try:
+        settings = tuning.read(ws)
+    except tuning.TuningError as exc:  # a broken settings file is reported; every detection then runs as shipped
+        errors.append({"detection": "tuning", "source": tuning.FILE, "error": str(exc)})
+        settings = tuning.empty()
+    detections, errs = tuning.resolve(builtin_detections(), user, settings)
+    if not with_disabled:
+        detections = [d for d in detections if tuning.enabled(d, settings)]
+    return detections, errors + errs
 
 
 def refusal_summary(errors: list[dict]) -> list[dict]:

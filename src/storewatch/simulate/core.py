@@ -78,7 +78,7 @@ About 0.1% of lines per line-oriented file are deliberately malformed (counts in
 
 def simulate(out: Path, days: int = 2, scale: float = 1.0, seed: int = 0, start: dt.datetime | None = None,
              progress: Callable[[str, float], None] | None = None, style: str = "classic", stores: int | None = None,
-             profile: str = "classic") -> dict:
+             profile: str = "classic", noise: tuple[str, ...] = ()) -> dict:
     """Write a synthetic estate into `out` in a style (styles.py) with a profile's habits (profiles.py), of
     `stores` stores (by default from the scale: 40 per unit, at least 3); return {"files": {rel: records},
     "malformed": {...}, "labels": n, "bytes": n}."""
@@ -97,7 +97,7 @@ def simulate(out: Path, days: int = 2, scale: float = 1.0, seed: int = 0, start:
         world.sinks[name].restyle = restyle
     world.endpoints = endpoint.Endpoints(world)
     report("estate", 1.0)
-    inject_all(world, lambda f: report("scenarios", f))
+    inject_all(world, lambda f: report("scenarios", f), noise)
 
     n_windows = int(days * clock.DAY // WINDOW)
     for w in range(n_windows):

@@ -145,6 +145,12 @@ TABLES = (
         severity VARCHAR, confidence DOUBLE, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, event_count BIGINT,
         entities STRUCT(type VARCHAR, value VARCHAR)[], evidence JSON, event_ids VARCHAR[], attack VARCHAR[],
         store_id VARCHAR, channel VARCHAR, summary VARCHAR, detected_at TIMESTAMPTZ)""",
+    # Alerts an exception (or a false positive's suppression) closed: kept, with the exception that closed
+    # them, so the scorecard and the audit can show what was silenced.
+    """CREATE TABLE IF NOT EXISTS suppressed_alerts AS SELECT *, NULL::VARCHAR AS exception_id FROM alerts LIMIT 0""",
+    # The exception files as the last detect applied them (id, SHA-256 of the file): a file dropped in,
+    # edited or deleted by hand is audited when it takes effect.
+    """CREATE TABLE IF NOT EXISTS exception_files (exception_id VARCHAR, sha256 VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS incidents (
         incident_id VARCHAR PRIMARY KEY, title VARCHAR, scenario VARCHAR, severity VARCHAR, risk_score INTEGER,
         factors JSON, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
@@ -155,6 +161,10 @@ TABLES = (
     # Analyst verdicts, and the (detection, entity) patterns a confirmed false positive silences.
     """CREATE TABLE IF NOT EXISTS feedback (
         incident_id VARCHAR, verdict VARCHAR, actor VARCHAR, note VARCHAR, recorded_at TIMESTAMPTZ)""",
+    # A verdict on one alert of an incident (NULL: on the whole incident).
+    """ALTER TABLE feedback ADD COLUMN IF NOT EXISTS alert_id VARCHAR""",
+    # The incident's alerts when the verdict was given: incidents are rebuilt by every detect, verdicts stay.
+    """ALTER TABLE feedback ADD COLUMN IF NOT EXISTS alert_ids VARCHAR[]""",
     """CREATE TABLE IF NOT EXISTS suppressions (
         suppression_id VARCHAR PRIMARY KEY, rule_id VARCHAR, entity_type VARCHAR, value VARCHAR,
         incident_id VARCHAR, actor VARCHAR, reason VARCHAR, created_at TIMESTAMPTZ)""",

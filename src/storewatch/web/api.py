@@ -8,7 +8,7 @@ from typing import Callable, Optional, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from storewatch.web import security, services
-from storewatch.web.models import AlertWithEvents, ExecuteRequest, FeedbackRequest, Incident, IncidentDetail, PlanRequest
+from storewatch.web.models import AlertWithEvents, ExceptionRequest, ExecuteRequest, FeedbackRequest, Incident, IncidentDetail, PlanRequest
 from storewatch.workspace import Workspace
 
 router = APIRouter(tags=["incidents"])
@@ -113,7 +113,25 @@ def rollback(request: Request, action_id: str) -> dict:
 @router.post("/incidents/{incident_id}/feedback", tags=["feedback"],
              summary="True/false-positive verdict (a false positive is suppressed by the next detect)")
 def feedback(request: Request, incident_id: str, body: FeedbackRequest) -> dict:
-    return answer(lambda: services.feedback(workspace(request), incident_id, body.verdict, actor(request), body.note))
+    return answer(lambda: services.feedback(workspace(request), incident_id, body.verdict, actor(request), body.note,
+                                            body.alert_id))
+
+
+@router.post("/incidents/{incident_id}/exceptions/preview", tags=["feedback"],
+             summary="What an exception would have closed in the stored history (nothing saved)")
+def exception_preview(request: Request, incident_id: str, body: ExceptionRequest) -> dict:
+    return answer(lambda: services.exception_preview(workspace(request), incident_id, body.model_dump(), actor(request)))
+
+
+@router.post("/incidents/{incident_id}/exceptions", tags=["feedback"],
+             summary="Never alert on this again: save an exception (a YAML file in the workspace), audited")
+def add_exception(request: Request, incident_id: str, body: ExceptionRequest) -> dict:
+    return answer(lambda: services.add_exception(workspace(request), incident_id, body.model_dump(), actor(request)))
+
+
+@router.get("/detections", tags=["detections"], summary="Detections: source, enabled, last fired, scorecard")
+def detections(request: Request) -> dict:
+    return answer(lambda: services.detections(workspace(request)))
 
 
 @router.get("/audit", tags=["audit"], summary="Audit log, newest first, with hash-chain verification")

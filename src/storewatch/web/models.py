@@ -72,5 +72,15 @@ class ExecuteRequest(PlanRequest):
 
 
 class FeedbackRequest(BaseModel):
-    verdict: Literal["true_positive", "false_positive"]
+    verdict: Literal["true_positive", "benign", "false_positive"]
     note: str = Field("", max_length=2000)
+    alert_id: Optional[str] = Field(None, max_length=64, description="Judge one alert of the incident, not all of it")
+
+
+class ExceptionRequest(BaseModel):
+    """"Never alert on this again": an exception made from an incident (docs/learning.md)."""
+    condition: str = Field(..., min_length=1, max_length=1000, description="e.g. user = etl_nightly and ip in 10.20.0.0/16")
+    scope: str = Field("all", max_length=200, description="all, detection:<id> or group:<scenario or kind>")
+    reason: str = Field(..., min_length=1, max_length=2000)
+    expires_days: int = Field(30, ge=0, le=3650, description="0: no expiry")
+    days: int = Field(30, ge=1, le=3650, description="History replayed for the preview")

@@ -75,8 +75,13 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
     ents: dict[str, list[str]] = {}
     for e in found["entities"]:
         ents.setdefault(e["type"], []).append(e["value"])
+    from storewatch.learn.exceptions import suggested_condition
+
+    scopes = ["all", *dict.fromkeys(f"detection:{a['rule_id']}" for a in alerts), f"group:{found['scenario']}"]
     return _page(request, "incident.html.j2", inc=found, timeline=timeline, alerts=alerts, actions=actions,
-                 entities=ents, respond=sources.respond_engine() is not None, **case)
+                 entities=ents, respond=sources.respond_engine() is not None,
+                 suggested=suggested_condition(found["entities"]), scopes=scopes, **case)
+
 
 
 def _case_context(request: Request, incident_id: str) -> dict:
@@ -94,6 +99,16 @@ def models_page(request: Request) -> HTMLResponse:
     except services.ServiceError as exc:
         return _error(request, exc)
     return _page(request, "models.html.j2", **found)
+
+
+
+@router.get("/detections", response_class=HTMLResponse)
+def detections_page(request: Request) -> HTMLResponse:
+    try:
+        view = services.detections(workspace(request))
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    return _page(request, "detections.html.j2", detections=view["detections"], errors=view["errors"])
 
 
 def _local_path(target: str) -> str:

@@ -208,14 +208,16 @@ def actions(ws: Workspace, incident_id: Optional[str] = None) -> list[dict]:
     return _respond(lambda engine: engine.actions(ws, incident_id=full))
 
 
-def feedback(ws: Workspace, incident_id: str, verdict: str, actor: str, note: str = "") -> dict:
-    """Record a true/false-positive verdict; a false positive is suppressed by the next `detect`."""
+def feedback(ws: Workspace, incident_id: str, verdict: str, actor: str, note: str = "",
+             alert_id: Optional[str] = None) -> dict:
+    """Record a verdict (on the incident or one of its alerts); a false positive is suppressed by the next `detect`."""
     module = sources.optional_module("storewatch.learn.feedback")
     if module is None:
         raise Unavailable("feedback (storewatch.learn.feedback) is not installed")
     full = _full_id(ws, incident_id)
     try:
-        return sources.plain(write(lambda: module.record_feedback(ws, full, verdict, actor=actor, note=note)))
+        return sources.plain(write(lambda: module.record_feedback(ws, full, verdict, actor=actor, note=note,
+                                                                  alert_id=alert_id)))
     except ValueError as exc:  # FeedbackError: unknown verdict or incident
         raise ServiceError(str(exc)) from None
 
@@ -224,3 +226,49 @@ def audit_log(ws: Workspace, limit: int = 100) -> dict[str, Any]:
     """The latest audit entries, newest first, and whether the hash chain is intact."""
     entries = list(audit.entries(ws))
     return {"entries": entries[::-1][:limit], "total": len(entries), "problems": audit.verify(ws)}
+
+
+def _exception(incident_id: str, form: dict, actor: str):
+    from datetime import timezone
+
+    from storewatch.learn import exceptions
+
+    now = datetime.now(timezone.utc)
+    try:
+        return exceptions.make({"id": f"exc-{incident_id.lower()}-{now:%Y%m%d%H%M%S}", "condition": form["condition"],
+                                "scope": form["scope"], "owner": actor, "created": now,
+                                "reason": f"{form['reason']} (from {incident_id})",
+                                "expires": exceptions.default_expiry(form["expires_days"], now)})
+    except exceptions.ExceptionError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def exception_preview(ws: Workspace, incident_id: str, form: dict, actor: str) -> dict:
+    """What an exception made from this incident would have closed in the stored history; saves nothing."""
+    from storewatch.learn import exceptions
+
+    full = _full_id(ws, incident_id)
+    with reader.opened(ws) as con:
+        return sources.plain(exceptions.preview(con, _exception(full, form, actor), form["days"]))
+
+
+def add_exception(ws: Workspace, incident_id: str, form: dict, actor: str) -> dict:
+    """Save the exception (a YAML file in the workspace) with its preview; audited."""
+    from storewatch.learn import exceptions
+
+    full = _full_id(ws, incident_id)
+    ex = _exception(full, form, actor)
+    with reader.opened(ws) as con:
+        impact = exceptions.preview(con, ex, form["days"])
+    try:
+        path = exceptions.add(ws, ex, actor=actor)
+    except exceptions.ExceptionError as exc:
+        raise ServiceError(str(exc)) from None
+    return sources.plain({**impact, "saved": path.name})
+
+
+def detections(ws: Workspace) -> dict:
+    """Every detection with its source, state, thresholds, last firing and scorecard, and load errors."""
+    from storewatch.learn.overview import detections_overview
+
+    return sources.plain(detections_overview(ws))

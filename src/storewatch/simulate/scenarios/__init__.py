@@ -46,11 +46,18 @@ BENIGN: dict[str, Callable[[World], None]] = {
 }
 
 
-def inject_all(world: World, progress: Callable[[float], None] | None = None) -> None:
-    """Run every benign look-alike, then every attack, then the privacy hazards."""
+# Benign look-alikes that only an analyst's exception can silence; off unless asked for (`simulate --noise`),
+# so the shipped figures keep measuring the detections alone.
+NOISE: dict[str, Callable[[World], None]] = {
+    "campaign_export": benign.campaign_export,
+}
+
+
+def inject_all(world: World, progress: Callable[[float], None] | None = None, noise: tuple[str, ...] = ()) -> None:
+    """Run every benign look-alike (and the noise asked for), then every attack, then the privacy hazards."""
     from storewatch.simulate.scenarios import hazards
 
-    steps = list(BENIGN.values()) + list(ATTACKS.values()) + [hazards.leak_pans]
+    steps = list(BENIGN.values()) + [NOISE[n] for n in noise] + list(ATTACKS.values()) + [hazards.leak_pans]
     for i, fn in enumerate(steps):
         fn(world)
         if progress:

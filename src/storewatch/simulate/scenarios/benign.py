@@ -151,3 +151,22 @@ def staff_ssh(world: World) -> None:
     est = world.est
     world.label("staff_ssh", est.start, est.end, [("ip", est.bastion_ip)] + [("user", u) for u in est.ops_users],
                 "Staff and deploy automation SSH with publickey from the bastion.", benign=True)
+
+
+def campaign_export(world: World) -> None:
+    """Opt-in noise (`simulate --noise campaign_export`): the marketing team's new campaign tool, run from the
+    analysts' laptops (10.20.4.0/24), exports the whole customers table as mkt_campaign once a day, at a
+    different hour each day. Bulk read of customer data from a rarely seen client, no schedule: every
+    detection rightly flags it, and only an exception (user and network) says it is expected."""
+    est, rng = world.est, world.rng
+    hours = rng.permutation(np.arange(1.0, 24.0, 3.0))  # ≥ 3 h apart: no day repeats another's hour
+    n_cust = len(est.customers)
+    for d in range(est.days):
+        t = est.start + d * clock.DAY + float(hours[d % len(hours)]) * 3600 + float(rng.uniform(0, 600))
+        pid, host = int(rng.integers(2000, 60000)), f"10.20.4.{int(rng.integers(20, 240))}"
+        events = database.connect(t, pid, host, "mkt_campaign", "campaign-builder")
+        tt = t + float(rng.uniform(5, 60))
+        events.append((tt, database.audit(tt, pid, "mkt_campaign", "READ", "SELECT", "SELECT * FROM customers", n_cust)))
+        database.emit(world, events)
+        world.label("campaign_export", t, tt + 1, [("user", "mkt_campaign"), ("ip", host)],
+                    f"Campaign tool export of the customer table from {host} as mkt_campaign.", benign=True)

@@ -1,4 +1,4 @@
-// storewatch dashboard: the playbook dry run / approval and the verdict buttons on an incident page.
+// storewatch dashboard: the playbook dry run / approval, the verdict buttons and the exception form on an incident page.
 // Everything shown comes back through textContent, never innerHTML: values from logs stay text.
 "use strict";
 
@@ -82,6 +82,7 @@ function setUpRespond(base) {
   });
 }
 
+
 function setUpFeedback(base) {
   const message = document.getElementById("feedback-message");
   for (const button of document.querySelectorAll("button[data-verdict]")) {
@@ -92,7 +93,7 @@ function setUpFeedback(base) {
         const suppressed = (result.suppressed || []).length;
         say(message, verdict === "false_positive"
           ? `Recorded as a false positive; ${suppressed} pattern(s) will be suppressed by the next detect.`
-          : "Recorded as a true positive.");
+          : verdict === "benign" ? "Recorded as benign (real but expected)." : "Recorded as a true positive.");
         document.getElementById("status").textContent = "resolved";
       } catch (error) {
         say(message, "Could not record the verdict: " + error.message, true);
@@ -142,6 +143,45 @@ function setUpCase(base) {
   });
 }
 
+function setUpException(base) {
+  const preview = document.getElementById("exception-preview");
+  if (!preview) return;
+  const save = document.getElementById("exception-save");
+  const message = document.getElementById("exception-message");
+  const form = () => ({
+    condition: document.getElementById("exception-condition").value,
+    scope: document.getElementById("exception-scope").value,
+    reason: document.getElementById("exception-reason").value || "-",
+    expires_days: Number(document.getElementById("exception-days").value || 0),
+  });
+  let previewed = null;
+  for (const id of ["exception-condition", "exception-scope", "exception-reason", "exception-days"]) {
+    document.getElementById(id).addEventListener("input", () => { save.hidden = true; previewed = null; });
+  }
+  preview.addEventListener("click", async () => {
+    say(message, "Replaying the stored history…");
+    save.hidden = true;
+    try {
+      const result = await post(base + "/exceptions/preview", form());
+      previewed = JSON.stringify(form());
+      say(message, "This exception " + result.text + ". Nothing saved yet.");
+      save.hidden = false;
+    } catch (error) {
+      say(message, "Cannot preview: " + error.message, true);
+    }
+  });
+  save.addEventListener("click", async () => {
+    if (previewed !== JSON.stringify(form())) return;  // confirm only what was previewed
+    try {
+      const result = await post(base + "/exceptions", form());
+      save.hidden = true;
+      say(message, `Saved as ${result.saved}; it applies from the next detect. Replayed on the stored history, it ${result.text}.`);
+    } catch (error) {
+      say(message, "Cannot save: " + error.message, true);
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const incident = document.getElementById("incident");
   if (!incident) return;
@@ -149,4 +189,5 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpRespond(base);
   setUpFeedback(base);
   setUpCase(base);
+  setUpException(base);
 });
