@@ -156,6 +156,14 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS suppressions (
         suppression_id VARCHAR PRIMARY KEY, rule_id VARCHAR, entity_type VARCHAR, value VARCHAR,
         incident_id VARCHAR, actor VARCHAR, reason VARCHAR, created_at TIMESTAMPTZ)""",
+    # Threat-intel feeds (`storewatch intel`): where each poll stopped (TAXII's added_after) and how it went.
+    """CREATE TABLE IF NOT EXISTS intel_feed_state (
+        feed VARCHAR PRIMARY KEY, last_pulled TIMESTAMPTZ, cursor VARCHAR, status VARCHAR, detail VARCHAR,
+        added INTEGER, removed INTEGER, total INTEGER)""",
+    # Incident notifications sent (`storewatch.respond.notify`): one row per incident and level, and per digest.
+    """CREATE TABLE IF NOT EXISTS notifications (
+        incident_id VARCHAR, level VARCHAR, rank INTEGER[], kind VARCHAR, channels VARCHAR[], sent_at TIMESTAMPTZ,
+        detail VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS detect_runs (
         run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, detections INTEGER, alerts INTEGER,
         new_alerts INTEGER, incidents INTEGER, new_incidents INTEGER, errors JSON)""",
@@ -180,6 +188,8 @@ def connect(ws: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         for ddl in TABLES:
             con.execute(ddl)
+        for c in schema.INTEL_COLUMNS:  # a store from before a column was added gains it
+            con.execute(f"ALTER TABLE intel ADD COLUMN IF NOT EXISTS {c.name} {c.sql_type}")
         segments.migrate_table(con, ws)
         _write_pii_catalog(con)
     segments.ensure(ws, writer=not read_only)
