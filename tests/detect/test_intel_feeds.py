@@ -29,6 +29,7 @@ from storewatch.detect.intel_feeds import due_pulls, pull, state
 from storewatch.ingest import feeds, taxii
 from storewatch.store import db
 from storewatch.workspace import Workspace
+from tests.respond.test_notify import receiver  # noqa: F401  (fixture)
 
 LISTS = Path(__file__).resolve().parents[1] / "data" / "real" / "intel" / "blocklists"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -233,3 +234,63 @@ def test_an_unreachable_feed_fails_alone_and_says_why(list_server: str, tmp_path
     ok, gone = reports  # in name order
     assert gone.status == "failed" and "HTTP 404" in gone.detail and ok.status == "ok" and ok.total == 2
     assert state(ws)["gone"]["status"] == "failed"
+
+
+def test_cli_follows_a_feed_pulls_it_and_notifies_the_incident_it_finds(tmp_path: Path, receiver, monkeypatch) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from storewatch.cli import app
+
+    ws = Workspace.at(tmp_path / "ws")
+    home = str(ws.home)
+    _events(ws, [_conn(NOW - timedelta(days=1), "10.1.2.3", "198.51.100.23")])
+    ws.set_setting("notify.min_severity", ["low"])
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook/secret-path-0042"
+    monkeypatch.setenv("STOREWATCH_WEBHOOK_URL", hook)
+
+    def cli(*args: str):
+        return CliRunner().invoke(app, [*args, "--home", home], catch_exceptions=False)
+
+    refused = cli("intel", "feeds", "add", "feodo", "--file", str(LISTS / "feodo_ipblocklist.txt"), "--kind", "ipv4")
+    assert refused.exit_code == 2 and "--kind must be one of" in refused.output
+    added = cli("intel", "feeds", "add", "feodo", "--file", str(LISTS / "feodo_ipblocklist.txt"), "--kind", "ip",
+                "--tlp", "green", "--interval", "6h")
+    assert added.exit_code == 0, added.output
+    out = cli("intel", "pull", "--json")
+    assert out.exit_code == 0, out.output
+    result = orjson.loads(out.stdout)
+    assert [(f["feed"], f["added"]) for f in result["feeds"]] == [("feodo", 2)]
+    assert result["detect"]["alerts"] >= 1 and result["notified"][0]["channels"] == ["webhook"]
+    assert "secret-path-0042" not in out.output
+    [(path, _, body)] = receiver.got
+    assert any(e == {"type": "ip", "value": "198.51.100.23"} for e in body["incident"]["entities"])
+    listed = orjson.loads(cli("intel", "feeds", "list", "--json").stdout)
+    assert [(f["name"], f["tlp"], f["interval"], f["status"], f["total"]) for f in listed] == [("feodo", "green", 21600, "ok", 2)]
+    assert [e["action"] for e in audit_entries(ws)][:1] == ["intel.feed_added"]
+
+
+def audit_entries(ws: Workspace) -> list[dict]:
+    from storewatch import audit
+
+    return list(audit.entries(ws))
+
+
+def test_detect_command_notifies_what_it_found(tmp_path: Path, receiver, monkeypatch) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from storewatch.cli import app
+
+    ws = Workspace.at(tmp_path / "ws")
+    _events(ws, [_conn(NOW - timedelta(days=1), "10.1.2.3", "203.0.113.77")])
+    ws.set_setting("notify.min_severity", ["low"])
+    feeds.save(ws, {"feodo": feeds.Feed("feodo", "file", str(LISTS / "feodo_ipblocklist.txt"), format="ip").check()})
+    pull(ws, hunt=False)
+    assert receiver.got == []
+    monkeypatch.setenv("STOREWATCH_WEBHOOK_URL", f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+    out = CliRunner().invoke(app, ["detect", "--json", "--home", str(ws.home)], catch_exceptions=False)
+    [sent] = orjson.loads(out.stdout)["notified"]
+    assert sent["channels"] == ["webhook"] and receiver.got[0][2]["incident"]["id"] == sent["incident_id"]
+    again = CliRunner().invoke(app, ["detect", "--json", "--home", str(ws.home)], catch_exceptions=False)
+    assert orjson.loads(again.stdout)["notified"] == [] and len(receiver.got) == 1
