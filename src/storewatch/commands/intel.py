@@ -168,7 +168,7 @@ def _pull_once(ws, names: Optional[list[str]], hunt: bool, json: bool) -> bool:
         for r in reports:
             if r.status == "ok":
                 console.print(f"{shown(r.feed)}: {r.added} new, {r.updated} updated, {r.removed} removed, "
-                              f"{r.total} held" + (f"; {len(r.notes)} entries skipped" if r.notes else ""))
+                              f"{r.total} held" + (f"; skipped: {len(r.notes)}" if r.notes else ""))
                 for note in r.notes[:5]:
                     err.print(f"  [yellow]skipped[/] {shown(note)}")
             else:
