@@ -188,3 +188,12 @@ def test_a_refused_message_stays_pending_and_says_why(ws, receiver) -> None:
 def test_nothing_is_sent_or_kept_without_a_configured_channel(ws) -> None:
     _incident(ws, "INC-AAA", "critical", 95, ["r1"])
     assert dispatch(ws, NOW, {}) == []
+
+
+def test_an_incident_marked_false_positive_is_not_sent(ws, receiver) -> None:
+    from storewatch.learn.feedback import record_feedback
+
+    _incident(ws, "INC-AAA", "critical", 95, ["r1"])
+    _incident(ws, "INC-BBB", "critical", 95, ["r1"])
+    record_feedback(ws, "INC-AAA", "false_positive")
+    assert [s["incident_id"] for s in dispatch(ws, NOW, _environ(receiver, only=("webhook",)))] == ["INC-BBB"]

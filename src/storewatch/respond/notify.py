@@ -31,7 +31,7 @@ from storewatch.workspace import Workspace
 TEMPLATE = ("storewatch: {change} {severity} incident {id} ({scenario}, risk {risk_score}/100)\n{title}\n"
             "{summary}\n{url}")
 PERIOD = timedelta(hours=1)
-SKIPPED_STATUSES = ("false_positive", "closed", "resolved")
+SKIPPED_STATUSES = ("false_positive",)  # an analyst said it is not an attack
 
 
 @dataclass(frozen=True)
