@@ -218,11 +218,31 @@ def detect(
     json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
 ) -> None:
     """Run every detection over the store and correlate the alerts into incidents (safe to re-run)."""
-    report = _detect_with_progress(existing_workspace(home), rules, quiet=json)
+    ws = existing_workspace(home)
+    report = _detect_with_progress(ws, rules, quiet=json)
     if json:
-        _json_out(report.as_dict())
+        _json_out({**report.as_dict(), "notified": _notify(ws, quiet=True)})
         return
     _print_detect_report(report)
+    _notify(ws, quiet=False)
+
+
+def _notify(ws: Workspace, quiet: bool) -> list[dict]:
+    """Send the notifications now due (storewatch.respond.notify); a broken respond.yml is said, not fatal."""
+    from storewatch.respond.config import ConfigError
+    from storewatch.respond.notify import dispatch
+
+    try:
+        sent = dispatch(ws)
+    except ConfigError as exc:
+        err.print(f"[yellow]notifications not sent[/]: {shown(str(exc))}")
+        return []
+    for s in [] if quiet else sent:
+        if s["channels"]:
+            console.print(f"Notified {shown(', '.join(s['channels']))}: {shown(s['kind'])} {shown(s['incident_id'])}")
+        for channel, why in s["failed"].items():
+            err.print(f"[yellow]{shown(channel)} notification failed[/]: {shown(why)}")
+    return sent
 
 
 def _detect_with_progress(ws: Workspace, rules: Optional[Path], quiet: bool):
@@ -421,6 +441,7 @@ def run(
     ws = Workspace.at(home)
     _ingest_and_report(paths, ws, tz, json=False)
     _print_detect_report(_detect_with_progress(ws, rules, quiet=False))
+    _notify(ws, quiet=False)
     with reader.opened(ws) as con:
         _print_incidents(list_incidents(con))
 

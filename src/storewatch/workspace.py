@@ -33,7 +33,13 @@ SETTINGS: dict[str, str] = {
                     "(0005=08-21 *=09-20); unset, they are learned (see `storewatch stores`)",
     "payments.thresholds": "card programme thresholds that replace the shipped ones, as programme=ratio "
                            "(vamp=0.009 mastercard_ecp=0.01; see `storewatch payments`)",
+    "intel.retro_days": "days of history a newly pulled feed indicator is matched against (default 30)",
+    "notify.min_severity": "lowest incident severity sent to the notification channels (default high)",
+    "notify.max_per_hour": "notifications sent per hour before the rest wait for one digest (default 10)",
+    "dashboard.url": "the dashboard's address as the team opens it, for links in notifications",
 }
+_NUMBERS = ("intel.retro_days", "notify.max_per_hour")
+_SEVERITIES = ("low", "medium", "high", "critical")
 _SLA_TARGET = re.compile(r"^(low|medium|high|critical)=[1-9][0-9]*[mhdw]$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -138,6 +144,11 @@ class Workspace:
             out[key] = [str(v) for v in values] if isinstance(values, list) else ([str(values)] if values else [])
         return out
 
+    def setting(self, key: str, default: str) -> str:
+        """A single-valued setting, or `default` when it is not set."""
+        values = self.settings()[key]
+        return values[0] if values else default
+
     def set_setting(self, key: str, values: list[str]) -> list[str]:
         """Set (or, with no values, clear) one setting; values are checked and normalized first."""
         if key not in SETTINGS:
@@ -157,6 +168,14 @@ class Workspace:
             raise SettingError(f"{key}: one whole number of days, at least 1")
         if key == "models.retrain_on_drift" and values and not (len(values) == 1 and values[0].lower() in ("true", "false")):
             raise SettingError(f"{key}: true or false")
+        if key in _NUMBERS and not all(v.isdigit() and int(v) > 0 for v in values):
+            raise SettingError(f"{key}: a whole number above 0")
+        if key == "notify.min_severity" and not all(v.lower() in _SEVERITIES for v in values):
+            raise SettingError(f"{key}: one of {', '.join(_SEVERITIES)}")
+        if key == "dashboard.url" and not all(re.match(r"^https?://[^/\s]+", v) for v in values):
+            raise SettingError(f"{key}: an http(s) URL")
+        if key in _NUMBERS or key in ("notify.min_severity", "dashboard.url"):
+            values = [v.lower() if key == "notify.min_severity" else v for v in values[-1:]]  # one value
         current = self.settings()
         current[key] = list(dict.fromkeys(values))
         doc: dict[str, dict[str, list[str]]] = {}

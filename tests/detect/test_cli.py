@@ -78,9 +78,14 @@ def test_config_sets_shows_and_clears_brand_settings(tmp_path) -> None:
     home = str(tmp_path / "ws")
     assert cli("config", "brand.domains", "Northwind.com,northwind.co.uk", "--home", home).exit_code == 0
     shown = orjson.loads(cli("config", "--home", home, "--json").stdout)
-    assert shown["brand.domains"] == ["northwind.com", "northwind.co.uk"]
-    assert all(v == [] for k, v in shown.items() if k != "brand.domains")  # every other setting shown, unset
-    assert {"brand.names", "models.retrain_days", "sla.acknowledge", "stores.hours", "payments.thresholds"} <= set(shown)
+    assert {k: v for k, v in shown.items() if k.startswith("brand.")} == \
+        {"brand.names": [], "brand.domains": ["northwind.com", "northwind.co.uk"]}
+    assert all(v == [] for k, v in shown.items() if not k.startswith("brand."))  # the others unset
+    assert runner.invoke(app, ["config", "notify.max_per_hour", "0", "--home", home]).exit_code == 2
+    assert cli("config", "notify.min_severity", "HIGH", "--home", home).exit_code == 0
+    assert orjson.loads(cli("config", "notify.min_severity", "--home", home, "--json").stdout) == \
+        {"notify.min_severity": ["high"]}
+    assert {"models.retrain_days", "sla.acknowledge", "stores.hours", "payments.thresholds", "intel.retro_days"} <= set(shown)
     assert "domains" in (tmp_path / "ws" / "settings.yml").read_text()  # a file to review in a diff
     bad = runner.invoke(app, ["config", "brand.domains", "not a domain", "--home", home])
     assert bad.exit_code == 2 and "not a domain name" in bad.output

@@ -17,9 +17,11 @@ from storewatch.workspace import Workspace
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 # Logs only: rule files beside their recordings (sigmahq/*/rule.yml) and the documentation are not input,
-# and the scrubber's corpus holds raw texts of every kind (API cassettes, hashes) for byte-level checks.
+# the scrubber's corpus holds raw texts of every kind (API cassettes, hashes) for byte-level checks, and block
+# lists are feeds (`storewatch intel feeds add --file`), tested in tests/ingest/test_blocklist.py.
 FILES = sorted(p for p in REAL.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".yml")
-               and not p.name.startswith(".") and p.relative_to(REAL).parts[0] != "scrubber")
+               and not p.name.startswith(".") and p.relative_to(REAL).parts[0] != "scrubber"
+               and p.relative_to(REAL).parts[:2] != ("intel", "blocklists"))
 CARD_SAMPLES = "cards"  # files whose name holds this carry the card networks' published test numbers on purpose
 # Lines another program wrote into a log (pg_ctl and systemd in PostgreSQL's stderr file): not the format's
 # records, so quarantined with their reason, and not counted against the file.

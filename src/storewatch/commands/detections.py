@@ -11,7 +11,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from storewatch.cli import HomeOption
+    from storewatch.cli import HomeOption, RulesOption
 
     group = typer.Typer(help="The detections `detect` runs: list them with their scorecard, enable, disable, tune.",
                         invoke_without_command=True)
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     def listing(
         ctx: typer.Context,
         home: Optional[Path] = HomeOption,
-        rules: Optional[Path] = typer.Option(None, "--rules", help="Extra folder of Sigma or SQL rules (.yml)."),
+        rules: Optional[Path] = RulesOption,
         scorecard: bool = typer.Option(False, "--scorecard", help="Verdicts, precision and a keep/tune/retire suggestion."),
         days: int = typer.Option(30, "--days", min=1, help="Scorecard window, in days up to the newest alert."),
         json: bool = typer.Option(False, "--json"),
@@ -33,8 +33,6 @@ def register(app: typer.Typer) -> None:
         from storewatch.learn.overview import detections_overview
         from storewatch.workspace import Workspace
 
-        if rules is not None and not rules.is_dir():
-            raise typer.BadParameter(f"{rules} is not a folder", param_hint="--rules")
         view = detections_overview(Workspace.at(home), rules, days)
         if scorecard:  # the busiest first
             view["detections"].sort(key=lambda r: (-r["alerts"], r["id"]))

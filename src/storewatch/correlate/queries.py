@@ -56,6 +56,26 @@ def list_incidents(
     return [{**r, "impact": impacts[r["id"]]} for r in rows]
 
 
+def new_incidents(con: duckdb.DuckDBPyConnection, after: Optional[datetime], min_severity: Optional[str] = None,
+                  limit: int = 50) -> dict:
+    """Incidents created after `after` (oldest first), and `until`, the creation time to ask after next; without
+    `after`, none and the newest creation time: what a page open since then has not shown yet."""
+    rank = SEVERITY_RANK[min_severity] if min_severity else 0
+    severities = [s for s, r in SEVERITY_RANK.items() if r >= rank]
+    newest = con.execute("SELECT max(created_at) FROM incidents").fetchone()[0]
+    if after is None:
+        return {"until": newest.isoformat() if newest else None, "incidents": []}
+    cur = con.execute(f"SELECT {', '.join(LIST_COLUMNS)}, created_at FROM incidents WHERE created_at > ? "
+                      f"AND list_contains(?, severity) ORDER BY created_at, incident_id LIMIT {int(limit)}",
+                      [after, severities])
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    until = max([after, *(r["created_at"] for r in rows)])
+    for r in rows:
+        r["created_at"] = _iso(r["created_at"])
+    return {"until": until.isoformat(), "incidents": [_public(r) for r in rows]}
+
+
 def get_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> Optional[dict]:
     """One incident with its alerts and their evidence; accepts a unique id prefix."""
     cur = con.execute(

@@ -6,8 +6,10 @@ address inside it), domains (HTTP hosts, DNS queries, destination names; an indi
 also covers `cdn.evil.com`), URLs (host + path, scheme and query ignored on both sides), file hashes
 (every hash an event carries: `file_hash` and the `md5` / `sha1` / `sha256` attributes the endpoint and
 network sources keep, whatever algorithm the indicator names) and e-mail addresses. An indicator only
-counts inside its validity window. One alert per indicator, internal entity (the host, else the internal
-address, else the account) and day.
+counts inside its validity window; one pulled from a feed (`storewatch intel pull`) from the start of its
+retro-hunt window (`match_from`) instead of its valid_from, and a block list's host names only as written
+(`exact`). One alert per indicator, internal entity (the host, else the internal address, else the account)
+and day.
 """
 
 from __future__ import annotations
@@ -103,8 +105,8 @@ event_hashes AS (
 SQL = f"""
 WITH {ASSETS_CTE},
 live AS (
-  SELECT indicator_id, ioc_type, lower(value) AS value, name, labels, confidence,
-         coalesce(valid_from, '-infinity'::TIMESTAMPTZ) AS valid_from,
+  SELECT indicator_id, ioc_type, lower(value) AS value, name, labels, confidence, coalesce(exact, false) AS exact,
+         coalesce(match_from, valid_from, '-infinity'::TIMESTAMPTZ) AS valid_from,
          coalesce(valid_until, 'infinity'::TIMESTAMPTZ) AS valid_until,
          CASE WHEN ioc_type = 'url' THEN regexp_replace(lower(value), '^[a-z][a-z0-9+.-]*://|[?#].*$|/$', '', 'g') END
            AS url_key
@@ -132,7 +134,7 @@ suffixes AS (
 ),
 domain_hits AS (
   SELECT e.event_id, i.indicator_id, '{DOMAIN_COLUMN}' AS matched_on, NULL AS matched_ip
-  FROM suffixes s JOIN live i ON i.ioc_type = 'domain' AND i.value = s.suffix
+  FROM suffixes s JOIN live i ON i.ioc_type = 'domain' AND i.value = s.suffix AND (NOT i.exact OR s.suffix = lower(s.d))
   JOIN events e ON e.{DOMAIN_COLUMN} = s.d AND e.time BETWEEN i.valid_from AND i.valid_until
 ),
 url_hits AS (

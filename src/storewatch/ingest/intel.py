@@ -61,10 +61,37 @@ def looks_like(head: str) -> bool:
     return bool(found and re.search(rf'"type"\s*:\s*"{found[1]}"', head))
 
 
+# TLP marking definitions by id: TLP 1.0 as stix2 ships them, TLP 2.0 as the STIX 2.1 extension publishes them.
+TLP_MARKINGS: dict[str, str] = {
+    stix2.TLP_WHITE.id: "clear", stix2.TLP_GREEN.id: "green", stix2.TLP_AMBER.id: "amber", stix2.TLP_RED.id: "red",
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+}
+
+
 def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
     """Rows with exactly the INTEL_COLUMNS keys, and notes on the objects and comparisons skipped."""
     errors: list[str] = []
-    objects = _parse_objects(data, errors)
+    return read_objects(_parse_objects(data, errors), source_file, errors), errors
+
+
+def parse_objects(objects: list[dict], errors: list[str]) -> list[Any]:
+    """STIX objects as a TAXII collection hands them over, parsed as a bundle's are (see `_parse_objects`)."""
+    return _parse_objects(orjson.dumps({"objects": objects}), errors)
+
+
+def tlp_of(obj: Any) -> str | None:
+    """The most restrictive TLP level among the object's markings, or None when it carries none we know."""
+    order = ("clear", "green", "amber", "amber+strict", "red")
+    levels = [TLP_MARKINGS[m] for m in (obj.get("object_marking_refs") or []) if m in TLP_MARKINGS]
+    return max(levels, key=order.index) if levels else None
+
+
+def read_objects(objects: list[Any], source_file: str, errors: list[str]) -> list[dict]:
+    """Intel rows of parsed STIX objects, one per (indicator, type, value); notes go to `errors`."""
     rows: list[dict] = []
     seen: set[tuple[str, str, str]] = set()
     for obj in objects:
@@ -78,7 +105,7 @@ def read_bundle(data: bytes, source_file: str) -> tuple[list[dict], list[str]]:
             if key not in seen and row["value"]:
                 seen.add(key)
                 rows.append(row)
-    return rows, errors
+    return rows
 
 
 def _parse_objects(data: bytes, errors: list[str]) -> list[Any]:
@@ -158,6 +185,8 @@ def _indicator_rows(ind: Any, source_file: str, errors: list[str]) -> Iterator[d
         "confidence": _confidence(ind, errors),
         "valid_from": _utc(ind.get("valid_from")),
         "valid_until": _utc(ind.get("valid_until")),
+        "modified": _utc(ind.get("modified")),
+        "tlp": tlp_of(ind),
     }
     for sco_type, items in comparisons.items():
         for path, op, literal in items:

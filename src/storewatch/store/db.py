@@ -180,6 +180,14 @@ TABLES = (
     # Alerts an analyst moved (merge, split): correlation keeps them in that incident from then on.
     """CREATE TABLE IF NOT EXISTS alert_pins (
         alert_id VARCHAR PRIMARY KEY, incident_id VARCHAR, actor VARCHAR, pinned_at TIMESTAMPTZ)""",
+    # Threat-intel feeds (`storewatch intel`): where each poll stopped (TAXII's added_after) and how it went.
+    """CREATE TABLE IF NOT EXISTS intel_feed_state (
+        feed VARCHAR PRIMARY KEY, last_pulled TIMESTAMPTZ, cursor VARCHAR, status VARCHAR, detail VARCHAR,
+        added INTEGER, removed INTEGER, total INTEGER)""",
+    # Incident notifications sent (`storewatch.respond.notify`): one row per incident and level, and per digest.
+    """CREATE TABLE IF NOT EXISTS notifications (
+        incident_id VARCHAR, level VARCHAR, rank INTEGER[], kind VARCHAR, channels VARCHAR[], sent_at TIMESTAMPTZ,
+        detail VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS detect_runs (
         run_id BIGINT, started TIMESTAMPTZ, finished TIMESTAMPTZ, detections INTEGER, alerts INTEGER,
         new_alerts INTEGER, incidents INTEGER, new_incidents INTEGER, errors JSON)""",
@@ -203,6 +211,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and bring older ones up to this version (writers, and readers' private copies)."""
     for ddl in (*TABLES, *MIGRATIONS):
         con.execute(ddl)
+    for c in schema.INTEL_COLUMNS:  # a store from before a column was added gains it
+        con.execute(f"ALTER TABLE intel ADD COLUMN IF NOT EXISTS {c.name} {c.sql_type}")
 
 
 class StoreBusy(RuntimeError):

@@ -132,7 +132,13 @@ INTEL_COLUMNS: tuple[Column, ...] = (
     Column("confidence", "INTEGER", "STIX confidence 0-100"),
     Column("valid_from", "TIMESTAMPTZ", "Start of validity"),
     Column("valid_until", "TIMESTAMPTZ", "End of validity"),
-    Column("source_file", "VARCHAR", "Bundle file it came from"),
+    Column("source_file", "VARCHAR", "Bundle file it came from, or the feed's URL or file"),
+    Column("source", "VARCHAR", "Feed (`storewatch intel feeds`) the indicator came from; NULL for an ingested bundle"),
+    Column("tlp", "VARCHAR", "Traffic Light Protocol: clear, green, amber, amber+strict, red (marking, else the feed's)"),
+    Column("modified", "TIMESTAMPTZ", "Version of the STIX object; a newer version replaces the rows of an older one"),
+    Column("added_at", "TIMESTAMPTZ", "When storewatch first stored it"),
+    Column("match_from", "TIMESTAMPTZ", "Earliest event time it matches: valid_from, or earlier by the retro-hunt window"),
+    Column("exact", "BOOLEAN", "A domain matched only as written, not its subdomains (block lists of host names)"),
 )
 
 

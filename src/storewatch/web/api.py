@@ -7,6 +7,7 @@ from typing import Callable, Optional, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.web import security, services
 from storewatch.web.models import AlertWithEvents, ExceptionRequest, ExecuteRequest, FeedbackRequest, Incident, IncidentDetail, PlanRequest
 from storewatch.workspace import Workspace
@@ -64,6 +65,18 @@ def list_incidents(
     # Already JSON (made once per snapshot): returned as is, the shape `response_model` documents.
     return Response(answer(lambda: services.incident_list_json(workspace(request), min_severity, when, scenario, sort,
                                                               limit)), media_type="application/json")
+
+
+@router.get("/incidents/new", summary="Incidents created after a time, for a page that stays open")
+def new_incidents(
+    request: Request,
+    after: Optional[str] = Query(None, description="ISO 8601 time: the `until` of the previous answer; "
+                                                   "without it, no incidents and the newest creation time"),
+    min_severity: Optional[str] = Query(None, description="low, medium, high or critical"),
+) -> dict:
+    if min_severity is not None and min_severity not in SEVERITY_RANK:
+        raise HTTPException(422, f"min_severity: one of {', '.join(SEVERITY_RANK)}")
+    return answer(lambda: services.new_incidents(workspace(request), parse_since(after), min_severity))
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, summary="One incident with its alerts")

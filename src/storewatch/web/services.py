@@ -121,6 +121,11 @@ def _list_json(ws: Workspace, published: Optional[Path], min_severity: Optional[
     return orjson.dumps(list_incidents(ws, min_severity, since, scenario, sort, limit))
 
 
+def new_incidents(ws: Workspace, after: Optional[datetime], min_severity: Optional[str] = None) -> dict:
+    with store(ws) as con:
+        return queries.new_incidents(con, after, min_severity)
+
+
 def scenarios(ws: Workspace) -> list[str]:
     with store(ws) as con:
         return [s for (s,) in con.execute("SELECT DISTINCT scenario FROM incidents ORDER BY 1").fetchall()]
