@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
         """Follow logs as they are written (tail -F: new files, rotation, compression), storing and detecting
         continuously; <home>/inbox/ (what `receive` spools) is followed too. Resumes where it stopped;
         SIGINT/SIGTERM end it after the pass under way."""
+        from storewatch.detect import incremental
         from storewatch.store.db import StoreBusy
-        from storewatch.watch import logs
+        from storewatch.watch import hooks, logs
         from storewatch.watch.session import Options, Watch, install_signals
         from storewatch.workspace import Workspace
 
@@ -44,6 +45,7 @@ def register(app: typer.Typer) -> None:
                                detect=detect),
                        log, status.update if status else None)
         install_signals(runner)
+        incremental.after_pass.extend(h for h in hooks.HOOKS if h not in incremental.after_pass)
         try:
             with status or logs.nothing():
                 runner.run()
