@@ -88,7 +88,8 @@ def test_incident_table_fits_80_columns(incidents_home):
     assert len(rows) == 2  # one line per incident: ids, risk and time whole, the title shortened
     for row in rows:
         assert row.split()[0].startswith("INC-") and len(row.split()[0]) == 14 and "11-16 10:00" in row
-    assert "Test alert: a_long_scenario_name_f…" in rows[0] and "critical" in rows[0]
+    assert "Test alert: a_long_scen" in rows[0] and "…" in rows[0] and "critical" in rows[0]
+    assert all(row.split()[-1] == "new" for row in rows)  # the case status, whole
     assert "scenario" not in lines[1]  # dropped for width
 
 
