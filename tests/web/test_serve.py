@@ -34,6 +34,11 @@ def _connect(port: int, proc: subprocess.Popen) -> socket.socket:
 
 
 def test_sigterm_stops_serve_while_a_client_is_mid_request(tmp_path):
+    from storewatch.store import db
+    from storewatch.workspace import Workspace
+
+    with db.opened(Workspace.at(tmp_path / "ws")):  # serve reads an existing workspace
+        pass
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(storewatch.__file__).parents[1])}
     env.pop("STOREWATCH_API_TOKEN", None)

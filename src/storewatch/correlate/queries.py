@@ -65,14 +65,12 @@ def new_incidents(con: duckdb.DuckDBPyConnection, after: Optional[datetime], min
     newest = con.execute("SELECT max(created_at) FROM incidents").fetchone()[0]
     if after is None:
         return {"until": newest.isoformat() if newest else None, "incidents": []}
-    cur = con.execute(f"SELECT {', '.join(LIST_COLUMNS)}, created_at FROM incidents WHERE created_at > ? "
-                      f"AND list_contains(?, severity) ORDER BY created_at, incident_id LIMIT {int(limit)}",
-                      [after, severities])
+    cur = con.execute(f"SELECT {_SELECT} FROM incidents WHERE created_at > ? "
+                      f"AND list_contains(?, coalesce(severity_override, severity)) "
+                      f"ORDER BY created_at, incident_id LIMIT {int(limit)}", [after, severities])
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r)) for r in cur.fetchall()]
     until = max([after, *(r["created_at"] for r in rows)])
-    for r in rows:
-        r["created_at"] = _iso(r["created_at"])
     return {"until": until.isoformat(), "incidents": [_public(r) for r in rows]}
 
 

@@ -31,7 +31,7 @@ from storewatch.workspace import Workspace
 TEMPLATE = ("storewatch: {change} {severity} incident {id} ({scenario}, risk {risk_score}/100)\n{title}\n"
             "{summary}\n{url}")
 PERIOD = timedelta(hours=1)
-SKIPPED_STATUSES = ("false_positive",)  # an analyst said it is not an attack
+SKIPPED_STATUSES = ("false_positive",)  # an analyst said it is not an attack (the status before cases; now the resolution)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def pending(incidents: list[dict], detections: Mapping[str, int], sent: Mapping[
     """Incidents to send, most severe first: at or above the threshold and above their last sent level."""
     out = []
     for inc in incidents:
-        if SEVERITY_RANK[inc["severity"]] < SEVERITY_RANK[min_severity] or inc.get("status") in SKIPPED_STATUSES:
+        if SEVERITY_RANK[inc["severity"]] < SEVERITY_RANK[min_severity] or SKIPPED_STATUSES[0] in (inc.get("status"), inc.get("resolution")):
             continue
         level, rank = level_of(inc, detections.get(inc["id"], 1))
         last = sent.get(inc["id"])
