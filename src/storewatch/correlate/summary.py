@@ -31,6 +31,8 @@ class _Lenient(string.Formatter):
         return "?" if value is None else value
 
     def format_field(self, value, format_spec):  # type: ignore[override]
+        if isinstance(value, (list, tuple)):  # evidence samples read as a list in a sentence, not as Python
+            return _listed([self.format_field(v, format_spec) for v in value])
         try:
             return super().format_field(value, format_spec)
         except (ValueError, TypeError):
@@ -38,6 +40,14 @@ class _Lenient(string.Formatter):
 
 
 _FORMATTER = _Lenient()
+LISTED = 3  # sample values a sentence names before "and N more"
+
+
+def _listed(values: list[str]) -> str:
+    """'a, b, c and 2 more': evidence samples as text (quoted, so a comma inside a command line stays clear)."""
+    quoted = [f"“{v}”" for v in values[:LISTED]]
+    more = f" and {len(values) - LISTED} more" if len(values) > LISTED else ""
+    return (", ".join(quoted) + more) if quoted else "?"
 
 
 def render(template: str, evidence: Mapping) -> str:

@@ -33,14 +33,16 @@ def _charts(incidents: list[dict], counts: dict[str, int], stores: list, channel
         return {}
     buckets, series = aggregate.over_time(incidents)
     return {
-        "over_time": charts.stacked_bars(buckets, series, "incidents started"),
-        "severity": charts.horizontal_bars(list(counts), list(counts.values()), "incidents",
+        "over_time": charts.stacked_bars(buckets, series, "incidents started", "Incidents started over time"),
+        "severity": charts.horizontal_bars(list(counts), list(counts.values()), "incidents", "Incidents by severity",
                                            [charts.SEVERITY_COLOURS[s] for s in counts]),
-        "stores": charts.horizontal_bars([s for s, _ in stores], [n for _, n in stores], "incidents") if stores else None,
-        "channels": charts.horizontal_bars([c for c, _ in channels], [n for _, n in channels], "incidents")
-        if channels else None,
+        "stores": charts.horizontal_bars([s for s, _ in stores], [n for _, n in stores], "incidents",
+                                         "Incidents by store") if stores else None,
+        "channels": charts.horizontal_bars([c for c, _ in channels], [n for _, n in channels], "incidents",
+                                           "Incidents by channel") if channels else None,
         "entities": charts.horizontal_bars([f"{e['type']} {e['value']}" for e in entities],
-                                           [e["incidents"] for e in entities], "incidents") if entities else None,
+                                           [e["incidents"] for e in entities], "incidents",
+                                           "Top attacking entities") if entities else None,
     }
 
 
