@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storewatch.correlate.summary import render
+from storewatch.correlate.summary import render, split_summary
 
 
 def test_evidence_lists_read_as_text_not_python():
@@ -21,3 +21,10 @@ def test_long_lists_are_cut_with_a_count_and_empty_ones_stay_visible():
 def test_plain_values_and_format_specs_are_unchanged():
     assert render("{events} events from {ip}, {share:.0%}", {"events": 12, "ip": "10.0.0.1", "share": 0.5}) == \
         "12 events from 10.0.0.1, 50%"
+
+
+def test_split_summary_separates_the_story_from_the_particulars():
+    story, rest = split_summary("Between a and b, 2 alerts point to card testing. Card x. Involved: ip 1.2.3.4. Risk 90.")
+    assert story == "Between a and b, 2 alerts point to card testing. Card x."
+    assert rest == "Involved: ip 1.2.3.4. Risk 90."
+    assert split_summary("no particulars") == ("no particulars", "")

@@ -83,6 +83,16 @@ def _entities_text(entities: Sequence[Mapping], limit: int = 6) -> str:
     return "; ".join(parts)
 
 
+INVOLVED = " Involved: "  # where the story ends and the particulars (entities, places, score, techniques) begin
+
+
+def split_summary(text: str) -> tuple[str, str]:
+    """(what happened, the particulars): a page that shows entities, score and techniques on their own
+    leads with the first part and keeps the second one click away."""
+    story, found, rest = text.partition(INVOLVED)
+    return (story, INVOLVED.strip() + " " + rest) if found else (text, "")
+
+
 def incident_summary(incident: Mapping, alerts: Sequence[Mapping]) -> str:
     """One paragraph: what happened, when, who and what was involved, why it ranks where it does."""
     first = incident["first_seen"].strftime("%Y-%m-%d %H:%M")
@@ -93,7 +103,7 @@ def incident_summary(incident: Mapping, alerts: Sequence[Mapping]) -> str:
             f"{scenario_name(incident['scenario'])}.")
     if lines:
         text += " " + " ".join(line if line.endswith(".") else line + "." for line in lines)
-    text += f" Involved: {_entities_text(incident['entities'])}."
+    text += f"{INVOLVED}{_entities_text(incident['entities'])}."
     where = [*(f"store {s}" for s in incident["stores"]), *(f"{c} channel" for c in incident["channels"])]
     if where:
         text += " Affected: " + ", ".join(where) + "."
