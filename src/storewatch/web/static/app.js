@@ -148,7 +148,7 @@ function setUpRespond(base) {
       item.textContent = `${a.action} → ${a.target}` + (a.approval_required ? " (needs approval)" : "");
       list.appendChild(item);
     }
-    go.textContent = `Execute these ${picked.length}`;
+    go.textContent = picked.length === 1 ? "Execute this action" : `Execute these ${picked.length}`;
     confirm.hidden = false;
     go.focus();
   });
