@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable, Optional
 
+from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.correlate.queries import get_incident, list_incidents
 from storewatch.report import aggregate, charts, narrative, sources
+from storewatch.report.appendix import Appendix
 from storewatch.store import reader
 from storewatch.workspace import Workspace
 
 
-def _incidents(ws: Workspace) -> tuple[list[dict], dict]:
+Progress = Callable[[str, int, int], None]  # (stage, done, total): what a long report is doing
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    """No progress shown."""
+
+
+def _incidents(ws: Workspace, progress: Progress) -> tuple[list[dict], dict]:
     with reader.opened(ws) as con:
         incidents = [get_incident(con, row["id"]) for row in list_incidents(con)]
-        for inc in incidents:
+        for n, inc in enumerate(incidents):
+            progress("forensic timelines", n, len(incidents))
             inc["timeline"] = sources.timeline(con, inc)
+        progress("forensic timelines", len(incidents), len(incidents))
         events, first, last = con.execute("SELECT count(*), min(time), max(time) FROM events").fetchone()
     for inc in incidents:
         inc["money"] = aggregate.money_at_risk(inc)
         inc["actions"] = sources.response_actions(ws, inc["id"])
     return incidents, {"events": events, "first": first, "last": last}
+
+
+DETAIL = 5  # incidents given in full by default; the rest in one line each
 
 
 def _period(first: datetime | None, last: datetime | None) -> str:
@@ -46,9 +61,23 @@ def _charts(incidents: list[dict], counts: dict[str, int], stores: list, channel
     }
 
 
-def collect(ws: Workspace) -> dict:
-    """The report's context: summary, figures, charts and the incidents in full, highest risk first."""
-    incidents, store = _incidents(ws)
+def in_detail(incidents: list[dict], detail: int, severity: Optional[str]) -> list[bool]:
+    """Which incidents (highest risk first) the report gives in full: the first `detail`, and every one at
+    or above `severity` when it is given; the rest get one line."""
+    floor = SEVERITY_RANK[severity] if severity else None
+    return [n < detail or (floor is not None and SEVERITY_RANK[inc["severity"]] >= floor)
+            for n, inc in enumerate(incidents)]
+
+
+def collect(ws: Workspace, detail: int = DETAIL, detail_severity: Optional[str] = None,
+            progress: Progress = quiet) -> dict:
+    """The report's context: summary, figures, charts, the incidents (highest risk first) in full or in one
+    line, and the appendix the long values go to as the template renders."""
+    if detail_severity is not None and detail_severity not in SEVERITY_RANK:
+        raise ValueError(f"detail severity must be one of {', '.join(SEVERITY_RANK)}")
+    incidents, store = _incidents(ws, progress)
+    full = in_detail(incidents, detail, detail_severity)
+    rule = f"the {detail} highest risk" + (f" and every {detail_severity} or worse" if detail_severity else "")
     counts = aggregate.severity_counts(incidents)
     stores, channels = aggregate.counted(incidents, "stores"), aggregate.counted(incidents, "channels")
     entities = aggregate.top_entities(incidents)
@@ -71,4 +100,8 @@ def collect(ws: Workspace) -> dict:
         "entities": entities,
         "money": money,
         "incidents": incidents,
+        "detailed": [i for i, f in zip(incidents, full) if f],
+        "brief": [i for i, f in zip(incidents, full) if not f],
+        "detail_rule": rule,
+        "appendix": Appendix(),
     }

@@ -30,7 +30,9 @@ MAX_FORM_BYTES = 4096
 
 def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     guard = request.app.state.guard
-    return templates.TemplateResponse(request, name, {"signed_in": bool(guard.token), **context}, status_code=status)
+    # No appendix: a page scrolls, so the shared partials show long values whole (see report.appendix).
+    return templates.TemplateResponse(request, name, {"signed_in": bool(guard.token), "appendix": None, **context},
+                                      status_code=status)
 
 
 def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTMLResponse:
