@@ -30,6 +30,9 @@ def test_only_overlong_words_of_a_sentence_are_shortened_and_all_is_escaped():
     assert text.startswith("ran &lt;b&gt; ")
     assert "x.exe then" not in text and " then " in text
     assert [n for n, _ in appendix.listed()] == [1, 2]
+    quoted = appendix.text(f"wrote “{HASH}”, then")
+    assert quoted.startswith("wrote “<span") and quoted.endswith("</sup>”, then")
+    assert appendix.listed()[-1] == (2, HASH)  # without its quotes and comma: the same value, the same number
     assert clip(HASH, None) == HASH and clip_words(HASH, None) == HASH  # the dashboard: unchanged
 
 

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 WIDTH = 36  # longest value or word shown whole
 _TOKEN = re.compile(r"\S+")
+_WRAPPING = re.compile(r"([\"'“‘(\[]*)(.*?)([\"'”’)\].,;:]*)")
 
 
 class Appendix:
@@ -41,9 +42,11 @@ class Appendix:
         text = "" if value is None else str(value)
         out, last = [], 0
         for word in _TOKEN.finditer(text):
-            if len(word.group()) > self.width:
-                out += [escape(text[last:word.start()]), self._clipped(word.group())]
-                last = word.end()
+            core = _WRAPPING.fullmatch(word.group())  # quotes and punctuation around a path stay in the sentence
+            if core and len(core.group(2)) > self.width:
+                start, end = word.start() + len(core.group(1)), word.end() - len(core.group(3))
+                out += [escape(text[last:start]), self._clipped(text[start:end])]
+                last = end
         return Markup("").join([*out, escape(text[last:])])
 
     def listed(self) -> list[tuple[int, str]]:
