@@ -176,9 +176,15 @@ def _events(con: duckdb.DuckDBPyConnection, event_ids: list[str], first: str, la
 
 
 def alerts(ws: Workspace, incident_id: str, samples: int = SAMPLE_EVENTS) -> list[dict]:
-    """The incident's alerts with their evidence and a sample of the events behind each."""
+    """The incident's alerts with their evidence and a sample of the events behind each, found once per
+    snapshot (the samples cost a scan of the events; the timeline's pages and groups ask again)."""
+    return _alerts(ws, snapshot.latest(ws), incident(ws, incident_id)["id"], samples)
+
+
+@lru_cache(maxsize=32)
+def _alerts(ws: Workspace, published: Optional[Path], full_id: str, samples: int) -> list[dict]:
     with store(ws) as con:
-        found = _incident(con, incident_id)
+        found = _incident(con, full_id)
         return [{**a, "events": _events(con, list(a["event_ids"] or [])[:samples], a["first_seen"], a["last_seen"])}
                 for a in found["alert_details"]]
 
