@@ -228,3 +228,17 @@ def test_a_failed_rollback_keeps_the_action_executed_and_can_be_repeated(ws, ven
     monkeypatch.setenv("STOREWATCH_STRIPE_SECRET_KEY", "sk_test_s3cr3t_value")
     assert engine.rollback(ws, card.action_id).status == "rolled_back"
     assert len(vendor.calls("DELETE", "/v1/radar/value_list_items/rsli_1")) == 1
+
+
+def test_approving_picked_actions_runs_only_those(ws, vendor, configured, takeover, nft) -> None:
+    stand_in(vendor)
+    planned = by_action(engine.plan(ws, takeover))
+    picked = [planned["stripe.block_card"][0].action_id, planned["edl.block_ip"][0].action_id]
+    results = engine.execute(ws, takeover, approved=True, hooks=nft[0], action_ids=picked)
+    assert sorted(r.action_id for r in results) == sorted(picked)
+    assert {r.status for r in results} == {"executed"}
+    assert vendor.calls("PATCH") == [] and nft[1] == []  # the user block and the firewall were not picked
+    stored = {r["action_id"]: r["status"] for r in engine.actions(ws, takeover)}
+    assert {aid for aid, status in stored.items() if status == "executed"} == set(picked)
+    with pytest.raises(engine.RespondError, match="not in this incident's plan"):
+        engine.execute(ws, takeover, approved=True, hooks=nft[0], action_ids=["ACT-000000000000"])

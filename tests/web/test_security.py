@@ -91,7 +91,9 @@ def test_security_headers(client):
 
 def _pages(client) -> list[str]:
     rows = client.get("/api/incidents").json()
-    return [client.get("/").text] + [client.get(f"/incidents/{r['id']}").text for r in rows]
+    return ([client.get("/incidents").text] + [client.get(f"/incidents/{r['id']}").text for r in rows]
+            + [client.get("/").text, client.get("/attack").text]
+            + [client.get(f"/incidents/{rows[0]['id']}?group={g}").text for g in ("source", "entity", "hour")])
 
 
 def test_hostile_log_values_render_as_text(client):

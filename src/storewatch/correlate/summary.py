@@ -31,6 +31,8 @@ class _Lenient(string.Formatter):
         return "?" if value is None else value
 
     def format_field(self, value, format_spec):  # type: ignore[override]
+        if isinstance(value, (list, tuple)):  # evidence samples read as a list in a sentence, not as Python
+            return _listed([self.format_field(v, format_spec) for v in value])
         try:
             return super().format_field(value, format_spec)
         except (ValueError, TypeError):
@@ -38,6 +40,14 @@ class _Lenient(string.Formatter):
 
 
 _FORMATTER = _Lenient()
+LISTED = 3  # sample values a sentence names before "and N more"
+
+
+def _listed(values: list[str]) -> str:
+    """'a, b, c and 2 more': evidence samples as text (quoted, so a comma inside a command line stays clear)."""
+    quoted = [f"“{v}”" for v in values[:LISTED]]
+    more = f" and {len(values) - LISTED} more" if len(values) > LISTED else ""
+    return (", ".join(quoted) + more) if quoted else "?"
 
 
 def render(template: str, evidence: Mapping) -> str:
@@ -73,6 +83,16 @@ def _entities_text(entities: Sequence[Mapping], limit: int = 6) -> str:
     return "; ".join(parts)
 
 
+INVOLVED = " Involved: "  # where the story ends and the particulars (entities, places, score, techniques) begin
+
+
+def split_summary(text: str) -> tuple[str, str]:
+    """(what happened, the particulars): a page that shows entities, score and techniques on their own
+    leads with the first part and keeps the second one click away."""
+    story, found, rest = text.partition(INVOLVED)
+    return (story, INVOLVED.strip() + " " + rest) if found else (text, "")
+
+
 def incident_summary(incident: Mapping, alerts: Sequence[Mapping]) -> str:
     """One paragraph: what happened, when, who and what was involved, why it ranks where it does."""
     first = incident["first_seen"].strftime("%Y-%m-%d %H:%M")
@@ -83,7 +103,7 @@ def incident_summary(incident: Mapping, alerts: Sequence[Mapping]) -> str:
             f"{scenario_name(incident['scenario'])}.")
     if lines:
         text += " " + " ".join(line if line.endswith(".") else line + "." for line in lines)
-    text += f" Involved: {_entities_text(incident['entities'])}."
+    text += f"{INVOLVED}{_entities_text(incident['entities'])}."
     where = [*(f"store {s}" for s in incident["stores"]), *(f"{c} channel" for c in incident["channels"])]
     if where:
         text += " Affected: " + ", ".join(where) + "."

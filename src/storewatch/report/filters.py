@@ -8,6 +8,7 @@ from jinja2 import Environment
 
 from storewatch.correlate import attack
 from storewatch.report.aggregate import format_money
+from storewatch.report.appendix import clip, clip_words
 
 
 def when(value: Any) -> str:
@@ -28,5 +29,6 @@ def shown(value: Any) -> str:
 
 
 def environment(env: Environment) -> Environment:
-    env.filters.update(when=when, shown=shown, money=format_money, attack_label=attack.label)
+    env.filters.update(when=when, shown=shown, money=format_money, attack_label=attack.label, clip=clip,
+                       clip_words=clip_words)
     return env

@@ -18,7 +18,7 @@ import hashlib
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import duckdb
 
@@ -252,16 +252,31 @@ def _execute_one(rt: _Runtime, con: duckdb.DuckDBPyConnection, a: PlannedAction,
     return result(status, detail, True)
 
 
+def _picked(actions: list[PlannedAction], action_ids: Collection[str] | None) -> list[PlannedAction]:
+    """The planned actions an analyst picked by id (all when None); an id the plan lacks is refused, so a
+    stale page never runs something other than what it showed."""
+    if action_ids is None:
+        return actions
+    wanted = set(action_ids)
+    unknown = wanted - {a.action_id for a in actions}
+    if unknown:
+        raise RespondError(f"not in this incident's plan: {', '.join(sorted(unknown))}; plan again and pick anew")
+    return [a for a in actions if a.action_id in wanted]
+
+
 def execute(ws: Workspace, incident_id: str, playbook: str | None = None, actor: str | None = None,
-            approved: bool = False, hooks: Hooks | None = None) -> list[ActionResult]:
-    """Carry out the plan: actions needing approval only when `approved`; done ones are not repeated.
-    Each outcome is stored as soon as it is known, so a crash loses at most the call in flight."""
+            approved: bool = False, hooks: Hooks | None = None,
+            action_ids: Collection[str] | None = None) -> list[ActionResult]:
+    """Carry out the plan, or only the actions `action_ids` names: actions needing approval only when
+    `approved`; done ones are not repeated. Each outcome is stored as soon as it is known, so a crash
+    loses at most the call in flight."""
     actor = actor or audit.default_actor()
     with _LOCK, db.opened(ws) as con:
         p = _plan(con, ws, incident_id, playbook)
+        chosen = _picked(p.actions, action_ids)
         rt = _Runtime(ws, hooks or Hooks())
         try:
-            return [_execute_one(rt, con, a, p.incident, approved, actor) for a in p.actions]
+            return [_execute_one(rt, con, a, p.incident, approved, actor) for a in chosen]
         finally:
             rt.close()
 

@@ -60,11 +60,15 @@ def list_incidents(
     scenario: Optional[str] = Query(None, description="Only this scenario"),
     sort: str = Query("risk", description="risk, severity, recent (last activity) or first_seen"),
     limit: Optional[int] = Query(None, ge=1, le=10000),
+    status: Optional[str] = Query(None, description="Only this status"),
+    store: Optional[str] = Query(None, description="Only incidents involving this store"),
+    channel: Optional[str] = Query(None, description="Only incidents in this channel"),
 ):
     when = parse_since(since)
     # Already JSON (made once per snapshot): returned as is, the shape `response_model` documents.
     return Response(answer(lambda: services.incident_list_json(workspace(request), min_severity, when, scenario, sort,
-                                                              limit)), media_type="application/json")
+                                                              limit, status, store, channel)),
+                    media_type="application/json")
 
 
 @router.get("/incidents/new", summary="Incidents created after a time, for a page that stays open")
@@ -100,11 +104,12 @@ def plan(request: Request, incident_id: str, body: PlanRequest) -> list[dict]:
     return answer(lambda: services.plan(workspace(request), incident_id, body.playbook))
 
 
-@router.post("/incidents/{incident_id}/execute", tags=["respond"], summary="Run the playbook's actions (admin)",
+@router.post("/incidents/{incident_id}/execute", tags=["respond"],
+             summary="Run the picked actions (approved + action_ids), or only those needing no approval (admin)",
              dependencies=[Depends(security.require_role("admin"))])
 def execute(request: Request, incident_id: str, body: ExecuteRequest) -> list[dict]:
     return answer(lambda: services.execute(workspace(request), incident_id, body.playbook, actor(request),
-                                           body.approved))
+                                           body.approved, body.action_ids))
 
 
 @router.get("/incidents/{incident_id}/actions", tags=["respond"], summary="Response actions and their status")

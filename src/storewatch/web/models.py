@@ -68,7 +68,10 @@ class PlanRequest(BaseModel):
 
 
 class ExecuteRequest(PlanRequest):
-    approved: bool = Field(False, description="The analyst approves actions that require approval")
+    approved: bool = Field(False, description="The analyst approves the actions named in action_ids")
+    action_ids: Optional[list[str]] = Field(None, max_length=5000, description=(
+        "Exactly the planned actions to run (ids from the dry run); required with approved, "
+        "without it only the actions that need no approval run"))
 
 
 class FeedbackRequest(BaseModel):

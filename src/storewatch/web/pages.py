@@ -13,9 +13,10 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from storewatch.accounts import allows
 from storewatch.cases import lifecycle, sla
 from storewatch.correlate.incidents import SEVERITY_RANK
-from storewatch.report import sources
+from storewatch.correlate.summary import split_summary
+from storewatch.report import aggregate, sources
 from storewatch.report.filters import environment
-from storewatch.web import case_api, services
+from storewatch.web import case_api, overview, services, timeline_view
 from storewatch.web.api import parse_since, retry_after, workspace
 from storewatch.web.security import COOKIE, LockedOut, locked_out, principal
 
@@ -26,13 +27,15 @@ templates = Jinja2Templates(env=environment(Environment(
     autoescape=True, undefined=StrictUndefined,
     trim_blocks=True, lstrip_blocks=True)))
 templates.env.filters["duration"] = sla.duration
+templates.env.filters["split_summary"] = split_summary
 MAX_FORM_BYTES = 4096
 
 
 def _page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     guard = request.app.state.guard
+    # No appendix: a page scrolls, so the shared partials show long values whole (see report.appendix).
     who = getattr(request.state, "principal", None)
-    return templates.TemplateResponse(request, name, {"signed_in": guard.protected, "who": who, **context},
+    return templates.TemplateResponse(request, name, {"signed_in": guard.protected, "who": who, "appendix": None, **context},
                                       status_code=status)
 
 
@@ -45,25 +48,55 @@ def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTML
     return page
 
 
+# The list's filters: an old link to "/" carrying them (the list's address before the overview) is sent on.
+LIST_PARAMS = ("min_severity", "since", "scenario", "sort", "status", "store", "channel")
+
+
 @router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    """The overview; a bookmark of the old list at "/" with its filters goes on to /incidents."""
+    if any(name in request.query_params for name in LIST_PARAMS):
+        return RedirectResponse(f"/incidents?{request.url.query}", status_code=308)
+    try:
+        figures = overview.overview(workspace(request))
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    return _page(request, "overview.html.j2", o=figures, severities=list(aggregate.SEVERITIES))
+
+
+@router.get("/attack", response_class=HTMLResponse)
+def attack_page(request: Request) -> HTMLResponse:
+    try:
+        found = overview.attack_matrix(workspace(request))
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    return _page(request, "attack.html.j2", m=found)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
 def incident_list(request: Request, min_severity: Optional[str] = None, since: Optional[str] = None,
-                  scenario: Optional[str] = None, sort: str = "risk", status: Optional[str] = None) -> HTMLResponse:
+                  scenario: Optional[str] = None, sort: str = "risk", status: Optional[str] = None,
+                  store: Optional[str] = None, channel: Optional[str] = None) -> HTMLResponse:
     ws = workspace(request)
     filters = {"min_severity": min_severity or "", "since": since or "", "scenario": scenario or "", "sort": sort,
-               "status": status or ""}
+               "status": status or "", "store": store or "", "channel": channel or ""}
     try:
-        rows = services.list_incidents(ws, min_severity or None, parse_since(since), scenario or None, sort)
-        known = services.scenarios(ws)
+        rows = services.list_incidents(ws, min_severity or None, parse_since(since), scenario or None, sort,
+                                       status=status or None, store_id=store or None, channel=channel or None)
+        known = services.facets(ws)
     except (services.ServiceError, HTTPException) as exc:
         return _error(request, exc)
-    rows = [r for r in rows if lifecycle.in_filter(r, status)] if status else rows
-    return _page(request, "list.html.j2", incidents=rows, filters=filters, scenarios=known,
+    return _page(request, "list.html.j2", incidents=rows, filters=filters, facets=known,
                  severities=list(SEVERITY_RANK), sorts=list(services.SORTS), case_filters=lifecycle.FILTERS)
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_page(request: Request, incident_id: str) -> HTMLResponse:
+def incident_page(request: Request, incident_id: str, group: Optional[str] = None, key: Optional[str] = None,
+                  page: int = 1) -> HTMLResponse:
+    """What to decide first (summary, risk factors, response), then entities, then the timeline by group and page."""
     ws = workspace(request)
+    if group not in (None, "", *timeline_view.GROUPINGS):
+        return _error(request, HTTPException(422, f"group must be one of {', '.join(timeline_view.GROUPINGS)}"))
     try:
         found = services.incident(ws, incident_id)
         timeline = services.timeline(ws, found["id"])
@@ -78,10 +111,15 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
     from storewatch.learn.exceptions import suggested_condition
 
     scopes = ["all", *dict.fromkeys(f"detection:{a['rule_id']}" for a in alerts), f"group:{found['scenario']}"]
+    events = timeline["events"]
+    key = key or None
+    shown = timeline_view.members(events, group or None, key)
+    view = {"group": group or "", "key": key, "groups": timeline_view.groups(events, group) if group else [],
+            "page": timeline_view.page(shown, page)}
     return _page(request, "incident.html.j2", inc=found, timeline=timeline, alerts=alerts, actions=actions,
-                 entities=ents, respond=sources.respond_engine() is not None,
-                 suggested=suggested_condition(found["entities"]), scopes=scopes, **case)
-
+                 entities=ents, respond=sources.respond_engine() is not None, tl_view=view,
+                 groupings=list(timeline_view.GROUPINGS), suggested=suggested_condition(found["entities"]),
+                 scopes=scopes, **case)
 
 
 def _case_context(request: Request, incident_id: str) -> dict:

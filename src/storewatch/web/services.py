@@ -21,6 +21,7 @@ import duckdb
 import orjson
 
 from storewatch import audit
+from storewatch.cases import lifecycle
 from storewatch.correlate import queries
 from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.learn import drift, registry, triage
@@ -95,30 +96,37 @@ def write(call: Callable[[], T]) -> T:
 
 
 def list_incidents(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
-                   scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None) -> list[dict]:
+                   scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None,
+                   status: Optional[str] = None, store_id: Optional[str] = None,
+                   channel: Optional[str] = None) -> list[dict]:
+    """Incidents filtered by severity, activity, scenario, status, store and channel, sorted."""
     if min_severity is not None and min_severity not in SEVERITY_RANK:
         raise ServiceError(f"min_severity must be one of {', '.join(SEVERITY_RANK)}")
     if sort not in SORTS:
         raise ServiceError(f"sort must be one of {', '.join(SORTS)}")
     with store(ws) as con:
         rows = triage.attach(ws, con, queries.list_incidents(con, min_severity, since))
-    if scenario:
-        rows = [r for r in rows if r["scenario"] == scenario]
+    rows = [r for r in rows if (not scenario or r["scenario"] == scenario)
+            and (not status or lifecycle.in_filter(r, status))
+            and (not store_id or store_id in r["stores"]) and (not channel or channel in r["channels"])]
     rows.sort(key=SORTS[sort], reverse=sort in REVERSED)
     return rows[:limit] if limit else rows
 
 
 def incident_list_json(ws: Workspace, min_severity: Optional[str] = None, since: Optional[datetime] = None,
-                       scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None) -> bytes:
+                       scenario: Optional[str] = None, sort: str = "risk", limit: Optional[int] = None,
+                       status: Optional[str] = None, store_id: Optional[str] = None,
+                       channel: Optional[str] = None) -> bytes:
     """`list_incidents` as JSON, made once per snapshot and filter: a snapshot never changes, and the list
     is what every open dashboard and every poller asks for, again and again."""
-    return _list_json(ws, snapshot.latest(ws), min_severity, since, scenario, sort, limit)
+    return _list_json(ws, snapshot.latest(ws), min_severity, since, scenario, sort, limit, status, store_id, channel)
 
 
 @lru_cache(maxsize=64)
 def _list_json(ws: Workspace, published: Optional[Path], min_severity: Optional[str], since: Optional[datetime],
-               scenario: Optional[str], sort: str, limit: Optional[int]) -> bytes:
-    return orjson.dumps(list_incidents(ws, min_severity, since, scenario, sort, limit))
+               scenario: Optional[str], sort: str, limit: Optional[int], status: Optional[str],
+               store_id: Optional[str], channel: Optional[str]) -> bytes:
+    return orjson.dumps(list_incidents(ws, min_severity, since, scenario, sort, limit, status, store_id, channel))
 
 
 def new_incidents(ws: Workspace, after: Optional[datetime], min_severity: Optional[str] = None) -> dict:
@@ -126,9 +134,14 @@ def new_incidents(ws: Workspace, after: Optional[datetime], min_severity: Option
         return queries.new_incidents(con, after, min_severity)
 
 
-def scenarios(ws: Workspace) -> list[str]:
+def facets(ws: Workspace) -> dict[str, list[str]]:
+    """The values the list can be filtered by: scenarios, statuses, stores and channels that occur."""
     with store(ws) as con:
-        return [s for (s,) in con.execute("SELECT DISTINCT scenario FROM incidents ORDER BY 1").fetchall()]
+        found = con.execute("""SELECT list_sort(list_distinct(list(scenario))), list_sort(list_distinct(list(status))),
+                                      list_sort(list_distinct(flatten(list(stores)))),
+                                      list_sort(list_distinct(flatten(list(channels)))) FROM incidents""").fetchone()
+    return {name: [v for v in (values or []) if v] for name, values in
+            zip(("scenarios", "statuses", "stores", "channels"), found)}
 
 
 def _incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict:
@@ -154,25 +167,46 @@ def models(ws: Workspace) -> dict[str, Any]:
 
 
 def timeline(ws: Workspace, incident_id: str) -> dict:
+    """The incident's forensic timeline, built once per snapshot: it takes seconds on a large store, and the
+    incident page asks for it again for every group and page of it an analyst opens."""
+    return _timeline(ws, snapshot.latest(ws), incident(ws, incident_id)["id"])
+
+
+@lru_cache(maxsize=32)
+def _timeline(ws: Workspace, published: Optional[Path], full_id: str) -> dict:
     with store(ws) as con:
-        return sources.timeline(con, _incident(con, incident_id))
+        return sources.timeline(con, _incident(con, full_id))
 
 
-def _events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> list[dict]:
-    """Stored events by id, each with only the fields it has, lead columns first."""
+def _events(con: duckdb.DuckDBPyConnection, event_ids: list[str], first: str, last: str) -> list[dict]:
+    """Stored events by id, each with only the fields it has, lead columns first.
+
+    Looked for within the alert's time span first, so Parquet row groups outside it are skipped (the ids
+    alone skip nothing); an event a detection names from beyond its span is then found by id alone."""
     if not event_ids:
         return []
     order = list(EVENT_LEAD) + [c for c in COLUMN_NAMES if c not in EVENT_LEAD]
-    cur = con.execute(f"SELECT {', '.join(order)} FROM events WHERE list_contains(?, event_id) ORDER BY time",
-                      [event_ids])
-    return [{k: sources.plain(v) for k, v in zip(order, row) if v is not None} for row in cur.fetchall()]
+    select = f"SELECT {', '.join(order)} FROM events WHERE list_contains(?, event_id)"
+    rows = con.execute(select + " AND time BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ + INTERVAL 1 SECOND",
+                       [event_ids, first, last]).fetchall()  # the span's times are whole seconds
+    if len(rows) < len(set(event_ids)):
+        rows = con.execute(select, [event_ids]).fetchall()
+    rows.sort(key=lambda r: r[0])  # `time` leads
+    return [{k: sources.plain(v) for k, v in zip(order, row) if v is not None} for row in rows]
 
 
 def alerts(ws: Workspace, incident_id: str, samples: int = SAMPLE_EVENTS) -> list[dict]:
-    """The incident's alerts with their evidence and a sample of the events behind each."""
+    """The incident's alerts with their evidence and a sample of the events behind each, found once per
+    snapshot (the samples cost a scan of the events; the timeline's pages and groups ask again)."""
+    return _alerts(ws, snapshot.latest(ws), incident(ws, incident_id)["id"], samples)
+
+
+@lru_cache(maxsize=32)
+def _alerts(ws: Workspace, published: Optional[Path], full_id: str, samples: int) -> list[dict]:
     with store(ws) as con:
-        found = _incident(con, incident_id)
-        return [{**a, "events": _events(con, list(a["event_ids"] or [])[:samples])} for a in found["alert_details"]]
+        found = _incident(con, full_id)
+        return [{**a, "events": _events(con, list(a["event_ids"] or [])[:samples], a["first_seen"], a["last_seen"])}
+                for a in found["alert_details"]]
 
 
 def _respond(call: Callable[[ModuleType], Any]) -> Any:
@@ -198,10 +232,15 @@ def plan(ws: Workspace, incident_id: str, playbook: Optional[str] = None) -> lis
     return _respond(lambda engine: write(lambda: engine.plan(ws, full, playbook)))  # it records the planned actions
 
 
-def execute(ws: Workspace, incident_id: str, playbook: Optional[str], actor: str, approved: bool) -> list[dict]:
+def execute(ws: Workspace, incident_id: str, playbook: Optional[str], actor: str, approved: bool,
+            action_ids: Optional[list[str]] = None) -> list[dict]:
+    """Run the plan's automatic actions, or with `approved` exactly the actions `action_ids` names: an
+    approval always says which actions it approves, so one click never runs a whole playbook."""
+    if approved and not action_ids:
+        raise ServiceError("an approval names the actions it approves: pick them (action_ids) from the dry run")
     full = _full_id(ws, incident_id)
     return _respond(lambda engine: write(lambda: engine.execute(ws, full, playbook=playbook, actor=actor,
-                                                                approved=approved)))
+                                                                approved=approved, action_ids=action_ids)))
 
 
 def rollback(ws: Workspace, action_id: str, actor: str) -> dict:

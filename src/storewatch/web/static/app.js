@@ -1,4 +1,5 @@
-// storewatch dashboard: the playbook dry run / approval, the verdict buttons and the exception form on an incident page.
+// storewatch dashboard: the playbook dry run, approval action by action, rollback, the verdict buttons, the case
+// panel and the exception form on an incident page.
 // Everything shown comes back through textContent, never innerHTML: values from logs stay text.
 "use strict";
 
@@ -26,60 +27,158 @@ function cell(row, value) {
   return td;
 }
 
-function fillRows(table, rows, columns) {
-  const body = table.tBodies[0];
-  body.replaceChildren();
-  for (const item of rows) {
-    const row = body.insertRow();
-    for (const column of columns) cell(row, column(item));
+const OPEN = new Set(["planned", "failed"]);  // what an execution can still carry out
+
+function actionRow(body, a) {
+  const row = body.insertRow();
+  for (const value of [a.action, a.target, a.status, a.expires_at, a.detail]) cell(row, value);
+  const last = row.insertCell();
+  if (a.status === "executed") {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "rollback";
+    button.dataset.actionId = a.action_id;
+    button.textContent = "Roll back";
+    last.appendChild(button);
   }
 }
 
-const ACTION_COLUMNS = [a => a.action, a => a.target, a => a.status, a => a.expires_at, a => a.detail];
+async function refreshActions(base) {
+  const response = await fetch(base + "/actions", { credentials: "same-origin" });
+  if (!response.ok) return;
+  const body = document.getElementById("actions").tBodies[0];
+  body.replaceChildren();
+  for (const a of await response.json()) actionRow(body, a);
+}
+
+// Rollback asks twice on the page itself (no dialog): the first click arms the button, the second runs it.
+function setUpRollback(base, message) {
+  const table = document.getElementById("actions");
+  if (!table) return;
+  table.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.rollback");
+    if (!button) return;
+    if (button.dataset.armed !== "1") {
+      button.dataset.armed = "1";
+      button.textContent = "Confirm roll back";
+      button.classList.add("danger");
+      return;
+    }
+    button.disabled = true;
+    try {
+      const result = await post("/api/actions/" + encodeURIComponent(button.dataset.actionId) + "/rollback", {});
+      say(message, `Rollback of ${result.action} on ${result.target}: ${result.status}. ${result.detail}`,
+          !result.changed && result.status !== "rolled_back");
+      await refreshActions(base);
+    } catch (error) {
+      button.disabled = false;
+      say(message, "Rollback failed: " + error.message, true);
+    }
+  });
+}
 
 function setUpRespond(base) {
   const dryRun = document.getElementById("dry-run");
   if (!dryRun) return;
-  const approve = document.getElementById("approve");
   const playbook = document.getElementById("playbook");
   const message = document.getElementById("respond-message");
+  const box = document.getElementById("plan-box");
   const plan = document.getElementById("plan");
+  const all = document.getElementById("plan-all");
+  const review = document.getElementById("review");
+  const confirm = document.getElementById("confirm");
+  const question = document.getElementById("confirm-question");
+  const list = document.getElementById("confirm-list");
+  const go = document.getElementById("confirm-execute");
   const chosen = () => playbook.value.trim() || null;
+  let planned = [];
+
+  const boxes = () => Array.from(plan.querySelectorAll("tbody input[type=checkbox]"));
+  const ticked = () => boxes().filter(b => b.checked).map(b => planned[Number(b.dataset.index)]);
+  const update = () => {
+    const n = ticked().length;
+    review.disabled = n === 0;
+    review.textContent = n ? `Review the ${n} ticked action${n === 1 ? "" : "s"}` : "Review the ticked actions";
+    confirm.hidden = true;
+  };
 
   dryRun.addEventListener("click", async () => {
     say(message, "Planning…");
-    approve.hidden = true;
+    box.hidden = true;
+    confirm.hidden = true;
     try {
-      const actions = await post(base + "/plan", { playbook: chosen() });
-      fillRows(plan, actions, [a => a.playbook, a => a.action, a => a.target, a => a.adapter,
-                               a => (a.approval_required ? "required" : "no"), a => a.expires_at, a => a.description]);
-      plan.hidden = actions.length === 0;
-      approve.hidden = actions.length === 0;
-      say(message, actions.length ? `Dry run: ${actions.length} action(s) would be taken. Nothing was changed.`
+      planned = await post(base + "/plan", { playbook: chosen() });
+      const body = plan.tBodies[0];
+      body.replaceChildren();
+      planned.forEach((a, index) => {
+        const row = body.insertRow();
+        const tick = document.createElement("input");
+        tick.type = "checkbox";
+        tick.dataset.index = String(index);
+        tick.disabled = !OPEN.has(a.status);
+        tick.setAttribute("aria-label", `${a.action} ${a.target}`);
+        row.insertCell().appendChild(tick);
+        for (const value of [a.action, a.target, a.status + (a.approval_required ? ", needs approval" : ""),
+                             a.description]) {
+          cell(row, value);
+        }
+      });
+      all.checked = false;
+      update();
+      box.hidden = planned.length === 0;
+      say(message, planned.length ? `Dry run: ${planned.length} action(s) would be taken. Nothing was changed.`
                                   : "Dry run: no playbook action applies to this incident.");
     } catch (error) {
       say(message, "Dry run failed: " + error.message, true);
     }
   });
 
-  approve.addEventListener("click", async () => {
+  plan.addEventListener("change", (event) => {
+    if (event.target === all) {
+      for (const b of boxes()) if (!b.disabled) b.checked = all.checked;
+    }
+    update();
+  });
+
+  review.addEventListener("click", () => {
+    const picked = ticked();
+    question.textContent = `Execute ${picked.length} of ${planned.length} action${planned.length === 1 ? "" : "s"}?`;
+    list.replaceChildren();
+    for (const a of picked) {
+      const item = document.createElement("li");
+      item.textContent = `${a.action} → ${a.target}` + (a.approval_required ? " (needs approval)" : "");
+      list.appendChild(item);
+    }
+    go.textContent = picked.length === 1 ? "Execute this action" : `Execute these ${picked.length}`;
+    confirm.hidden = false;
+    go.focus();
+  });
+
+  document.getElementById("confirm-cancel").addEventListener("click", () => { confirm.hidden = true; });
+
+  go.addEventListener("click", async () => {
+    const picked = ticked();
     say(message, "Executing…");
+    go.disabled = true;
     try {
-      const results = await post(base + "/execute", { playbook: chosen(), approved: true });
+      const results = await post(base + "/execute", { playbook: chosen(), approved: true,
+                                                      action_ids: picked.map(a => a.action_id) });
       const counts = {};
       for (const r of results) counts[r.status] = (counts[r.status] || 0) + 1;
-      approve.hidden = true;
-      plan.hidden = true;
-      say(message, "Executed: " + Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") +
-                   ". Every action is in the audit log.");
-      const response = await fetch(base + "/actions", { credentials: "same-origin" });
-      if (response.ok) {
-        fillRows(document.getElementById("actions"), await response.json(), ACTION_COLUMNS);
-      }
+      box.hidden = true;
+      confirm.hidden = true;
+      say(message, `Executed ${results.length} of ${planned.length}: ` +
+                   Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") +
+                   ". The others were not run. Every action is in the audit log.");
+      await refreshActions(base);
     } catch (error) {
       say(message, "Execution failed: " + error.message, true);
+    } finally {
+      go.disabled = false;
     }
   });
+
+  setUpRollback(base, message);
 }
 
 
