@@ -43,6 +43,7 @@ def test_two_analysts_assign_comment_and_resolve(fresh_ws, server, browser, tmp_
     kim, lee = sign_in(browser, server, "kim"), sign_in(browser, server, "lee")
     expect(kim.locator("header .who")).to_have_text("kim (analyst)")
 
+    kim.goto(f"{server}/incidents")
     kim.locator("table.incidents tbody tr").first.locator("a").click()
     incident = kim.url
     kim.select_option("form[data-action=assign] select[name=user]", "lee")
@@ -74,7 +75,7 @@ def test_two_analysts_assign_comment_and_resolve(fresh_ws, server, browser, tmp_
     assert [history.nth(i).locator("td").nth(1).inner_text() for i in range(5)] == ["lee", "lee", "lee", "kim", "kim"]
     kim.screenshot(path=str(tmp_path / "case.png"), full_page=True)
 
-    kim.goto(f"{server}/?status=resolved")
+    kim.goto(f"{server}/incidents?status=resolved")
     rows = kim.locator("table.incidents tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("resolved: true positive")

@@ -45,7 +45,7 @@ def test_incident_exception_form_and_detections_page_in_a_browser(server, page, 
 
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{server}/?token={TOKEN}")
+    page.goto(f"{server}/incidents?token={TOKEN}")
     page.locator("table.incidents tbody tr").first.locator("a").click()
     condition = page.locator("#exception-condition")
     expect(condition).to_have_value(f'user = "{SCRIPT}" and ip in 11.9.8.0/24')  # suggested from the entities, as text

@@ -43,7 +43,7 @@ def test_an_open_list_shows_a_new_incident_without_a_reload(server, page, fresh_
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     with page.expect_response(lambda r: "/api/incidents/new" in r.url):
-        page.goto(f"{server}/?token={TOKEN}")
+        page.goto(f"{server}/incidents?token={TOKEN}")
     rows = page.locator("table.incidents tbody tr")
     expect(rows).to_have_count(3)
     _new_incident(fresh_ws, "INC-LIVE000001")
