@@ -18,6 +18,8 @@ from typing import Any, Iterable
 import duckdb
 import yaml
 
+from storewatch.store import db
+
 # An alert keeps a sample of its events (the first 20), so a large fraud would be undercounted: the events it
 # cites name the kinds of money (channel and activity) and its actor entities (not a store or a host, whose
 # ordinary business is not the incident's) bound the rest, within the alert's own span.
@@ -89,11 +91,8 @@ def _fee(what: str, table: list[dict[str, Any]]) -> bool:
 
 def for_incidents(con: duckdb.DuckDBPyConnection, incident_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The impact of each incident (every id gets one, empty when its alerts cite no money)."""
-    rel = con.execute(_CITED_SQL, {"ids": incident_ids})
-    names = [d[0] for d in rel.description]
     cited: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rel.fetchall():
-        event = dict(zip(names, row))
+    for event in db.dicts(con, _CITED_SQL, {"ids": incident_ids}):
         cited[event["incident_id"]].append(event)
     table = rules()
     return {i: impact(cited.get(i, []), table) for i in incident_ids}

@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 import yaml
 
+from storewatch.store import db
+
 # One row per month and card brand: the counts every programme is computed from.
 _COUNTS_SQL = """
 WITH p AS (
@@ -75,9 +77,7 @@ def programmes(overrides: list[str] | None = None) -> list[Programme]:
 
 def monthly_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Per month and card brand: settled sales, declines, fraud reports, disputes, and the last event's time."""
-    rel = con.execute(_COUNTS_SQL)
-    names = [d[0] for d in rel.description]
-    return [dict(zip(names, row)) for row in rel.fetchall()]
+    return db.dicts(con, _COUNTS_SQL)
 
 
 def health(counts: list[dict[str, Any]], progs: list[Programme]) -> dict[str, Any]:

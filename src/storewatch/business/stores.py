@@ -22,6 +22,8 @@ from typing import Any
 import duckdb
 from scipy.stats import poisson
 
+from storewatch.store import db
+
 EXCEPTIONS = {  # exception type -> what it counts
     "no_receipt_returns": "returns without a receipt",
     "post_voids": "post-voided transactions",
@@ -68,15 +70,9 @@ class Limits:
     min_ratio: float = 3.0  # and the count must be this many times what the peers' rate expects
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    rel = con.execute(sql)
-    names = [d[0] for d in rel.description]
-    return [dict(zip(names, r)) for r in rel.fetchall()]
-
-
 def cashier_exceptions(con: duckdb.DuckDBPyConnection, limits: Limits = Limits()) -> list[dict[str, Any]]:
     """Cashiers whose exceptions stand out from their peers', most unlikely first, each with its explanation."""
-    return outliers(_rows(con, _CASHIERS_SQL), limits)
+    return outliers(db.dicts(con, _CASHIERS_SQL), limits)
 
 
 def outliers(cashiers: list[dict[str, Any]], limits: Limits = Limits()) -> list[dict[str, Any]]:
@@ -118,7 +114,7 @@ def conversion(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Per store and day: entries, sales and their ratio, with what does not add up (sales without visitors,
     visitors without a sale)."""
     out = []
-    for row in _rows(con, _CONVERSION_SQL):
+    for row in db.dicts(con, _CONVERSION_SQL):
         entries, sales = row["entries"], row["transactions"]
         note = None
         if entries and sales > entries:
@@ -148,7 +144,7 @@ def after_hours(con: duckdb.DuckDBPyConnection, configured: dict[str, tuple[int,
     """POS activity in hours the store is closed: configured hours first (`*` for all stores), else hours
     learned from the store's other days and the other stores (see the module docstring)."""
     configured = configured or {}
-    rows = _rows(con, _HOURLY_SQL)
+    rows = db.dicts(con, _HOURLY_SQL)
     sales_hours: dict[str, dict[Any, set[int]]] = defaultdict(lambda: defaultdict(set))
     for r in rows:
         if r["activity"] == "sale":

@@ -12,13 +12,8 @@ from storewatch.cases import sla
 from storewatch.cases.changes import verify_attachments
 from storewatch.cases.lifecycle import CaseError
 from storewatch.correlate import queries
+from storewatch.store import db
 from storewatch.workspace import Workspace
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def case(ws: Workspace, con: duckdb.DuckDBPyConnection, incident_id: str, now: Optional[datetime] = None) -> dict:
@@ -28,10 +23,10 @@ def case(ws: Workspace, con: duckdb.DuckDBPyConnection, incident_id: str, now: O
     if found is None:
         raise CaseError(f"no single incident matches {incident_id!r}")
     full = found["id"]
-    found["comments"] = _rows(con, "SELECT comment_id, author, body, created_at FROM case_comments "
+    found["comments"] = db.dicts(con, "SELECT comment_id, author, body, created_at FROM case_comments "
                                    "WHERE incident_id = ? ORDER BY created_at, comment_id", [full])
     found["attachments"] = verify_attachments(ws, con, full)
-    found["history"] = _rows(con, "SELECT changed_at, actor, change, detail FROM case_history "
+    found["history"] = db.dicts(con, "SELECT changed_at, actor, change, detail FROM case_history "
                                   "WHERE incident_id = ? ORDER BY changed_at", [full])
     for entry in found["history"]:
         entry["detail"] = orjson.loads(entry["detail"]) if entry["detail"] else {}

@@ -263,6 +263,13 @@ def define_macros(con: duckdb.DuckDBPyConnection, temp: bool = True) -> None:
         con.execute(macro if temp else macro.replace("TEMP MACRO", "MACRO", 1))
 
 
+def dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """A query's rows as dicts by column name: what the read-only views hand to templates and JSON."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
     """Arrow tables visible to `con`'s queries under the given names for the length of the block: a
