@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,6 +16,7 @@ from storewatch.correlate.incidents import SEVERITY_RANK
 from storewatch.correlate.summary import split_summary
 from storewatch.report import aggregate, sources
 from storewatch.report.filters import environment
+from storewatch.workspace import Workspace
 from storewatch.web import case_api, overview, services, timeline_view
 from storewatch.web.api import parse_since, retry_after, workspace
 from storewatch.web.security import COOKIE, LockedOut, locked_out, principal
@@ -48,6 +49,16 @@ def _error(request: Request, exc: services.ServiceError | HTTPException) -> HTML
     return page
 
 
+def _view(request: Request, name: str, compute: Callable[[Workspace], Any],
+          context: Callable[[Any], dict]) -> HTMLResponse:
+    """A page that is one service call over the workspace: its figures rendered, or the call's error page."""
+    try:
+        found = compute(workspace(request))
+    except services.ServiceError as exc:
+        return _error(request, exc)
+    return _page(request, name, **context(found))
+
+
 # The list's filters: an old link to "/" carrying them (the list's address before the overview) is sent on.
 LIST_PARAMS = ("min_severity", "since", "scenario", "sort", "status", "store", "channel")
 
@@ -57,20 +68,13 @@ def home(request: Request) -> Response:
     """The overview; a bookmark of the old list at "/" with its filters goes on to /incidents."""
     if any(name in request.query_params for name in LIST_PARAMS):
         return RedirectResponse(f"/incidents?{request.url.query}", status_code=308)
-    try:
-        figures = overview.overview(workspace(request))
-    except services.ServiceError as exc:
-        return _error(request, exc)
-    return _page(request, "overview.html.j2", o=figures, severities=list(aggregate.SEVERITIES))
+    return _view(request, "overview.html.j2", overview.overview,
+                 lambda figures: {"o": figures, "severities": list(aggregate.SEVERITIES)})
 
 
 @router.get("/attack", response_class=HTMLResponse)
 def attack_page(request: Request) -> HTMLResponse:
-    try:
-        found = overview.attack_matrix(workspace(request))
-    except services.ServiceError as exc:
-        return _error(request, exc)
-    return _page(request, "attack.html.j2", m=found)
+    return _view(request, "attack.html.j2", overview.attack_matrix, lambda found: {"m": found})
 
 
 @router.get("/incidents", response_class=HTMLResponse)
@@ -132,21 +136,14 @@ def _case_context(request: Request, incident_id: str) -> dict:
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request) -> HTMLResponse:
-    try:
-        found = services.models(workspace(request))
-    except services.ServiceError as exc:
-        return _error(request, exc)
-    return _page(request, "models.html.j2", **found)
+    return _view(request, "models.html.j2", services.models, lambda found: found)
 
 
 
 @router.get("/detections", response_class=HTMLResponse)
 def detections_page(request: Request) -> HTMLResponse:
-    try:
-        view = services.detections(workspace(request))
-    except services.ServiceError as exc:
-        return _error(request, exc)
-    return _page(request, "detections.html.j2", detections=view["detections"], errors=view["errors"])
+    return _view(request, "detections.html.j2", services.detections,
+                 lambda view: {"detections": view["detections"], "errors": view["errors"]})
 
 
 def _local_path(target: str) -> str:
